@@ -1,0 +1,71 @@
+/**
+ * The `toolcode.config.json` schema (zod). Unknown keys and wrong types are errors that name the
+ * key path. `mcpServers` uses the Claude Desktop / Cursor shape so an existing config pastes in.
+ *
+ * @module
+ */
+import { z } from "zod";
+
+/** An MCP server started as a child process and spoken to over stdio. */
+export const stdioServerSchema = z.strictObject({
+  type: z.literal("stdio").optional(),
+  command: z.string().min(1, "a command to start the server, e.g. \"npx\""),
+  args: z.array(z.string()).default([]),
+  env: z.record(z.string(), z.string()).optional(),
+  cwd: z.string().optional(),
+  /** How long to wait for the server to start and list its tools. */
+  startupTimeoutMs: z.number().int().positive().optional(),
+  disabled: z.boolean().optional(),
+});
+
+/** A remote MCP server over streamable HTTP. */
+export const httpServerSchema = z.strictObject({
+  type: z.enum(["http", "streamable-http", "streamableHttp"]).optional(),
+  url: z.url("an http(s) URL, e.g. \"http://127.0.0.1:3001/mcp\""),
+  headers: z.record(z.string(), z.string()).optional(),
+  startupTimeoutMs: z.number().int().positive().optional(),
+  disabled: z.boolean().optional(),
+});
+
+/** One entry of `mcpServers`: stdio (`command`) or streamable HTTP (`url`). */
+export const mcpServerSchema = z.union([stdioServerSchema, httpServerSchema], {
+  error: () => 'an MCP server: { "command", "args", "env" } for stdio or { "url", "headers" } for streamable HTTP',
+});
+
+/** Sandbox engine and its limits. */
+export const sandboxSchema = z.strictObject({
+  engine: z.enum(["quickjs"]).default("quickjs"),
+  timeoutMs: z.number().int().positive().max(3_600_000).default(30_000),
+  memoryMb: z.number().int().min(8).max(4096).default(64),
+  maxStackKb: z.number().int().min(32).max(4096).default(256),
+  maxToolCalls: z.number().int().positive().default(1000),
+  maxLogBytes: z.number().int().positive().default(1_000_000),
+  poolSize: z.number().int().min(1).max(64).default(2),
+});
+
+/** What the model gets back from `execute`. */
+export const outputSchema = z.strictObject({
+  maxTokens: z.number().int().positive().default(2000),
+});
+
+/** The whole config file. Sections owned by later features are accepted but optional. */
+export const configSchema = z.strictObject({
+  $schema: z.string().optional(),
+  mcpServers: z.record(z.string().min(1), mcpServerSchema).default({}),
+  sandbox: sandboxSchema.default(sandboxSchema.parse({})),
+  output: outputSchema.default(outputSchema.parse({})),
+});
+
+/** Config as written in the file (defaults not applied). */
+export type ConfigInput = z.input<typeof configSchema>;
+/** Config after validation, defaults applied. */
+export type Config = z.output<typeof configSchema>;
+export type McpServerConfig = z.output<typeof mcpServerSchema>;
+export type StdioServerConfig = z.output<typeof stdioServerSchema>;
+export type HttpServerConfig = z.output<typeof httpServerSchema>;
+export type SandboxConfig = z.output<typeof sandboxSchema>;
+
+/** True when the entry starts a child process. */
+export function isStdioServer(server: McpServerConfig): server is StdioServerConfig {
+  return "command" in server;
+}

@@ -1,0 +1,71 @@
+/**
+ * The plug-in point for sandbox engines (QuickJS/WASM by default; more behind this interface).
+ *
+ * An engine runs already-transpiled JavaScript (an async function body) with one global
+ * object per tool server. Every tool call leaves the sandbox through {@link SandboxHost.callTool};
+ * the engine holds no credentials, files or sockets. Implementations never throw for guest
+ * failures: they resolve with `{ ok: false, error }`. Only host misconfiguration throws.
+ *
+ * @module
+ */
+import type { ErrorInfo } from "../errors.js";
+
+/** Limits enforced by the engine itself. */
+export interface SandboxLimits {
+  /** Wall-clock limit for one execution, including time spent waiting on tool calls. */
+  timeoutMs: number;
+  /** Memory cap for the guest heap, in MiB. */
+  memoryMb: number;
+  /** Max guest stack, in KiB. */
+  maxStackKb: number;
+  /** Max tool calls one execution may make. */
+  maxToolCalls: number;
+  /** Max bytes of console output kept (the rest is dropped with a marker). */
+  maxLogBytes: number;
+}
+
+/** One captured console line. */
+export interface LogEntry {
+  level: "log" | "info" | "warn" | "error" | "debug";
+  message: string;
+}
+
+/** What the guest may reach: `globals[server] = [tool, …]` (sanitized identifiers). */
+export interface GuestApi {
+  globals: Record<string, string[]>;
+}
+
+/** A request to run guest code. */
+export interface RunRequest {
+  /** JavaScript: the body of an async function; `require` is bound to the module loader. */
+  code: string;
+  /** Number of lines the wrapper added before the user's first line (for line mapping). */
+  lineOffset: number;
+  api: GuestApi;
+  limits: SandboxLimits;
+}
+
+/** The host side of the bridge. Arguments and results are plain JSON data. */
+export interface SandboxHost {
+  /** Performs a tool call. Rejects with a `ToolcodeError` whose code/message the guest will see. */
+  callTool(server: string, tool: string, args: unknown, signal: AbortSignal): Promise<unknown>;
+}
+
+/** Outcome of a run; an engine never throws for guest failures. */
+export type RunResult =
+  | { ok: true; value: unknown; logs: LogEntry[]; stats: RunStats }
+  | { ok: false; error: ErrorInfo & { line?: number; column?: number }; logs: LogEntry[]; stats: RunStats };
+
+/** Measurements of one run. */
+export interface RunStats {
+  durationMs: number;
+  toolCalls: number;
+}
+
+/** A sandbox engine. */
+export interface Engine {
+  readonly name: string;
+  run(request: RunRequest, host: SandboxHost): Promise<RunResult>;
+  /** Stops workers. Idempotent. */
+  close(): Promise<void>;
+}

@@ -1,0 +1,60 @@
+/**
+ * The plug-in point for everything that provides tools: MCP servers, OpenAPI specs, skills.
+ *
+ * A source lists its tools as {@link ToolSpec}s (plain JSON Schema, no SDK types) and calls
+ * them by their original name. It converts whatever the remote returns into a plain value
+ * (what the guest sees) and reports failures by throwing {@link ToolError} /
+ * {@link SourceError}. Sources never import from the catalog, typegen, sandbox or execute stages.
+ *
+ * @module
+ */
+
+/** A JSON Schema object as received from a source (draft 7 / 2020-12; not validated here). */
+export type JsonSchema = { [key: string]: unknown };
+
+/** Behaviour hints, as in MCP tool annotations. */
+export interface ToolAnnotations {
+  title?: string;
+  readOnlyHint?: boolean;
+  destructiveHint?: boolean;
+  idempotentHint?: boolean;
+  openWorldHint?: boolean;
+}
+
+/** One tool as its source describes it, before names are sanitized. */
+export interface ToolSpec {
+  /** The tool's name at its source (`read_file`, `issues/list-for-repo`). */
+  name: string;
+  /** Human title, when the source gives one. */
+  title?: string;
+  description?: string;
+  /** JSON Schema of the single argument object. */
+  inputSchema: JsonSchema;
+  /** JSON Schema of the result value, when the source declares one. */
+  outputSchema?: JsonSchema;
+  annotations?: ToolAnnotations;
+}
+
+/** Options for a single tool call. */
+export interface CallOptions {
+  /** Aborted when the execution that made the call ends or times out. */
+  signal?: AbortSignal;
+}
+
+/** A connected provider of tools. */
+export interface ToolSource {
+  /** The config key (`fs`, `github`); the guest global is derived from it. */
+  readonly name: string;
+  /** What kind of source this is, for display. */
+  readonly kind: "mcp" | "openapi" | "skills";
+  /** Tools as last listed. */
+  listTools(): Promise<ToolSpec[]>;
+  /**
+   * Calls a tool by its source name and returns the result as a plain JSON-compatible value.
+   * Throws `ToolError` (`TOOL_ERROR` with the server's message when the tool reports an error)
+   * or `SourceError` (`SOURCE_CRASHED`, `SOURCE_UNAVAILABLE`).
+   */
+  callTool(name: string, args: Record<string, unknown>, options?: CallOptions): Promise<unknown>;
+  /** Disconnects and stops any child process. Idempotent. */
+  close(): Promise<void>;
+}
