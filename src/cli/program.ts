@@ -1,0 +1,185 @@
+/**
+ * The `toolcode` command: a thin commander layer over the library.
+ *
+ * Exit codes: 0 success; 1 the guest script failed (exec) or nothing matched; 2 bad usage or
+ * configuration (the message names the flag or config key to change).
+ *
+ * @module
+ */
+import { readFileSync } from "node:fs";
+import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
+import { Command, CommanderError, Option } from "commander";
+import { type Toolcode, createToolcode } from "../execute/create-toolcode.js";
+import { formatExecuteOutput } from "../execute/format-output.js";
+import { ToolcodeError, toErrorInfo } from "../errors.js";
+import { startHttpServer } from "../server/http-server.js";
+import { TOOLCODE_VERSION, createMcpServer } from "../server/mcp-server.js";
+
+/** The default port of `toolcode serve --http`. */
+export const DEFAULT_HTTP_PORT = 3333;
+
+interface ConfigOption {
+  config?: string;
+}
+
+async function open(options: ConfigOption): Promise<Toolcode> {
+  const toolcode = await createToolcode(options.config !== undefined ? { configPath: options.config } : {});
+  for (const failure of toolcode.failures) {
+    process.stderr.write(`warning: ${failure.error.code}: ${failure.error.message}\n`);
+  }
+  return toolcode;
+}
+
+async function withToolcode<T>(options: ConfigOption, fn: (toolcode: Toolcode) => Promise<T>): Promise<T> {
+  const toolcode = await open(options);
+  try {
+    return await fn(toolcode);
+  } finally {
+    await toolcode.close();
+  }
+}
+
+function readScript(file: string): string {
+  try {
+    return readFileSync(file === "-" ? 0 : file, "utf8");
+  } catch (error) {
+    throw new ToolcodeError("USAGE", `Cannot read script ${file === "-" ? "from stdin" : file}: ${(error as Error).message}. Pass a .ts file or - for stdin.`);
+  }
+}
+
+function print(text: string): void {
+  process.stdout.write(text.endsWith("\n") ? text : `${text}\n`);
+}
+
+/** Builds the CLI program (exported for tests and `--help` checks). */
+export function buildProgram(): Command {
+  const program = new Command("toolcode")
+    .description("Let AI agents write code against their tools: MCP servers as typed TypeScript, run in a WebAssembly sandbox.")
+    .version(TOOLCODE_VERSION)
+    .showHelpAfterError()
+    .exitOverride();
+  const configOption = (): Option => new Option("-c, --config <file>", "config file (default ./toolcode.config.json, else the embedded default)");
+
+  program
+    .command("serve")
+    .description("MCP server exposing `search` and `execute`: stdio by default, streamable HTTP on 127.0.0.1 with --http")
+    .addOption(configOption())
+    .option("--http", "serve streamable HTTP on 127.0.0.1 instead of stdio")
+    .option("-p, --port <n>", `port for --http (default ${DEFAULT_HTTP_PORT}; 0 picks a free one)`, parsePort)
+    .action(async (options: ConfigOption & { http?: boolean; port?: number }) => {
+      const toolcode = await open(options);
+      const shutdown = async (): Promise<void> => {
+        await toolcode.close();
+        process.exit(0);
+      };
+      if (options.http) {
+        const http = await startHttpServer(toolcode, { port: options.port ?? DEFAULT_HTTP_PORT });
+        process.stderr.write(`toolcode: MCP over streamable HTTP at ${http.url} (${toolcode.catalog.tools().length} tools from ${toolcode.catalog.serverIds().join(", ") || "no servers"})\n`);
+        const stop = (): void => void http.close().then(shutdown);
+        process.once("SIGINT", stop);
+        process.once("SIGTERM", stop);
+        return;
+      }
+      const server = createMcpServer(toolcode);
+      const transport = new StdioServerTransport();
+      transport.onclose = () => void shutdown();
+      process.stdin.once("end", () => void shutdown());
+      process.once("SIGINT", () => void shutdown());
+      process.once("SIGTERM", () => void shutdown());
+      await server.connect(transport);
+    });
+
+  program
+    .command("exec")
+    .description("run a TypeScript script against the configured tools; prints its console output, then its return value as JSON")
+    .addOption(configOption())
+    .option("--json", "print one JSON object { result, logs, error, metadata }")
+    .option("--timeout <ms>", "lower time limit for this run", parsePositiveInt)
+    .argument("<file>", "script file, or - for stdin")
+    .action(async (file: string, options: ConfigOption & { json?: boolean; timeout?: number }) => {
+      const code = readScript(file);
+      const result = await withToolcode(options, (toolcode) => toolcode.execute(code, options.timeout !== undefined ? { timeoutMs: options.timeout } : {}));
+      if (options.json) {
+        print(JSON.stringify({ result: result.result ?? null, logs: result.logs, error: result.error, metadata: result.metadata }));
+      } else {
+        if (result.logs.length > 0) print(result.logs.join("\n"));
+        if (result.result !== undefined) print(JSON.stringify(result.result, null, 2));
+        if (result.error) process.stderr.write(`${formatExecuteOutput({ ...result, logs: [], result: undefined })}\n`);
+      }
+      process.exitCode = result.error ? 1 : 0;
+    });
+
+  program
+    .command("search")
+    .description("ranked search over all tools, with their TypeScript signatures")
+    .addOption(configOption())
+    .option("--json", "print the ranked results as JSON")
+    .addOption(new Option("-d, --detail <level>", "names | signatures | full").choices(["names", "signatures", "full"]).default("signatures"))
+    .option("-n, --limit <n>", "max results", parsePositiveInt, 10)
+    .option("-s, --server <server>", "only tools of this server")
+    .argument("[query...]", "words describing the task")
+    .action(async (words: string[], options: ConfigOption & { json?: boolean; detail: "names" | "signatures" | "full"; limit: number; server?: string }) => {
+      await withToolcode(options, async (toolcode) => {
+        const response = toolcode.search(words.join(" "), {
+          detail: options.detail,
+          limit: options.limit,
+          ...(options.server !== undefined ? { server: options.server } : {}),
+        });
+        print(options.json ? JSON.stringify(response.results) : response.text);
+        process.exitCode = response.results.length > 0 ? 0 : 1;
+      });
+    });
+
+  program
+    .command("types")
+    .description("print the TypeScript declarations the model reads (all servers, one server, or one file of the virtual tree)")
+    .addOption(configOption())
+    .option("--list", "list the virtual tree (servers/<server>/index.d.ts and one file per tool)")
+    .argument("[server]", "a server name, or a tree path such as servers/<server>/<tool>.d.ts")
+    .action(async (server: string | undefined, options: ConfigOption & { list?: boolean }) => {
+      await withToolcode(options, async (toolcode) => {
+        if (options.list) {
+          print([...toolcode.virtualTree().keys()].join("\n"));
+          return;
+        }
+        if (server?.includes("/")) {
+          const tree = toolcode.virtualTree();
+          const text = tree.get(server.replace(/^\.\//, ""));
+          if (text === undefined) throw new ToolcodeError("USAGE", `No file ${server} in the virtual tree. Run \`toolcode types --list\` to see the paths.`);
+          print(text);
+          return;
+        }
+        print(toolcode.types(server));
+      });
+    });
+
+  return program;
+}
+
+function parsePositiveInt(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n <= 0) throw new ToolcodeError("USAGE", `Expected a positive integer, got "${value}".`);
+  return n;
+}
+
+function parsePort(value: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 0 || n > 65535) throw new ToolcodeError("USAGE", `Expected a port 0-65535, got "${value}".`);
+  return n;
+}
+
+/** Runs the CLI with `argv`; reports errors as `error CODE: message` on stderr. */
+export async function main(argv: readonly string[] = process.argv): Promise<void> {
+  try {
+    await buildProgram().parseAsync([...argv]);
+  } catch (error) {
+    if (error instanceof CommanderError) {
+      // commander already printed the message (or the help text).
+      process.exitCode = error.exitCode === 0 ? 0 : 2;
+      return;
+    }
+    const info = toErrorInfo(error);
+    process.stderr.write(`error ${info.code}: ${info.message}\n`);
+    process.exitCode = info.code === "INTERNAL" || info.code.startsWith("SANDBOX") ? 1 : 2;
+  }
+}
