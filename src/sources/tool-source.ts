@@ -41,6 +41,15 @@ export interface CallOptions {
   signal?: AbortSignal;
 }
 
+/**
+ * Where sources report events an operator should know about (a server restarted, a tool list
+ * failed to refresh). `console` and pino loggers fit.
+ */
+export interface SourceLogger {
+  info(message: string): void;
+  warn(message: string): void;
+}
+
 /** A connected provider of tools. */
 export interface ToolSource {
   /** The config key (`fs`, `github`); the guest global is derived from it. */
@@ -57,4 +66,9 @@ export interface ToolSource {
   callTool(name: string, args: Record<string, unknown>, options?: CallOptions): Promise<unknown>;
   /** Disconnects and stops any child process. Idempotent. */
   close(): Promise<void>;
+  /**
+   * Optional: calls `listener` with the new list whenever the source's tools change (an MCP
+   * server's `notifications/tools/list_changed`, a restart). Returns an unsubscribe function.
+   */
+  onToolsChanged?(listener: (tools: ToolSpec[]) => void): () => void;
 }
