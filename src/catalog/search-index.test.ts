@@ -1,0 +1,139 @@
+import { readFileSync } from "node:fs";
+import { describe, expect, it } from "vitest";
+import type { ToolSpec } from "../sources/tool-source.js";
+import type { CatalogTool } from "./catalog-tool.js";
+import { sanitizeUnique } from "./names.js";
+import { SearchIndex } from "./search-index.js";
+
+function fixtureTools(file: string, server: string): CatalogTool[] {
+  const { tools } = JSON.parse(readFileSync(new URL(`../../test/fixtures/${file}.tools.json`, import.meta.url), "utf8")) as { tools: ToolSpec[] };
+  const ids = sanitizeUnique(tools.map((t) => t.name));
+  return tools.map((spec, i) => ({ server, tool: ids[i]!, id: `${server}.${ids[i]!}`, sourceName: server, spec }));
+}
+
+const tool = (server: string, name: string, description = "", inputSchema: ToolSpec["inputSchema"] = { type: "object" }): CatalogTool => ({
+  server,
+  tool: name,
+  id: `${server}.${name}`,
+  sourceName: server,
+  spec: { name, description, inputSchema },
+});
+
+const FS = fixtureTools("filesystem", "fs");
+const MEMORY = fixtureTools("memory", "memory");
+const EVERYTHING = fixtureTools("everything", "everything");
+const ALL = [...EVERYTHING, ...FS, ...MEMORY];
+const ids = (index: SearchIndex, query: string, options?: Parameters<SearchIndex["search"]>[1]): string[] =>
+  index.search(query, options).map((r) => r.tool.id);
+
+describe("SearchIndex ranking on real servers", () => {
+  const index = new SearchIndex(ALL);
+
+  it('ranks the read-file tools first for "read file"', () => {
+    const top = ids(index, "read file");
+    expect(["fs.read_file", "fs.read_text_file"]).toContain(top[0]);
+    expect(top.slice(0, 4).sort()).toEqual(["fs.read_file", "fs.read_media_file", "fs.read_multiple_files", "fs.read_text_file"]);
+  });
+
+  it('finds memory.create_entities for "knowledge graph entities"', () => {
+    const top = ids(index, "knowledge graph entities");
+    expect(top.slice(0, 2)).toContain("memory.create_entities");
+    expect(top.slice(0, 3)).toContain("memory.delete_entities");
+    expect(top.slice(0, 6).every((id) => id.startsWith("memory."))).toBe(true);
+  });
+
+  it("tolerates typos and partial words", () => {
+    expect(["fs.read_file", "fs.read_text_file"]).toContain(ids(index, "reed fil")[0]);
+    expect(ids(index, "direktory list")[0]).toMatch(/^fs\.list_/);
+    expect(ids(index, "obser")[0]).toMatch(/^memory\.(add|delete)_observations$/);
+  });
+
+  it("matches camelCase and original names", () => {
+    expect(ids(index, "readFile")[0]).toBe("fs.read_file");
+    expect(ids(index, "get-sum")[0]).toBe("everything.get_sum");
+    expect(ids(index, "fs.read_text_file")[0]).toBe("fs.read_text_file");
+  });
+
+  it("uses descriptions, titles and parameters", () => {
+    expect(ids(index, "sum of two numbers")[0]).toBe("everything.get_sum");
+    expect(ids(index, "environment variables")[0]).toBe("everything.get_env");
+    expect(ids(index, "compress")[0]).toBe("everything.gzip_file_as_resource");
+    expect(ids(index, "dryRun")[0]).toBe("fs.edit_file");
+    expect(ids(index, "weather temperature city")[0]).toBe("everything.get_structured_content");
+    expect(ids(index, "humidity")).toEqual(["everything.get_structured_content"]); // a result field
+  });
+
+  it("filters by server and respects the limit", () => {
+    const onlyMemory = ids(index, "read", { server: "memory" });
+    expect(onlyMemory.length).toBeGreaterThan(0);
+    expect(onlyMemory.every((id) => id.startsWith("memory."))).toBe(true);
+    expect(onlyMemory[0]).toBe("memory.read_graph");
+    expect(ids(index, "file", { limit: 2 })).toHaveLength(2);
+    expect(ids(index, "file", { limit: 0 })).toEqual([]);
+    expect(ids(index, "read", { server: "nope" })).toEqual([]);
+  });
+
+  it("returns scores best first and nothing for unrelated words", () => {
+    const results = index.search("delete");
+    expect(results.length).toBe(3);
+    for (let i = 1; i < results.length; i++) expect(results[i - 1]!.score).toBeGreaterThanOrEqual(results[i]!.score);
+    expect(index.search("zzzqqq")).toEqual([]);
+  });
+
+  it("lists tools in id order, score 0, for an empty query", () => {
+    const listed = index.search("", { limit: 100 });
+    expect(listed).toHaveLength(ALL.length);
+    expect(listed.map((r) => r.tool.id)).toEqual(ALL.map((t) => t.id).sort());
+    expect(listed.every((r) => r.score === 0)).toBe(true);
+    expect(ids(index, "   ", { server: "memory", limit: 3 })).toEqual(["memory.add_observations", "memory.create_entities", "memory.create_relations"]);
+    expect(ids(index, "the of")).toHaveLength(10); // stop words only → listing
+  });
+
+  it("is deterministic regardless of insertion order", () => {
+    const reversed = new SearchIndex([...ALL].reverse());
+    for (const q of ["read file", "entities", "", "toggle"]) expect(ids(reversed, q)).toEqual(ids(index, q));
+  });
+});
+
+describe("SearchIndex updates", () => {
+  it("adds, replaces and removes one server's tools", () => {
+    const index = new SearchIndex(FS);
+    expect(index.size).toBe(14);
+    expect(ids(index, "knowledge graph")).toEqual([]);
+
+    index.add(MEMORY);
+    expect(index.size).toBe(23);
+    expect(ids(index, "knowledge graph")[0]).toMatch(/^memory\./);
+
+    expect(index.remove("memory")).toBe(9);
+    expect(index.size).toBe(14);
+    expect(ids(index, "knowledge graph")).toEqual([]);
+
+    // A reconnect with a changed tool list.
+    index.replace("fs", [tool("fs", "read_file", "Reads a file, version 2"), tool("fs", "checksum", "SHA-256 of a file")]);
+    expect(index.size).toBe(2);
+    expect(ids(index, "checksum")).toEqual(["fs.checksum"]);
+    expect(ids(index, "directory")).toEqual([]);
+    expect(index.search("version")[0]?.tool.spec.description).toBe("Reads a file, version 2");
+  });
+
+  it("re-adding a tool with the same id replaces it", () => {
+    const index = new SearchIndex([tool("s", "a", "alpha")]);
+    index.add([tool("s", "a", "beta")]);
+    expect(index.size).toBe(1);
+    expect(ids(index, "alpha")).toEqual([]);
+    expect(ids(index, "beta")).toEqual(["s.a"]);
+  });
+
+  it("indexes nested parameter names and descriptions", () => {
+    const index = new SearchIndex([
+      tool("s", "create", "Creates things", {
+        type: "object",
+        properties: { items: { type: "array", items: { type: "object", properties: { colour: { type: "string", description: "Paint shade" } } } } },
+      }),
+      tool("s", "other", "Something else"),
+    ]);
+    expect(ids(index, "colour")).toEqual(["s.create"]);
+    expect(ids(index, "paint shade")).toEqual(["s.create"]);
+  });
+});
