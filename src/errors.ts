@@ -17,6 +17,7 @@ export type ErrorCode =
   | "TOOL_NOT_FOUND"
   | "SERVER_NOT_FOUND"
   | "TOOL_ERROR"
+  | "HTTP_ERROR"
   | "INVALID_ARGUMENTS"
   | "GUEST_SYNTAX_ERROR"
   | "GUEST_ERROR"
@@ -27,6 +28,10 @@ export type ErrorCode =
   | "SANDBOX_LIMIT"
   | "TOOL_CALL_LIMIT"
   | "OUTPUT_LIMIT"
+  | "WORKSPACE_NOT_FOUND"
+  | "WORKSPACE_PATH"
+  | "WORKSPACE_QUOTA"
+  | "SESSION_NOT_FOUND"
   | "USAGE"
   | "INTERNAL";
 
