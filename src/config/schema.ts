@@ -5,6 +5,7 @@
  * @module
  */
 import { z } from "zod";
+import { openApiSectionSchema } from "./openapi-schema.js";
 
 /** An MCP server started as a child process and spoken to over stdio. */
 export const stdioServerSchema = z.strictObject({
@@ -52,6 +53,7 @@ export const outputSchema = z.strictObject({
 export const configSchema = z.strictObject({
   $schema: z.string().optional(),
   mcpServers: z.record(z.string().min(1), mcpServerSchema).default({}),
+  openapi: openApiSectionSchema.default({}),
   sandbox: sandboxSchema.default(sandboxSchema.parse({})),
   output: outputSchema.default(outputSchema.parse({})),
 });
