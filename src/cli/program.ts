@@ -95,16 +95,23 @@ export function buildProgram(): Command {
     .addOption(configOption())
     .option("--json", "print one JSON object { result, logs, error, metadata }")
     .option("--timeout <ms>", "lower time limit for this run", parsePositiveInt)
+    .option("--max-tokens <n>", "token budget of the output (default: output.maxTokens)", parsePositiveInt)
     .argument("<file>", "script file, or - for stdin")
-    .action(async (file: string, options: ConfigOption & { json?: boolean; timeout?: number }) => {
+    .action(async (file: string, options: ConfigOption & { json?: boolean; timeout?: number; maxTokens?: number }) => {
       const code = readScript(file);
-      const result = await withToolcode(options, (toolcode) => toolcode.execute(code, options.timeout !== undefined ? { timeoutMs: options.timeout } : {}));
+      const result = await withToolcode(options, (toolcode) =>
+        toolcode.execute(code, {
+          ...(options.timeout !== undefined ? { timeoutMs: options.timeout } : {}),
+          ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}),
+        }),
+      );
       if (options.json) {
         print(JSON.stringify({ result: result.result ?? null, logs: result.logs, error: result.error, metadata: result.metadata }));
       } else {
         if (result.logs.length > 0) print(result.logs.join("\n"));
         if (result.result !== undefined) print(JSON.stringify(result.result, null, 2));
-        if (result.error) process.stderr.write(`${formatExecuteOutput({ ...result, logs: [], result: undefined })}\n`);
+        if (result.error) process.stderr.write(`${formatExecuteOutput({ logs: [], result: undefined, error: result.error })}\n`);
+        if (result.metadata.truncated) process.stderr.write(`${result.text.slice(result.text.lastIndexOf("\n[output truncated") + 1)}\n`);
       }
       process.exitCode = result.error ? 1 : 0;
     });

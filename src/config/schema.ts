@@ -49,6 +49,14 @@ export const outputSchema = z.strictObject({
   maxTokens: z.number().int().positive().default(2000),
 });
 
+/** Per-session workspaces (files a script keeps for the next `execute` of the same session). */
+export const workspaceSchema = z.strictObject({
+  /** Where session directories live (default: `<os tmpdir>/toolcode-workspaces`). */
+  dir: z.string().optional(),
+  maxBytes: z.number().int().positive().default(100 * 1024 * 1024),
+  idleMinutes: z.number().positive().default(60),
+});
+
 /** The whole config file. Sections owned by later features are accepted but optional. */
 export const configSchema = z.strictObject({
   $schema: z.string().optional(),
@@ -56,6 +64,7 @@ export const configSchema = z.strictObject({
   openapi: openApiSectionSchema.default({}),
   sandbox: sandboxSchema.default(sandboxSchema.parse({})),
   output: outputSchema.default(outputSchema.parse({})),
+  workspace: workspaceSchema.default(workspaceSchema.parse({})),
 });
 
 /** Config as written in the file (defaults not applied). */

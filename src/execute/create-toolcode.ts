@@ -7,15 +7,21 @@ import { Catalog } from "../catalog/catalog.js";
 import { SearchIndex } from "../catalog/search-index.js";
 import { loadConfig } from "../config/load-config.js";
 import { type Config, type ConfigInput, configSchema } from "../config/schema.js";
+import os from "node:os";
+import path from "node:path";
 import { type ToolcodeError, ToolcodeError as ToolcodeErrorClass, toErrorInfo } from "../errors.js";
 import type { Engine, SandboxHost, SandboxLimits } from "../sandbox/engine.js";
 import { createQuickJsEngine } from "../sandbox/quickjs/quickjs-engine.js";
 import { closeSources, connectSources } from "../sources/connect.js";
+import { loadOpenApiSources } from "../sources/openapi/load-openapi-sources.js";
 import type { ToolSource } from "../sources/tool-source.js";
 import { renderServerIndex } from "../typegen/declarations.js";
 import { type SearchDetail, describeResults } from "../typegen/search-render.js";
 import { buildVirtualTree } from "../typegen/virtual-tree.js";
 import type { ExecuteResult } from "./execute-result.js";
+import { GUEST_PRELUDE, WORKSPACE_BRIDGE, WORKSPACE_DECLARATION, WORKSPACE_TOOLS, callWorkspace } from "./guest-builtins.js";
+import { type Session, SessionStore } from "./sessions.js";
+import { TokenCounter } from "./token-counter.js";
 import { transpileGuest } from "./transpile.js";
 
 /** Options for {@link createToolcode}. */
@@ -55,6 +61,13 @@ export interface SearchResponse {
 export interface ExecuteOptions {
   /** Overrides `sandbox.timeoutMs` for this call (never above it). */
   timeoutMs?: number;
+  /** Overrides `output.maxTokens` for this call. */
+  maxTokens?: number;
+  /**
+   * The session whose workspace the script uses; calls with the same id share files.
+   * Default: the instance's own default session.
+   */
+  sessionId?: string;
 }
 
 /** A running toolcode instance. */
@@ -70,6 +83,8 @@ export interface Toolcode {
   types(server?: string): string;
   /** The virtual tree (`servers/<server>/index.d.ts`, one file per tool). */
   virtualTree(): Map<string, string>;
+  /** Ends a session now, removing its workspace. */
+  endSession(sessionId: string): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -85,22 +100,32 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
     config = loaded.config;
     baseDir = loaded.baseDir;
   }
-  const { sources, failures } = await connectSources(config.mcpServers, { cwd: baseDir });
-  const allSources = [...sources, ...(options.sources ?? [])];
+  const counter = new TokenCounter();
+  counter.warm();
+  const [mcp, openapi] = await Promise.all([connectSources(config.mcpServers, { cwd: baseDir }), loadOpenApiSources(config.openapi, { baseDir })]);
+  const failures = [...mcp.failures, ...openapi.failures];
+  const allSources = [...mcp.sources, ...openapi.sources, ...(options.sources ?? [])];
   let catalog: Catalog;
   try {
     catalog = await Catalog.build(allSources);
   } catch (error) {
-    await closeSources(allSources);
+    await Promise.all([closeSources(allSources), counter.close()]);
     throw error;
   }
   const index = new SearchIndex(catalog.tools());
   const engine: Engine = createQuickJsEngine({ poolSize: config.sandbox.poolSize });
-  return new ToolcodeInstance(config, catalog, failures, index, engine, allSources);
+  const sessions = new SessionStore({
+    root: path.resolve(baseDir, config.workspace.dir ?? path.join(os.tmpdir(), "toolcode-workspaces", `${process.pid}-${Date.now().toString(36)}`)),
+    maxBytes: config.workspace.maxBytes,
+    idleMs: config.workspace.idleMinutes * 60_000,
+    keepOnClose: config.workspace.dir !== undefined,
+  });
+  return new ToolcodeInstance(config, catalog, failures, index, engine, allSources, counter, sessions);
 }
 
 class ToolcodeInstance implements Toolcode {
   #closed = false;
+  readonly #defaultSession = SessionStore.newId();
 
   constructor(
     readonly config: Config,
@@ -109,6 +134,8 @@ class ToolcodeInstance implements Toolcode {
     private readonly index: SearchIndex,
     private readonly engine: Engine,
     private readonly sources: ToolSource[],
+    private readonly counter: TokenCounter,
+    private readonly sessions: SessionStore,
   ) {}
 
   search(query: string, options: SearchOptions = {}): SearchResponse {
@@ -124,6 +151,8 @@ class ToolcodeInstance implements Toolcode {
 
   async execute(code: string, options: ExecuteOptions = {}): Promise<ExecuteResult> {
     const started = performance.now();
+    const sessionId = options.sessionId ?? this.#defaultSession;
+    const maxTokens = options.maxTokens ?? this.config.output.maxTokens;
     const limits: SandboxLimits = {
       timeoutMs: Math.min(options.timeoutMs ?? this.config.sandbox.timeoutMs, this.config.sandbox.timeoutMs),
       memoryMb: this.config.sandbox.memoryMb,
@@ -131,37 +160,70 @@ class ToolcodeInstance implements Toolcode {
       maxToolCalls: this.config.sandbox.maxToolCalls,
       maxLogBytes: this.config.sandbox.maxLogBytes,
     };
-    const fail = (error: unknown, toolCalls = 0): ExecuteResult => ({
-      result: undefined,
-      logs: [],
-      error: toErrorInfo(error, "INTERNAL") as ExecuteResult["error"],
-      metadata: { engine: this.engine.name, durationMs: performance.now() - started, toolCalls },
-    });
-    if (this.#closed) return fail(new ToolcodeErrorClass("INTERNAL", "This toolcode instance is closed; create a new one."));
-    let transpiled: { code: string; lineOffset: number };
+    const rawResults: string[] = [];
+    let session: Session | undefined;
+    let logs: string[] = [];
+    let value: unknown;
+    let error: ExecuteResult["error"] = null;
+    let toolCalls = 0;
     try {
-      transpiled = transpileGuest(code);
-    } catch (error) {
-      return fail(error);
+      if (this.#closed) throw new ToolcodeErrorClass("INTERNAL", "This toolcode instance is closed; create a new one.");
+      session = await this.sessions.get(sessionId);
+      const workspace = session.workspace;
+      const transpiled = transpileGuest(code, { prelude: GUEST_PRELUDE });
+      const host: SandboxHost = {
+        callTool: async (server, tool, args, signal) => {
+          if (server === WORKSPACE_BRIDGE) return callWorkspace(workspace, tool, args);
+          const { tool: found, source } = this.catalog.resolve(server, tool);
+          const input = args === undefined || args === null ? {} : args;
+          if (typeof input !== "object" || Array.isArray(input)) {
+            throw new ToolcodeErrorClass("INVALID_ARGUMENTS", `${found.id} takes one object argument, e.g. ${found.id}({ … }); got ${Array.isArray(input) ? "an array" : typeof input}.`);
+          }
+          const result = await source.callTool(found.spec.name, input as Record<string, unknown>, { signal });
+          rawResults.push(typeof result === "string" ? result : (JSON.stringify(result) ?? ""));
+          return result;
+        },
+      };
+      const globals = { ...this.catalog.globals(), [WORKSPACE_BRIDGE]: WORKSPACE_TOOLS };
+      const run = await this.engine.run({ code: transpiled.code, lineOffset: transpiled.lineOffset, api: { globals }, limits }, host);
+      logs = run.logs.map((entry) => (entry.level === "log" || entry.level === "info" ? entry.message : `[${entry.level}] ${entry.message}`));
+      toolCalls = run.stats.toolCalls;
+      if (run.ok) value = run.value;
+      else error = run.error;
+    } catch (thrown) {
+      error = toErrorInfo(thrown, "INTERNAL");
     }
-    const host: SandboxHost = {
-      callTool: async (server, tool, args, signal) => {
-        const { tool: found, source } = this.catalog.resolve(server, tool);
-        const input = args === undefined || args === null ? {} : args;
-        if (typeof input !== "object" || Array.isArray(input)) {
-          throw new ToolcodeErrorClass("INVALID_ARGUMENTS", `${found.id} takes one object argument, e.g. ${found.id}({ … }); got ${Array.isArray(input) ? "an array" : typeof input}.`);
-        }
-        return source.callTool(found.spec.name, input as Record<string, unknown>, { signal });
+    const spill = session ? { logs: `spill/${++session.spills}-logs.txt`, result: `spill/${session.spills}-result.json` } : undefined;
+    const [shaped, toolResultTokens] = await Promise.all([
+      this.counter.shape({ logs, result: value, error }, maxTokens, spill),
+      this.counter.count(rawResults).then((counts) => counts.reduce((a, b) => a + b, 0)),
+    ]);
+    const spilled: { logs?: string; result?: string } = {};
+    if (session && spill) {
+      if (shaped.cut.result) spilled.result = (await session.workspace.write(spill.result, value).catch(() => undefined))?.path;
+      if (shaped.cut.logs) spilled.logs = (await session.workspace.write(spill.logs, logs.join("\n")).catch(() => undefined))?.path;
+      if (!spilled.result) delete spilled.result;
+      if (!spilled.logs) delete spilled.logs;
+    }
+    return {
+      result: shaped.result,
+      logs: shaped.logs,
+      error,
+      text: shaped.text,
+      metadata: {
+        engine: this.engine.name,
+        sessionId,
+        durationMs: performance.now() - started,
+        toolCalls,
+        tokens: { output: shaped.tokens, toolResults: toolResultTokens, saved: Math.max(0, toolResultTokens - shaped.tokens) },
+        truncated: shaped.truncated,
+        spilled,
       },
     };
-    const run = await this.engine.run({ code: transpiled.code, lineOffset: transpiled.lineOffset, api: { globals: this.catalog.globals() }, limits }, host);
-    const logs = run.logs.map((entry) => (entry.level === "log" || entry.level === "info" ? entry.message : `[${entry.level}] ${entry.message}`));
-    return {
-      result: run.ok ? run.value : undefined,
-      logs,
-      error: run.ok ? null : run.error,
-      metadata: { engine: this.engine.name, durationMs: performance.now() - started, toolCalls: run.stats.toolCalls },
-    };
+  }
+
+  async endSession(sessionId: string): Promise<void> {
+    await this.sessions.end(sessionId);
   }
 
   types(server?: string): string {
@@ -175,19 +237,18 @@ class ToolcodeInstance implements Toolcode {
       }
       return renderServerIndex(entry.id, entry.tools);
     }
-    return this.catalog
-      .serverIds()
-      .map((id) => renderServerIndex(id, this.catalog.server(id)?.tools ?? []))
-      .join("\n");
+    return [...this.catalog.serverIds().map((id) => renderServerIndex(id, this.catalog.server(id)?.tools ?? [])), WORKSPACE_DECLARATION].join("\n");
   }
 
   virtualTree(): Map<string, string> {
-    return buildVirtualTree(this.catalog.tools());
+    const tree = buildVirtualTree(this.catalog.tools());
+    tree.set("workspace.d.ts", WORKSPACE_DECLARATION);
+    return tree;
   }
 
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    await Promise.allSettled([this.engine.close(), closeSources(this.sources)]);
+    await Promise.allSettled([this.engine.close(), closeSources(this.sources), this.counter.close(), this.sessions.close()]);
   }
 }

@@ -11,20 +11,38 @@ export interface GuestErrorInfo extends ErrorInfo {
   column?: number;
 }
 
-/** Measurements of one execution. */
+/** Token accounting of one execution (o200k_base). */
+export interface TokenAccounting {
+  /** Tokens of what the model reads (`text`). */
+  output: number;
+  /** Tokens of the raw tool results that flowed through the sandbox (as JSON). */
+  toolResults: number;
+  /** `toolResults − output`: what classic tool calling would have added to the context beyond this output (≥ 0). */
+  saved: number;
+}
+
+/** Measurements and bookkeeping of one execution. */
 export interface ExecuteMetadata {
   engine: string;
+  sessionId: string;
   durationMs: number;
   toolCalls: number;
+  tokens: TokenAccounting;
+  /** True when logs or the return value were cut to fit `output.maxTokens`. */
+  truncated: boolean;
+  /** Workspace paths holding the full logs / return value when they were cut. */
+  spilled: { logs?: string; result?: string };
 }
 
 /**
  * Outcome of running a script. Never thrown: a failing script is a result with `error` set.
- * `result` is the script's return value (JSON data), `logs` its console output lines.
+ * `result` and `logs` are what the model sees (cut to the token budget; still valid JSON);
+ * `text` is the exact text handed to the model.
  */
 export interface ExecuteResult {
   result: unknown;
   logs: string[];
   error: GuestErrorInfo | null;
+  text: string;
   metadata: ExecuteMetadata;
 }

@@ -64,8 +64,9 @@ export async function startHttpServer(toolcode: Toolcode, options: HttpServerOpt
           sendJsonRpcError(res, sessionId ? 404 : 400, -32000, sessionId ? "Unknown or expired session; initialize a new one." : "No session: send an initialize request first.");
           return;
         }
+        const newSessionId = randomUUID();
         const created = new StreamableHTTPServerTransport({
-          sessionIdGenerator: () => randomUUID(),
+          sessionIdGenerator: () => newSessionId,
           enableDnsRebindingProtection: true,
           allowedHosts,
           onsessioninitialized: (id) => {
@@ -75,7 +76,7 @@ export async function startHttpServer(toolcode: Toolcode, options: HttpServerOpt
         created.onclose = () => {
           if (created.sessionId) sessions.delete(created.sessionId);
         };
-        await createMcpServer(toolcode).connect(created);
+        await createMcpServer(toolcode, { sessionId: newSessionId }).connect(created);
         transport = created;
       }
       await transport.handleRequest(req, res, body.value);

@@ -8,7 +8,7 @@ import { McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mc
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
 import type { Toolcode } from "../execute/create-toolcode.js";
-import { formatExecuteOutput } from "../execute/format-output.js";
+import { SessionStore } from "../execute/sessions.js";
 
 /** Package version reported to clients. */
 export const TOOLCODE_VERSION = "0.1.0";
@@ -40,7 +40,9 @@ export function executeDescription(toolcode: Toolcode): string {
     '- Also `import { tool } from "./servers/<server>"`.',
     "- Results are plain values (parsed JSON when the tool returns JSON, text otherwise). A failing tool throws `ToolError` with `.code` and `.message`; catch it to handle it.",
     "- `console.log` what you need and/or `return` a JSON-serializable value. Print summaries, not raw data.",
-    "- No fetch, timers, process, require or filesystem: only the tools.",
+    "- `workspace.read(path)`, `workspace.write(path, data)`, `workspace.list()`, `workspace.remove(path)`: files kept for this session, so a later `execute` can reuse data without calling the tools again.",
+    "- No fetch, timers, process, require or filesystem: only the tools and the workspace.",
+    `Output is capped at ${toolcode.config.output.maxTokens} tokens: big values are cut (arrays keep their head, with a count of what was left out) and saved in full to the workspace, whose path the output names.`,
     `Limits: ${Math.round(sandbox.timeoutMs / 1000)} s wall clock, ${sandbox.memoryMb} MB memory, ${sandbox.maxToolCalls} tool calls per run.`,
     "",
     "Example:",
@@ -51,8 +53,18 @@ export function executeDescription(toolcode: Toolcode): string {
   ].join("\n");
 }
 
-/** Creates an MCP server (one per client session) backed by a shared {@link Toolcode}. */
-export function createMcpServer(toolcode: Toolcode): McpServer {
+/** Options for {@link createMcpServer}. */
+export interface McpServerOptions {
+  /** The session id (workspace) of this client; default: a new random id. */
+  sessionId?: string;
+}
+
+/**
+ * Creates an MCP server for one client session, backed by a shared {@link Toolcode}. All
+ * `execute` calls of the session share its workspace; the session ends when the server closes.
+ */
+export function createMcpServer(toolcode: Toolcode, options: McpServerOptions = {}): McpServer {
+  const sessionId = options.sessionId ?? SessionStore.newId();
   const server = new McpServer(
     { name: "toolcode", version: TOOLCODE_VERSION },
     {
@@ -93,6 +105,7 @@ export function createMcpServer(toolcode: Toolcode): McpServer {
       inputSchema: {
         code: z.string().describe("TypeScript: an async module body. Call tools as `await server.tool({...})`; console.log or return the result."),
         timeoutMs: z.number().int().positive().optional().describe("Lower time limit for this run, in ms."),
+        maxTokens: z.number().int().positive().max(100_000).optional().describe("Token budget of the output for this run (default from config)."),
       },
       outputSchema: {
         result: z.unknown().optional().describe("The script's return value."),
@@ -101,11 +114,18 @@ export function createMcpServer(toolcode: Toolcode): McpServer {
           .object({ code: z.string(), message: z.string(), line: z.number().optional(), column: z.number().optional() })
           .nullable()
           .describe("Set when the script failed."),
+        truncated: z.boolean().describe("True when logs or result were cut to the token budget."),
+        spilled: z.object({ logs: z.string().optional(), result: z.string().optional() }).describe("Workspace paths of the full values that were cut."),
+        tokens: z.object({ output: z.number(), toolResults: z.number(), saved: z.number() }).describe("o200k_base token accounting."),
       },
       annotations: { readOnlyHint: false, openWorldHint: true },
     },
-    async ({ code, timeoutMs }): Promise<CallToolResult> => {
-      const result = await toolcode.execute(code, timeoutMs !== undefined ? { timeoutMs } : {});
+    async ({ code, timeoutMs, maxTokens }): Promise<CallToolResult> => {
+      const result = await toolcode.execute(code, {
+        sessionId,
+        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
+        ...(maxTokens !== undefined ? { maxTokens } : {}),
+      });
       const error = result.error
         ? {
             code: result.error.code,
@@ -115,8 +135,15 @@ export function createMcpServer(toolcode: Toolcode): McpServer {
           }
         : null;
       return {
-        content: [{ type: "text", text: formatExecuteOutput(result) }],
-        structuredContent: { ...(result.result !== undefined ? { result: result.result } : {}), logs: result.logs, error },
+        content: [{ type: "text", text: result.text }],
+        structuredContent: {
+          ...(result.result !== undefined ? { result: result.result } : {}),
+          logs: result.logs,
+          error,
+          truncated: result.metadata.truncated,
+          spilled: result.metadata.spilled,
+          tokens: result.metadata.tokens,
+        },
         ...(result.error ? { isError: true } : {}),
       };
     },
@@ -144,5 +171,10 @@ export function createMcpServer(toolcode: Toolcode): McpServer {
     },
   );
 
+  const close = server.server.onclose;
+  server.server.onclose = () => {
+    close?.();
+    void toolcode.endSession(sessionId);
+  };
   return server;
 }

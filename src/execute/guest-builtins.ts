@@ -1,0 +1,51 @@
+/**
+ * Built-in guest APIs that are not tool servers: today `workspace`. They reach the host through
+ * the same bridge as tools (a reserved server global) and are wrapped by a one-line guest
+ * prelude so the guest gets ordinary positional functions.
+ *
+ * @module
+ */
+import { ToolcodeError } from "../errors.js";
+import type { Workspace } from "./workspace.js";
+
+/** The reserved bridge global behind `workspace`. Not a valid config key for a server. */
+export const WORKSPACE_BRIDGE = "__workspace";
+
+/** Guest prelude: one line (it must not shift the user's line numbers). */
+export const GUEST_PRELUDE =
+  `const workspace = Object.freeze({ read: (path) => ${WORKSPACE_BRIDGE}.read({ path }), write: (path, data) => ${WORKSPACE_BRIDGE}.write({ path, data }), ` +
+  `list: (dir) => ${WORKSPACE_BRIDGE}.list({ dir }), remove: (path) => ${WORKSPACE_BRIDGE}.remove({ path }) });`;
+
+/** Tools of the bridge global, as the sandbox needs them. */
+export const WORKSPACE_TOOLS = ["read", "write", "list", "remove"];
+
+/** What the model reads about `workspace`. */
+export const WORKSPACE_DECLARATION = `/** Files kept for this session: the next \`execute\` of the same session can read what this one wrote. */
+declare namespace workspace {
+  /** Reads a file: parsed JSON for \`*.json\`, text otherwise. */
+  function read(path: string): Promise<unknown>;
+  /** Writes text (a string) or JSON (anything else). Paths are relative, e.g. "data/users.json". */
+  function write(path: string, data: unknown): Promise<{ path: string; bytes: number }>;
+  /** Lists files under a directory (default: all). */
+  function list(dir?: string): Promise<{ path: string; bytes: number; modified: string }[]>;
+  /** Removes a file or directory; true if something was removed. */
+  function remove(path: string): Promise<boolean>;
+}
+`;
+
+/** Performs one workspace call coming from the guest. */
+export async function callWorkspace(workspace: Workspace, tool: string, args: unknown): Promise<unknown> {
+  const input = (typeof args === "object" && args !== null ? args : {}) as { path?: unknown; data?: unknown; dir?: unknown };
+  switch (tool) {
+    case "read":
+      return workspace.read(input.path as string);
+    case "write":
+      return workspace.write(input.path as string, input.data);
+    case "list":
+      return workspace.list(typeof input.dir === "string" ? input.dir : ".");
+    case "remove":
+      return workspace.remove(input.path as string);
+    default:
+      throw new ToolcodeError("TOOL_NOT_FOUND", `workspace has no function "${tool}". Use workspace.read, write, list or remove.`, { available: WORKSPACE_TOOLS });
+  }
+}
