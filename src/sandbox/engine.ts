@@ -37,11 +37,17 @@ export interface GuestApi {
 
 /** A request to run guest code. */
 export interface RunRequest {
-  /** JavaScript: the body of an async function; `require` is bound to the module loader. */
+  /**
+   * JavaScript from `transpileGuest`: one expression evaluating to
+   * `async function (require, exports) { …user code… }`. The engine calls it with its module
+   * loader as `require` (`./servers/<name>` → that server's object) and a fresh `exports` object.
+   */
   code: string;
   /** Number of lines the wrapper added before the user's first line (for line mapping). */
   lineOffset: number;
+  /** The server globals the guest may use. */
   api: GuestApi;
+  /** Limits the engine enforces for this run. */
   limits: SandboxLimits;
 }
 
@@ -64,7 +70,12 @@ export interface RunStats {
 
 /** A sandbox engine. */
 export interface Engine {
+  /** Short engine name for metadata, e.g. `"quickjs"`. */
   readonly name: string;
+  /**
+   * Runs one guest. Resolves `{ ok: false, error }` for every guest failure (syntax, runtime,
+   * limits, crashes); rejects only for host misuse (closed engine, invalid limits).
+   */
   run(request: RunRequest, host: SandboxHost): Promise<RunResult>;
   /** Stops workers. Idempotent. */
   close(): Promise<void>;

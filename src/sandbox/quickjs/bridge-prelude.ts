@@ -1,0 +1,295 @@
+/**
+ * The guest-side half of the bridge: JavaScript evaluated in every fresh QuickJS context before
+ * the user's code.
+ *
+ * It evaluates to a function `(hostCall, hostLog, apiJson) => { load, serialize, describe }`.
+ * The two host functions stay in its closure (never on `globalThis`). It defines:
+ * - one global per server: a Proxy whose tools are functions `(args) => Promise<result>`; an
+ *   unknown tool throws a `ToolError` (TOOL_NOT_FOUND) listing the valid names; `then`,
+ *   `toJSON` and symbols read as `undefined` so `await fs` and `JSON.stringify(fs)` are harmless;
+ * - `ToolError` (with `.code`, `.message`, `.details`); failed tool calls reject with one;
+ * - `console.log/info/warn/error/debug` (objects formatted as JSON-like text, cycles safe);
+ * - `load(specifier)`, the module loader the user's code receives as `require`;
+ * - `serialize(value)`, JSON text of the return value (undefined omitted, BigInt → string,
+ *   cycles → "[Circular]", functions dropped), or `undefined`;
+ * - `describe(error)`, JSON text describing a thrown value for the host.
+ *
+ * Errors created by the bridge are recorded in a private WeakMap with the host's code; the guest
+ * cannot forge one, so only real tool failures keep a code other than GUEST_ERROR.
+ *
+ * Arguments and results cross the boundary as JSON text only: the guest never holds host handles.
+ * The prelude captures the intrinsics it uses, so guest code that overwrites `JSON` or
+ * `Array.prototype` only breaks itself.
+ *
+ * @module
+ */
+
+/** Source of the prelude (plain ES2020; no backticks, evaluated as a script). */
+export const BRIDGE_PRELUDE = String.raw`(function (hostCall, hostLog, apiJson) {
+  "use strict";
+  var G = globalThis;
+  var stringify = JSON.stringify;
+  var parse = JSON.parse;
+  var keysOf = Object.keys;
+  var defineProperty = Object.defineProperty;
+  var freeze = Object.freeze;
+  var create = Object.create;
+  var isArray = Array.isArray;
+  var arrayFrom = Array.from;
+  var hasOwn = Function.prototype.call.bind(Object.prototype.hasOwnProperty);
+  var ErrorCtor = Error;
+  var ReferenceErrorCtor = ReferenceError;
+  var ProxyCtor = Proxy;
+  var WeakMapCtor = WeakMap;
+  var MapCtor = Map;
+  var SetCtor = Set;
+  var PromiseCtor = Promise;
+  var promiseThen = Function.prototype.call.bind(Promise.prototype.then);
+  var weakMapGet = Function.prototype.call.bind(WeakMap.prototype.get);
+  var weakMapSet = Function.prototype.call.bind(WeakMap.prototype.set);
+  var weakMapHas = Function.prototype.call.bind(WeakMap.prototype.has);
+  var mapEntries = Function.prototype.call.bind(Map.prototype.entries);
+  var setValues = Function.prototype.call.bind(Set.prototype.values);
+  var errorToString = Function.prototype.call.bind(Error.prototype.toString);
+  var StringCtor = String;
+
+  var api = parse(apiJson);
+  var serverNames = keysOf(api.globals);
+  var bridged = new WeakMapCtor();
+  var serverOfProxy = new WeakMapCtor();
+
+  function isServer(v) { return weakMapHas(serverOfProxy, v); }
+  function serverName(v) { return weakMapGet(serverOfProxy, v); }
+  function listOr(names, none) { return names.length > 0 ? names.join(", ") : none; }
+
+  class ToolError extends ErrorCtor {
+    constructor(message, code, details) {
+      super(message === undefined ? "" : StringCtor(message));
+      this.code = code === undefined ? "TOOL_ERROR" : StringCtor(code);
+      this.details = details === undefined ? {} : details;
+    }
+  }
+  defineProperty(ToolError.prototype, "name", { value: "ToolError", writable: true, configurable: true });
+
+  function bridgeError(code, message, details, site) {
+    var error = new ToolError(message, code, details);
+    if (site !== undefined && typeof site.stack === "string") {
+      try { error.stack = error.name + ": " + error.message + "\n" + site.stack; } catch (ignored) { /* keep own stack */ }
+    }
+    weakMapSet(bridged, error, { code: StringCtor(code), details: details === undefined ? {} : details });
+    return error;
+  }
+
+  function safeString(value) {
+    try { return StringCtor(value); } catch (ignored) { return "[unprintable]"; }
+  }
+
+  function errorSummary(error) {
+    var out = { name: safeString(error.name), message: safeString(error.message) };
+    var info = weakMapGet(bridged, error);
+    if (info !== undefined) out.code = info.code;
+    return out;
+  }
+
+  // JSON with undefined omitted, BigInt as string, cycles as "[Circular]", functions dropped,
+  // Map as an object, Set as an array, Error as { name, message }.
+  function toJson(value, indent) {
+    var ancestors = [];
+    function replacer(key, v) {
+      if (typeof v === "bigint") return StringCtor(v);
+      if (typeof v !== "object" || v === null) return v;
+      while (ancestors.length > 0 && ancestors[ancestors.length - 1] !== this) ancestors.pop();
+      if (ancestors.indexOf(v) !== -1) return "[Circular]";
+      if (isServer(v)) return "[server " + serverName(v) + "]";
+      if (v instanceof ErrorCtor) v = errorSummary(v);
+      else if (v instanceof MapCtor) {
+        var obj = {};
+        for (var entry of mapEntries(v)) obj[safeString(entry[0])] = entry[1];
+        v = obj;
+      } else if (v instanceof SetCtor) v = arrayFrom(setValues(v));
+      ancestors.push(v);
+      return v;
+    }
+    return stringify(value, replacer, indent);
+  }
+
+  function format(value) {
+    switch (typeof value) {
+      case "string": return value;
+      case "undefined": return "undefined";
+      case "function": return "[Function: " + (safeString(value.name) || "anonymous") + "]";
+      case "bigint": return StringCtor(value) + "n";
+      case "symbol": return safeString(value.toString());
+      case "number": case "boolean": return StringCtor(value);
+    }
+    if (value === null) return "null";
+    if (isServer(value)) {
+      var name = serverName(value);
+      return "[server " + name + ": " + listOr(api.globals[name], "no tools") + "]";
+    }
+    if (value instanceof ErrorCtor) {
+      var info = weakMapGet(bridged, value);
+      var head = safeString(value.name) + (info !== undefined ? " [" + info.code + "]" : "") + ": " + safeString(value.message);
+      return head;
+    }
+    try {
+      var text = toJson(value);
+      return text === undefined ? safeString(value) : text;
+    } catch (error) {
+      return "[object: " + safeString(error && error.message) + "]";
+    }
+  }
+
+  var logsOpen = true;
+  function makeLogger(level) {
+    return function () {
+      if (!logsOpen) return;
+      var parts = [];
+      for (var i = 0; i < arguments.length; i++) parts.push(format(arguments[i]));
+      if (hostLog(level, parts.join(" ")) === false) logsOpen = false;
+    };
+  }
+  var consoleObject = {
+    log: makeLogger("log"),
+    info: makeLogger("info"),
+    warn: makeLogger("warn"),
+    error: makeLogger("error"),
+    debug: makeLogger("debug"),
+    trace: makeLogger("debug"),
+    dir: makeLogger("log"),
+  };
+
+  function makeTool(server, tool) {
+    var holder = {};
+    holder[tool] = function (args) {
+      var site = new ErrorCtor("");
+      var argsJson;
+      try {
+        argsJson = toJson(args === undefined ? {} : args);
+      } catch (error) {
+        return PromiseCtor.reject(error);
+      }
+      if (argsJson === undefined) argsJson = "{}";
+      return promiseThen(hostCall(server, tool, argsJson), function (envelopeJson) {
+        var envelope = parse(envelopeJson);
+        if (envelope.ok) return envelope.value;
+        var e = envelope.error;
+        throw bridgeError(e.code, e.message, e.details, site);
+      });
+    };
+    return holder[tool];
+  }
+
+  function notAToolError(server, key) {
+    var tools = api.globals[server];
+    return bridgeError(
+      "TOOL_NOT_FOUND",
+      server + "." + key + " is not a tool. Tools on " + server + ": " + listOr(tools, "(none)") + ".",
+      { server: server, tool: key, available: tools.slice() },
+    );
+  }
+
+  var servers = create(null);
+  function makeServer(server) {
+    var tools = api.globals[server];
+    var fns = create(null);
+    for (var i = 0; i < tools.length; i++) fns[tools[i]] = makeTool(server, tools[i]);
+    var proxy;
+    function describeServer() { return "[server " + server + "]"; }
+    proxy = new ProxyCtor(create(null), {
+      get: function (target, key) {
+        if (typeof key === "symbol") return undefined;
+        if (fns[key] !== undefined) return fns[key];
+        if (key === "then" || key === "toJSON" || key === "constructor" || key === "inspect") return undefined;
+        if (key === "__esModule") return true;
+        if (key === "default") return proxy;
+        if (key === "toString" || key === "valueOf") return describeServer;
+        throw notAToolError(server, key);
+      },
+      has: function (target, key) { return typeof key === "string" && fns[key] !== undefined; },
+      ownKeys: function () { return tools.slice(); },
+      getOwnPropertyDescriptor: function (target, key) {
+        if (typeof key !== "string" || fns[key] === undefined) return undefined;
+        return { value: fns[key], writable: false, enumerable: true, configurable: true };
+      },
+      set: function () { return false; },
+      defineProperty: function () { return false; },
+      deleteProperty: function () { return false; },
+      setPrototypeOf: function () { return false; },
+    });
+    weakMapSet(serverOfProxy, proxy, server);
+    return proxy;
+  }
+  for (var s = 0; s < serverNames.length; s++) servers[serverNames[s]] = makeServer(serverNames[s]);
+
+  function modulePaths() {
+    return serverNames.map(function (name) { return "./servers/" + name; });
+  }
+
+  function load(specifier) {
+    var spec = StringCtor(specifier);
+    var match = /^(?:\.{0,2}\/)?servers\/(.+)$/.exec(spec);
+    var parts = match === null ? [] : match[1].replace(/\.(?:d\.ts|ts|js|mjs)$/, "").replace(/\/index$/, "").split("/");
+    if (parts.length < 1 || parts.length > 2 || parts[0] === "") {
+      throw new ErrorCtor(
+        "Cannot find module '" + spec + "'. Modules you can import: " + listOr(modulePaths(), "(none)") +
+          " (each exports the server's tools, e.g. import { tool } from \"./servers/<server>\").",
+      );
+    }
+    var server = parts[0];
+    if (servers[server] === undefined) {
+      throw bridgeError(
+        "SERVER_NOT_FOUND",
+        "Cannot find module '" + spec + "': there is no server '" + server + "'. Available servers: " +
+          listOr(serverNames, "(none)") + ".",
+        { server: server, available: serverNames.slice() },
+      );
+    }
+    var tool = parts[1];
+    if (tool === undefined) return servers[server];
+    var fn = servers[server][tool];
+    var moduleObject = {};
+    moduleObject[tool] = fn;
+    defineProperty(moduleObject, "default", { value: fn });
+    defineProperty(moduleObject, "__esModule", { value: true });
+    return freeze(moduleObject);
+  }
+
+  function describe(thrown) {
+    try {
+      if (thrown instanceof ErrorCtor) {
+        var info = weakMapGet(bridged, thrown);
+        var stack = "";
+        try { stack = StringCtor(thrown.stack); } catch (ignored) { /* no stack */ }
+        return stringify({
+          isError: true,
+          name: safeString(thrown.name),
+          message: safeString(thrown.message),
+          stack: stack,
+          code: info === undefined ? undefined : info.code,
+          details: info === undefined ? undefined : info.details,
+          referenceError: thrown instanceof ReferenceErrorCtor,
+        });
+      }
+      var shown = typeof thrown === "string" ? stringify(thrown) : format(thrown);
+      return stringify({ isError: false, name: "", message: "Uncaught " + shown, stack: "" });
+    } catch (error) {
+      return stringify({ isError: false, name: "", message: "(an exception that could not be described)", stack: "" });
+    }
+  }
+
+  function serialize(value) {
+    return toJson(value);
+  }
+
+  function defineGlobal(name, value) {
+    defineProperty(G, name, { value: value, writable: true, enumerable: false, configurable: true });
+  }
+  for (var n = 0; n < serverNames.length; n++) {
+    if (!(serverNames[n] in G)) defineGlobal(serverNames[n], servers[serverNames[n]]);
+  }
+  defineGlobal("ToolError", ToolError);
+  defineGlobal("console", consoleObject);
+
+  return { load: load, serialize: serialize, describe: describe };
+})`;
