@@ -146,12 +146,11 @@ export function buildProgram(): Command {
     .action(async (server: string | undefined, options: ConfigOption & { list?: boolean }) => {
       await withToolcode(options, async (toolcode) => {
         if (options.list) {
-          print([...toolcode.virtualTree().keys()].join("\n"));
+          print(toolcode.virtualPaths().join("\n"));
           return;
         }
         if (server?.includes("/")) {
-          const tree = toolcode.virtualTree();
-          const text = tree.get(server.replace(/^\.\//, ""));
+          const text = toolcode.virtualFile(server.replace(/^\.\//, ""));
           if (text === undefined) throw new ToolcodeError("USAGE", `No file ${server} in the virtual tree. Run \`toolcode types --list\` to see the paths.`);
           print(text);
           return;

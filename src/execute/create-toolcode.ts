@@ -17,12 +17,15 @@ import { loadOpenApiSources } from "../sources/openapi/load-openapi-sources.js";
 import type { ToolSource } from "../sources/tool-source.js";
 import { renderServerIndex } from "../typegen/declarations.js";
 import { type SearchDetail, describeResults } from "../typegen/search-render.js";
-import { buildVirtualTree } from "../typegen/virtual-tree.js";
+import { renderVirtualFile, virtualTreePaths } from "../typegen/virtual-tree.js";
 import type { ExecuteResult } from "./execute-result.js";
 import { GUEST_PRELUDE, WORKSPACE_BRIDGE, WORKSPACE_DECLARATION, WORKSPACE_TOOLS, callWorkspace } from "./guest-builtins.js";
 import { type Session, SessionStore } from "./sessions.js";
 import { TokenCounter } from "./token-counter.js";
 import { transpileGuest } from "./transpile.js";
+
+/** Virtual-tree path of the `workspace` declarations. */
+const WORKSPACE_FILE = "workspace.d.ts";
 
 /** Options for {@link createToolcode}. */
 export interface ToolcodeOptions {
@@ -81,8 +84,10 @@ export interface Toolcode {
   execute(code: string, options?: ExecuteOptions): Promise<ExecuteResult>;
   /** The declarations the model reads: one server's namespace, or all of them. */
   types(server?: string): string;
-  /** The virtual tree (`servers/<server>/index.d.ts`, one file per tool). */
-  virtualTree(): Map<string, string>;
+  /** Paths of the virtual tree: `servers/index.d.ts`, `servers/<server>/index.d.ts`, one file per tool, `workspace.d.ts`. */
+  virtualPaths(): string[];
+  /** One file of the virtual tree (rendered on first use, then cached), or undefined. */
+  virtualFile(path: string): string | undefined;
   /** Ends a session now, removing its workspace. */
   endSession(sessionId: string): Promise<void>;
   close(): Promise<void>;
@@ -126,6 +131,7 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
 class ToolcodeInstance implements Toolcode {
   #closed = false;
   readonly #defaultSession = SessionStore.newId();
+  readonly #files = new Map<string, string>();
 
   constructor(
     readonly config: Config,
@@ -191,7 +197,7 @@ class ToolcodeInstance implements Toolcode {
       if (run.ok) value = run.value;
       else error = run.error;
     } catch (thrown) {
-      error = toErrorInfo(thrown, "INTERNAL");
+      error = guestErrorInfo(thrown);
     }
     const spill = session ? { logs: `spill/${++session.spills}-logs.txt`, result: `spill/${session.spills}-result.json` } : undefined;
     const [shaped, toolResultTokens] = await Promise.all([
@@ -240,10 +246,18 @@ class ToolcodeInstance implements Toolcode {
     return [...this.catalog.serverIds().map((id) => renderServerIndex(id, this.catalog.server(id)?.tools ?? [])), WORKSPACE_DECLARATION].join("\n");
   }
 
-  virtualTree(): Map<string, string> {
-    const tree = buildVirtualTree(this.catalog.tools());
-    tree.set("workspace.d.ts", WORKSPACE_DECLARATION);
-    return tree;
+  virtualPaths(): string[] {
+    return [...virtualTreePaths(this.catalog.tools()), WORKSPACE_FILE];
+  }
+
+  virtualFile(file: string): string | undefined {
+    if (file === WORKSPACE_FILE) return WORKSPACE_DECLARATION;
+    let text = this.#files.get(file);
+    if (text === undefined) {
+      text = renderVirtualFile(file, this.catalog.tools());
+      if (text !== undefined) this.#files.set(file, text);
+    }
+    return text;
   }
 
   async close(): Promise<void> {
@@ -251,4 +265,13 @@ class ToolcodeInstance implements Toolcode {
     this.#closed = true;
     await Promise.allSettled([this.engine.close(), closeSources(this.sources), this.counter.close(), this.sessions.close()]);
   }
+}
+
+/** A host-side failure (syntax error, closed instance, …) as the guest-error shape, keeping line/column. */
+function guestErrorInfo(thrown: unknown): NonNullable<ExecuteResult["error"]> {
+  const info: NonNullable<ExecuteResult["error"]> = toErrorInfo(thrown, "INTERNAL");
+  const { line, column } = (info.details ?? {}) as { line?: unknown; column?: unknown };
+  if (typeof line === "number") info.line = line;
+  if (typeof column === "number") info.column = column;
+  return info;
 }

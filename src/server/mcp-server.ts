@@ -153,7 +153,7 @@ export function createMcpServer(toolcode: Toolcode, options: McpServerOptions = 
     "declarations",
     new ResourceTemplate(`${RESOURCE_PREFIX}{+path}`, {
       list: () => ({
-        resources: [...toolcode.virtualTree().keys()].map((path) => ({
+        resources: toolcode.virtualPaths().map((path) => ({
           uri: `${RESOURCE_PREFIX}${path}`,
           name: path,
           mimeType: "text/plain",
@@ -163,7 +163,7 @@ export function createMcpServer(toolcode: Toolcode, options: McpServerOptions = 
     { title: "TypeScript declarations of the tools", mimeType: "text/plain" },
     (uri, variables) => {
       const path = String(variables.path ?? "");
-      const text = toolcode.virtualTree().get(path);
+      const text = toolcode.virtualFile(path);
       if (text === undefined) {
         throw new Error(`No declaration file ${path}. List resources to see the tree (servers/<server>/index.d.ts).`);
       }

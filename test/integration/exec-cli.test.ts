@@ -22,7 +22,7 @@ describe("toolcode exec against real MCP servers", () => {
     const script = [
       "const weather = await everything.get_structured_content({ location: \"Chicago\" });",
       "const sum: string = await everything.get_sum({ a: weather.temperature, b: 6 });",
-      `const listing: string = await files.list_directory({ path: ${JSON.stringify(data)} });`,
+      `const { content: listing } = await files.list_directory({ path: ${JSON.stringify(data)} });`,
       "const notes = listing.split(\"\\n\").filter((line) => line.startsWith(\"[FILE]\") && line.endsWith(\".md\"));",
       "console.log(`${notes.length} notes; ${sum}`);",
     ].join("\n");

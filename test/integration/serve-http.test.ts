@@ -37,7 +37,7 @@ describe("toolcode serve --http", () => {
     const { tools } = await client.listTools();
     expect(tools.map((t) => t.name).sort()).toEqual(["execute", "search"]);
     const result = await client.callTool({ name: "execute", arguments: { code: "const r = await everything.get_sum({ a: 1, b: 2 }); return r.length" } });
-    expect(result.structuredContent).toEqual({ result: "The sum of 1 and 2 is 3.".length, logs: [], error: null });
+    expect(result.structuredContent).toMatchObject({ result: "The sum of 1 and 2 is 3.".length, logs: [], error: null, truncated: false });
     await client.close();
   });
 
@@ -56,6 +56,39 @@ describe("toolcode serve --http", () => {
     expect(ra.structuredContent).toMatchObject({ result: "Echo: a" });
     expect(rb.structuredContent).toMatchObject({ result: "Echo: b" });
     await Promise.all([a.close(), b.close()]);
+  });
+
+  it("caps output to the token budget, spills the full value, and the next execute of the session reads it", async () => {
+    const connect = async (): Promise<Client> => {
+      const client = new Client({ name: "ws", version: "1" });
+      await client.connect(new StreamableHTTPClientTransport(new URL(url)));
+      return client;
+    };
+    const [client, stranger] = await Promise.all([connect(), connect()]);
+    const first = await client.callTool({
+      name: "execute",
+      arguments: { code: "return Array.from({ length: 5000 }, (_, i) => ({ id: i, name: `row ${i}` }));", maxTokens: 300 },
+    });
+    const meta = first.structuredContent as { truncated: boolean; spilled: { result?: string }; tokens: { output: number }; result: unknown[] };
+    expect(meta.truncated).toBe(true);
+    expect(meta.tokens.output).toBeLessThanOrEqual(300);
+    expect(meta.result.length).toBeLessThan(5000);
+    const spillPath = meta.spilled.result;
+    expect(spillPath).toMatch(/^spill\/.+\.json$/);
+    const text = (first.content as { text: string }[])[0]?.text ?? "";
+    expect(text).toContain(spillPath);
+    expect(text).toMatch(/more items \(5,000 in total\)/);
+
+    const second = await client.callTool({
+      name: "execute",
+      arguments: { code: `const rows = await workspace.read(${JSON.stringify(spillPath)});\nawait workspace.write("evens.json", rows.filter((r) => r.id % 2 === 0));\nreturn { rows: rows.length, last: rows.at(-1).name, files: (await workspace.list()).map((f) => f.path) };` },
+    });
+    expect(second.structuredContent).toMatchObject({ error: null, result: { rows: 5000, last: "row 4999", files: ["evens.json", spillPath] } });
+
+    const other = await stranger.callTool({ name: "execute", arguments: { code: `return await workspace.read(${JSON.stringify(spillPath)});` } });
+    expect(other.isError).toBe(true);
+    expect((other.structuredContent as { error: { code: string } }).error.code).toBe("WORKSPACE_NOT_FOUND");
+    await Promise.all([client.close(), stranger.close()]);
   });
 
   it("rejects a foreign Host header (DNS rebinding) and requests without a session", async () => {

@@ -39,7 +39,7 @@ describe("toolcode serve (stdio) with the MCP Inspector CLI", () => {
 
   it("runs a filtering script through tools/call execute and returns only its output", async () => {
     const code = [
-      `const listing: string = await files.list_directory({ path: ${JSON.stringify(data)} });`,
+      `const { content: listing } = await files.list_directory({ path: ${JSON.stringify(data)} });`,
       "const md = listing.split('\\n').filter((l) => l.endsWith('.md'));",
       "const sum = await everything.get_sum({ a: md.length, b: 40 });",
       "console.log(sum);",
@@ -49,7 +49,7 @@ describe("toolcode serve (stdio) with the MCP Inspector CLI", () => {
     const response = JSON.parse(result.stdout) as { content: { type: string; text: string }[]; structuredContent: unknown; isError?: boolean };
     expect(response.isError).toBeFalsy();
     expect(response.content).toEqual([{ type: "text", text: "The sum of 2 and 40 is 42." }]);
-    expect(response.structuredContent).toEqual({ logs: ["The sum of 2 and 40 is 42."], error: null });
+    expect(response.structuredContent).toMatchObject({ logs: ["The sum of 2 and 40 is 42."], error: null, truncated: false });
   });
 
   it("returns guest errors as a result with isError, and keeps serving", async () => {

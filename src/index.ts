@@ -1,0 +1,30 @@
+/**
+ * toolcode: let AI agents write code against their tools.
+ *
+ * The curated public API. Everything else is internal and may change without notice.
+ *
+ * @module
+ */
+export {
+  createToolcode,
+  type ExecuteOptions,
+  type SearchOptions,
+  type SearchResponse,
+  type SourceFailure,
+  type Toolcode,
+  type ToolcodeOptions,
+} from "./execute/create-toolcode.js";
+export type { ExecuteMetadata, ExecuteResult, GuestErrorInfo, TokenAccounting } from "./execute/execute-result.js";
+export { CONFIG_FILE_NAME, type LoadConfigOptions, type LoadedConfig, loadConfig, parseConfig } from "./config/load-config.js";
+export type { Config, ConfigInput, McpServerConfig } from "./config/schema.js";
+export { ConfigError, type ErrorCode, type ErrorInfo, SourceError, ToolError, ToolcodeError } from "./errors.js";
+export { HttpError } from "./sources/openapi/http-error.js";
+export type { CallOptions, JsonSchema, ToolAnnotations, ToolSource, ToolSpec } from "./sources/tool-source.js";
+export { type McpServerOptions, createMcpServer } from "./server/mcp-server.js";
+export { type HttpServerOptions, type RunningHttpServer, startHttpServer } from "./server/http-server.js";
+export type {
+  Engine as experimental_Engine,
+  RunRequest as experimental_RunRequest,
+  RunResult as experimental_RunResult,
+  SandboxHost as experimental_SandboxHost,
+} from "./sandbox/engine.js";
