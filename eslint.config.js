@@ -3,7 +3,7 @@ import js from "@eslint/js";
 import tseslint from "typescript-eslint";
 
 export default tseslint.config(
-  { ignores: ["dist/", "node_modules/", "coverage/", "test/fixtures/", "bench/**/*.js", ".toolcode/"] },
+  { ignores: ["dist/", "node_modules/", "coverage/", "test/fixtures/", "bench/**/*.js", ".toolcode/", ".scratch-*/"] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   {
