@@ -74,6 +74,23 @@ export function transpileGuest(source: string, options: TranspileOptions = {}): 
   };
 }
 
+/**
+ * Transpiles a guest module (e.g. a skill) for {@link GuestApi.modules}: types stripped and ES
+ * imports/exports rewritten to a CommonJS body that uses `require`, `exports` and `module`.
+ * Line numbers are kept. Modules are not async: top-level `await` is a syntax error here.
+ *
+ * @throws {ToolcodeError} `GUEST_SYNTAX_ERROR` naming `specifier`, with `details: { module, line, column }`.
+ */
+export function transpileGuestModule(source: string, specifier: string): string {
+  try {
+    // The leading newline keeps sucrase's prologue on a line of its own, as in transpileGuest.
+    return transform(`\n${source}`, { transforms: ["typescript", "imports"], disableESTransforms: true }).code;
+  } catch (error) {
+    const inner = syntaxError(source, error);
+    throw new ToolcodeError("GUEST_SYNTAX_ERROR", `In module ${specifier}: ${inner.message}`, { ...inner.details, module: specifier });
+  }
+}
+
 function syntaxError(source: string, error: unknown): ToolcodeError {
   if (error instanceof RangeError) {
     return new ToolcodeError(

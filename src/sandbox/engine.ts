@@ -30,9 +30,18 @@ export interface LogEntry {
   message: string;
 }
 
-/** What the guest may reach: `globals[server] = [tool, …]` (sanitized identifiers). */
+/** What the guest may reach. */
 export interface GuestApi {
+  /** `globals[server] = [tool, …]` (sanitized identifiers): one global object per server. */
   globals: Record<string, string[]>;
+  /**
+   * Guest modules the guest may `require`/`import`: specifier (e.g. `./skills/normalize-address`)
+   * → JavaScript source of a CommonJS module body (see `transpileGuestModule`), which sees
+   * `require`, `exports` and `module`. A module is evaluated on its first `require` and its
+   * `module.exports` cached for the rest of the run; it may require servers and other modules
+   * (specifiers are resolved from the root first, then relative to the requiring module).
+   */
+  modules?: Record<string, string>;
 }
 
 /** A request to run guest code. */

@@ -2,14 +2,19 @@
  * The guest-side half of the bridge: JavaScript evaluated in every fresh QuickJS context before
  * the user's code.
  *
- * It evaluates to a function `(hostCall, hostLog, apiJson) => { load, serialize, describe }`.
- * The two host functions stay in its closure (never on `globalThis`). It defines:
+ * It evaluates to a function `(hostCall, hostLog, apiJson, hostCompile) => { load, serialize, describe }`
+ * where `apiJson` is `{ globals, modules: [specifier, …] }` and `hostCompile(specifier)` returns
+ * the guest module's body compiled as `function (require, exports, module)`. The host functions
+ * stay in its closure (never on `globalThis`). It defines:
  * - one global per server: a Proxy whose tools are functions `(args) => Promise<result>`; an
  *   unknown tool throws a `ToolError` (TOOL_NOT_FOUND) listing the valid names; `then`,
  *   `toJSON` and symbols read as `undefined` so `await fs` and `JSON.stringify(fs)` are harmless;
  * - `ToolError` (with `.code`, `.message`, `.details`); failed tool calls reject with one;
+ *   `HttpError extends ToolError` (with `.status`) for `HTTP_ERROR` failures of API tools;
  * - `console.log/info/warn/error/debug` (objects formatted as JSON-like text, cycles safe);
- * - `load(specifier)`, the module loader the user's code receives as `require`;
+ * - `load(specifier)`, the module loader the user's code receives as `require`: `./servers/<name>`
+ *   (and `./servers/<name>/<tool>`) plus the guest modules of `api.modules`, each evaluated
+ *   lazily on its first `require` and cached (CommonJS semantics, cycles see partial exports);
  * - `serialize(value)`, JSON text of the return value (undefined omitted, BigInt → string,
  *   cycles → "[Circular]", functions dropped), or `undefined`;
  * - `describe(error)`, JSON text describing a thrown value for the host.
@@ -25,7 +30,7 @@
  */
 
 /** Source of the prelude (plain ES2020; no backticks, evaluated as a script). */
-export const BRIDGE_PRELUDE = String.raw`(function (hostCall, hostLog, apiJson) {
+export const BRIDGE_PRELUDE = String.raw`(function (hostCall, hostLog, apiJson, hostCompile) {
   "use strict";
   var G = globalThis;
   var stringify = JSON.stringify;
@@ -55,6 +60,7 @@ export const BRIDGE_PRELUDE = String.raw`(function (hostCall, hostLog, apiJson) 
 
   var api = parse(apiJson);
   var serverNames = keysOf(api.globals);
+  var moduleNames = api.modules === undefined ? [] : api.modules;
   var bridged = new WeakMapCtor();
   var serverOfProxy = new WeakMapCtor();
 
@@ -71,8 +77,17 @@ export const BRIDGE_PRELUDE = String.raw`(function (hostCall, hostLog, apiJson) 
   }
   defineProperty(ToolError.prototype, "name", { value: "ToolError", writable: true, configurable: true });
 
+  class HttpError extends ToolError {
+    constructor(message, details) {
+      super(message, "HTTP_ERROR", details);
+      var d = this.details;
+      this.status = d !== null && typeof d === "object" && typeof d.status === "number" ? d.status : 0;
+    }
+  }
+  defineProperty(HttpError.prototype, "name", { value: "HttpError", writable: true, configurable: true });
+
   function bridgeError(code, message, details, site) {
-    var error = new ToolError(message, code, details);
+    var error = code === "HTTP_ERROR" ? new HttpError(message, details) : new ToolError(message, code, details);
     if (site !== undefined && typeof site.stack === "string") {
       try { error.stack = error.name + ": " + error.message + "\n" + site.stack; } catch (ignored) { /* keep own stack */ }
     }
@@ -223,19 +238,30 @@ export const BRIDGE_PRELUDE = String.raw`(function (hostCall, hostLog, apiJson) 
   for (var s = 0; s < serverNames.length; s++) servers[serverNames[s]] = makeServer(serverNames[s]);
 
   function modulePaths() {
-    return serverNames.map(function (name) { return "./servers/" + name; });
+    return serverNames.map(function (name) { return "./servers/" + name; }).concat(moduleNames);
   }
 
-  function load(specifier) {
-    var spec = StringCtor(specifier);
-    var match = /^(?:\.{0,2}\/)?servers\/(.+)$/.exec(spec);
-    var parts = match === null ? [] : match[1].replace(/\.(?:d\.ts|ts|js|mjs)$/, "").replace(/\/index$/, "").split("/");
-    if (parts.length < 1 || parts.length > 2 || parts[0] === "") {
-      throw new ErrorCtor(
-        "Cannot find module '" + spec + "'. Modules you can import: " + listOr(modulePaths(), "(none)") +
-          " (each exports the server's tools, e.g. import { tool } from \"./servers/<server>\").",
-      );
+  // "./skills/a.ts", "skills/a", "./skills/a/index" → "./skills/a"; ".." segments resolved.
+  function normalizePath(spec) {
+    var out = [];
+    var segments = spec.replace(/\.(?:d\.ts|ts|js|mjs|cjs)$/, "").split("/");
+    for (var i = 0; i < segments.length; i++) {
+      var part = segments[i];
+      if (part === "" || part === ".") continue;
+      if (part === "..") { if (out.length > 0) out.pop(); continue; }
+      out.push(part);
     }
+    if (out.length > 1 && out[out.length - 1] === "index") out.pop();
+    return "./" + out.join("/");
+  }
+
+  var moduleKeys = create(null);
+  for (var m = 0; m < moduleNames.length; m++) moduleKeys[normalizePath(moduleNames[m])] = moduleNames[m];
+  var moduleCache = create(null);
+
+  function loadServer(spec, path) {
+    var parts = path.slice("./servers/".length).split("/");
+    if (parts.length < 1 || parts.length > 2 || parts[0] === "") return undefined;
     var server = parts[0];
     if (servers[server] === undefined) {
       throw bridgeError(
@@ -253,6 +279,46 @@ export const BRIDGE_PRELUDE = String.raw`(function (hostCall, hostLog, apiJson) 
     defineProperty(moduleObject, "default", { value: fn });
     defineProperty(moduleObject, "__esModule", { value: true });
     return freeze(moduleObject);
+  }
+
+  // Guest modules (skills, …): CommonJS bodies compiled by the engine on first require, then cached.
+  function loadModule(key) {
+    var cached = moduleCache[key];
+    if (cached !== undefined) return cached.exports;
+    var name = moduleKeys[key];
+    var factory = hostCompile(name);
+    var record = { exports: {} };
+    moduleCache[key] = record;
+    var base = key.slice(0, key.lastIndexOf("/") + 1);
+    function requireFrom(spec) { return resolve(StringCtor(spec), base); }
+    try {
+      factory(requireFrom, record.exports, record);
+    } catch (error) {
+      delete moduleCache[key];
+      throw error;
+    }
+    return record.exports;
+  }
+
+  function resolve(spec, base) {
+    var candidates = [normalizePath(spec)];
+    if (base !== "./" && /^\.\.?\//.test(spec)) candidates.push(normalizePath(base + spec));
+    for (var i = 0; i < candidates.length; i++) {
+      var path = candidates[i];
+      if (moduleKeys[path] !== undefined) return loadModule(path);
+      if (path.slice(0, 10) === "./servers/") {
+        var server = loadServer(spec, path);
+        if (server !== undefined) return server;
+      }
+    }
+    throw new ErrorCtor(
+      "Cannot find module '" + spec + "'. Modules you can import: " + listOr(modulePaths(), "(none)") +
+        " (each ./servers/<server> exports the server's tools, e.g. import { tool } from \"./servers/<server>\").",
+    );
+  }
+
+  function load(specifier) {
+    return resolve(StringCtor(specifier), "./");
   }
 
   function describe(thrown) {
@@ -289,6 +355,7 @@ export const BRIDGE_PRELUDE = String.raw`(function (hostCall, hostLog, apiJson) 
     if (!(serverNames[n] in G)) defineGlobal(serverNames[n], servers[serverNames[n]]);
   }
   defineGlobal("ToolError", ToolError);
+  defineGlobal("HttpError", HttpError);
   defineGlobal("console", consoleObject);
 
   return { load: load, serialize: serialize, describe: describe };

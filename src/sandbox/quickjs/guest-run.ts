@@ -172,11 +172,21 @@ export class GuestRun {
       const message = this.stringOf(ctx, messageHandle);
       return this.appendLog(LOG_LEVELS.has(level) ? (level as LogEntry["level"]) : "log", message) ? ctx.true : ctx.false;
     });
-    const apiJson = ctx.newString(JSON.stringify(this.request.api));
-    const result = ctx.callFunction(setup, ctx.undefined, hostCall, hostLog, apiJson);
+    const modules = this.request.api.modules ?? {};
+    const apiJson = ctx.newString(JSON.stringify({ globals: this.request.api.globals, modules: Object.keys(modules) }));
+    const hostCompile = ctx.newFunction("compile", (nameHandle) => {
+      const name = this.stringOf(ctx, nameHandle);
+      const source = Object.hasOwn(modules, name) ? modules[name] : undefined;
+      if (source === undefined) return { error: ctx.newError(`Cannot find module '${name}'.`) };
+      const compiled = ctx.evalCode(moduleWrapper(source), moduleFileName(name), { type: "global" });
+      if (compiled.error) return { error: compiled.error };
+      return compiled.value;
+    });
+    const result = ctx.callFunction(setup, ctx.undefined, hostCall, hostLog, apiJson, hostCompile);
     setup.dispose();
     hostCall.dispose();
     hostLog.dispose();
+    hostCompile.dispose();
     apiJson.dispose();
     if (result.error) {
       this.failWith(result.error, "run");
@@ -466,6 +476,16 @@ export class GuestRun {
     if (this.rt === undefined) throw new Error("QuickJS runtime not created");
     return this.rt;
   }
+}
+
+/** A guest module body as an expression evaluating to `function (require, exports, module)`. */
+export function moduleWrapper(source: string): string {
+  return `(function (require, exports, module) {${source}\n})`;
+}
+
+/** File name a guest module's frames carry (never a host path; never matches the guest's file). */
+export function moduleFileName(specifier: string): string {
+  return `module:${specifier.replace(/[^\w./@-]/g, "_")}`;
 }
 
 function parseThrownInfo(text: string): ThrownInfo | undefined {

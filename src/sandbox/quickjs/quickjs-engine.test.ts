@@ -1,10 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ToolcodeError, ToolError } from "../../errors.js";
-import { transpileGuest } from "../../execute/transpile.js";
+import { transpileGuest, transpileGuestModule } from "../../execute/transpile.js";
 import type { Engine, GuestApi, RunResult, SandboxHost, SandboxLimits } from "../engine.js";
 import { createQuickJsEngine } from "./quickjs-engine.js";
 
-const API: GuestApi = { globals: { fs: ["read_file", "write_file", "slow"], github: ["list_issues"] } };
+const API: GuestApi = { globals: { fs: ["read_file", "write_file", "slow"], github: ["list_issues", "http_fail"] } };
 
 const LIMITS: SandboxLimits = { timeoutMs: 5_000, memoryMb: 32, maxStackKb: 256, maxToolCalls: 50, maxLogBytes: 100_000 };
 
@@ -26,6 +26,11 @@ class FakeHost implements SandboxHost {
     this.calls.push({ server, tool, args, signal });
     if (tool === "write_file") return Promise.reject(new ToolError("EACCES: permission denied", { path: "x" }, "TOOL_ERROR"));
     if (tool === "list_issues") return Promise.reject(new ToolError("owner is required", { field: "owner" }, "INVALID_ARGUMENTS"));
+    if (tool === "http_fail") {
+      const details = { server, tool, status: 404, statusText: "Not Found", method: "GET", url: "https://api.example.com/x", bodyExcerpt: "{\"message\":\"Not Found\"}" };
+      const error = new ToolcodeError("HTTP_ERROR", "GET /x → 404 Not Found", details);
+      return Promise.reject(error);
+    }
     if (tool === "slow") {
       return new Promise((_resolve, reject) => signal.addEventListener("abort", () => reject(new Error("aborted")), { once: true }));
     }
@@ -241,6 +246,23 @@ describe("QuickJS engine", () => {
       expect(unknownTool.message).toContain("read_file");
     });
 
+    it("rejects HTTP_ERROR failures with an HttpError (a ToolError) carrying status and plain-data details", async () => {
+      const result = await run(
+        engine,
+        [
+          "try {",
+          "  await github.http_fail({});",
+          "} catch (e) {",
+          "  return [e instanceof HttpError, e instanceof ToolError, e instanceof Error, e.name, e.code, e.status, e.details.method,",
+          "    Object.getPrototypeOf(e.details) === Object.prototype, e.details.bodyExcerpt];",
+          "}",
+        ].join("\n"),
+      );
+      expect(expectValue(result)).toEqual([true, true, true, "HttpError", "HTTP_ERROR", 404, "GET", true, '{"message":"Not Found"}']);
+      const uncaught = expectError(await run(engine, "await github.http_fail({});"), "HTTP_ERROR");
+      expect(uncaught.details).toMatchObject({ status: 404, url: "https://api.example.com/x" });
+    });
+
     it("rejects calls beyond maxToolCalls with TOOL_CALL_LIMIT", async () => {
       const host = new FakeHost();
       const result = await run(
@@ -252,6 +274,64 @@ describe("QuickJS engine", () => {
       expect(host.calls).toHaveLength(3);
       const uncaught = await run(engine, "for (let i = 0; i < 10; i++) await fs.read_file({ i });", { limits: { maxToolCalls: 2 } });
       expect(expectError(uncaught, "TOOL_CALL_LIMIT").message).toMatch(/at most 2 tool calls/);
+    });
+  });
+
+  describe("guest modules", () => {
+    const modules = {
+      "./skills/normalize-address": transpileGuestModule(
+        [
+          'import { read_file } from "./servers/fs";',
+          'import { upper } from "./strings";',
+          "export let loads = 0;",
+          "loads++;",
+          "export function normalize(a: string): string { return upper(a.trim()); }",
+          "export async function readBack(p: string) { return (await read_file({ p })).args.p; }",
+        ].join("\n"),
+        "./skills/normalize-address",
+      ),
+      "./skills/strings": transpileGuestModule("export const upper = (s: string): string => s.toUpperCase();", "./skills/strings"),
+      "./skills/counter": "module.exports = { n: (globalThis.__count = (globalThis.__count || 0) + 1) };",
+      "./skills/broken": transpileGuestModule("export const x = 1;\nthrow new Error('broken module');", "./skills/broken"),
+    };
+    const api: GuestApi = { ...API, modules };
+
+    it("imports a guest module that requires a server and another module", async () => {
+      const source = [
+        'import { normalize, readBack } from "./skills/normalize-address";',
+        'import * as again from "./skills/normalize-address.ts";',
+        "return [normalize('  main st '), await readBack('q'), again.loads];",
+      ].join("\n");
+      expect(expectValue(await run(engine, source, { api }))).toEqual(["MAIN ST", "q", 1]);
+    });
+
+    it("evaluates a module lazily, once, and supports module.exports", async () => {
+      const source = [
+        "const before = typeof (globalThis as any).__count;",
+        'const a = require("./skills/counter");',
+        'const b = require("skills/counter");',
+        "return [before, a.n, a === b];",
+      ].join("\n");
+      expect(expectValue(await run(engine, source, { api }))).toEqual(["undefined", 1, true]);
+    });
+
+    it("lists guest modules among the valid module paths", async () => {
+      const error = expectError(await run(engine, 'import { x } from "./skills/nope";\nreturn x;', { api }), "GUEST_ERROR");
+      expect(error.message).toContain("Cannot find module './skills/nope'");
+      expect(error.message).toContain("./servers/fs, ./servers/github, ./skills/normalize-address, ./skills/strings");
+    });
+
+    it("reports an exception thrown while a module evaluates, and evaluates it again on the next require", async () => {
+      const source = [
+        "let first = '';",
+        'try { require("./skills/broken"); } catch (e) { first = e.message; }',
+        'try { require("./skills/broken"); } catch (e) { return [first, e.message]; }',
+      ].join("\n");
+      expect(expectValue(await run(engine, source, { api }))).toEqual(["broken module", "broken module"]);
+    });
+
+    it("reports a module's syntax error at transpile time with the module's name and line", () => {
+      expect(() => transpileGuestModule("const a = 1;\nconst = 2;", "./skills/bad")).toThrow(/In module \.\/skills\/bad: SyntaxError: .*line 2/);
     });
   });
 

@@ -202,7 +202,9 @@ class QuickJsEngine implements Engine {
       runId,
       code: request.code,
       lineOffset: request.lineOffset,
-      api: { globals: { ...request.api.globals } },
+      api: request.api.modules === undefined
+        ? { globals: { ...request.api.globals } }
+        : { globals: { ...request.api.globals }, modules: { ...request.api.modules } },
       limits: { ...request.limits },
     };
     slot.worker.postMessage(message);
