@@ -71,7 +71,23 @@ export interface ExecuteOptions {
    * Default: the instance's own default session.
    */
   sessionId?: string;
+  /** Extra guest built-ins for this run only (the agent's `final` and `searchTools`). */
+  builtins?: GuestBuiltins;
 }
+
+/**
+ * Guest built-ins implemented on the host for one run. `prelude` (one line of JavaScript, run
+ * after the standard prelude) reaches `functions.<name>` as `__host.<name>(arg)`: one JSON
+ * argument, awaited like a tool call (and counted as one); a throw reaches the guest as a
+ * `ToolError`. Host functions bypass the catalog, so they must not reach tools themselves.
+ */
+export interface GuestBuiltins {
+  prelude: string;
+  functions: Record<string, (arg: unknown) => unknown>;
+}
+
+/** The reserved bridge global behind {@link GuestBuiltins}. Not a valid config key for a server. */
+export const HOST_BRIDGE = "__host";
 
 /** A running toolcode instance. */
 export interface Toolcode {
@@ -176,10 +192,12 @@ class ToolcodeInstance implements Toolcode {
       if (this.#closed) throw new ToolcodeErrorClass("INTERNAL", "This toolcode instance is closed; create a new one.");
       session = await this.sessions.get(sessionId);
       const workspace = session.workspace;
-      const transpiled = transpileGuest(code, { prelude: GUEST_PRELUDE });
+      const builtins = options.builtins;
+      const transpiled = transpileGuest(code, { prelude: GUEST_PRELUDE + (builtins?.prelude ?? "") });
       const host: SandboxHost = {
         callTool: async (server, tool, args, signal) => {
           if (server === WORKSPACE_BRIDGE) return callWorkspace(workspace, tool, args);
+          if (server === HOST_BRIDGE && builtins && Object.hasOwn(builtins.functions, tool)) return (builtins.functions[tool] as (arg: unknown) => unknown)(args);
           const { tool: found, source } = this.catalog.resolve(server, tool);
           const input = args === undefined || args === null ? {} : args;
           if (typeof input !== "object" || Array.isArray(input)) {
@@ -190,7 +208,7 @@ class ToolcodeInstance implements Toolcode {
           return result;
         },
       };
-      const globals = { ...this.catalog.globals(), [WORKSPACE_BRIDGE]: WORKSPACE_TOOLS };
+      const globals = { ...this.catalog.globals(), [WORKSPACE_BRIDGE]: WORKSPACE_TOOLS, ...(builtins ? { [HOST_BRIDGE]: Object.keys(builtins.functions) } : {}) };
       const run = await this.engine.run({ code: transpiled.code, lineOffset: transpiled.lineOffset, api: { globals }, limits }, host);
       logs = run.logs.map((entry) => (entry.level === "log" || entry.level === "info" ? entry.message : `[${entry.level}] ${entry.message}`));
       toolCalls = run.stats.toolCalls;
