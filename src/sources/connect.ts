@@ -5,24 +5,14 @@
  * @module
  */
 import type { McpServerConfig } from "../config/schema.js";
-import { SourceError, ToolcodeError } from "../errors.js";
 import { connectMcpSource, type McpSourceOptions } from "./mcp/mcp-source.js";
+import { type SourceFailure, type StartedSources, startAll } from "./start-all.js";
 import type { ToolSource } from "./tool-source.js";
 
-/** A server that could not be connected, and why. */
-export interface SourceFailure {
-  /** The config key (`mcpServers.<name>`). */
-  name: string;
-  error: ToolcodeError;
-}
+export type { SourceFailure };
 
-/** What {@link connectSources} produced. */
-export interface ConnectedSources {
-  /** Connected sources, in config order. */
-  sources: ToolSource[];
-  /** Servers that failed, in config order. */
-  failures: SourceFailure[];
-}
+/** What {@link connectSources} produced: connected sources and failed servers, in config order. */
+export type ConnectedSources = StartedSources<ToolSource>;
 
 /** Options for {@link connectSources}; passed to every {@link connectMcpSource}. */
 export type ConnectSourcesOptions = McpSourceOptions;
@@ -32,33 +22,12 @@ export type ConnectSourcesOptions = McpSourceOptions;
  * Never rejects because of a server: failures come back in `failures` (anything that is not a
  * `ToolcodeError` is wrapped as `SOURCE_UNAVAILABLE`).
  */
-export async function connectSources(
-  servers: Record<string, McpServerConfig>,
-  options: ConnectSourcesOptions = {},
-): Promise<ConnectedSources> {
-  const entries = Object.entries(servers).filter(([, config]) => config.disabled !== true);
-  const settled = await Promise.allSettled(entries.map(([name, config]) => connectMcpSource(name, config, options)));
-  const sources: ToolSource[] = [];
-  const failures: SourceFailure[] = [];
-  settled.forEach((outcome, index) => {
-    const name = (entries[index] as [string, McpServerConfig])[0];
-    if (outcome.status === "fulfilled") {
-      sources.push(outcome.value);
-      return;
-    }
-    const reason: unknown = outcome.reason;
-    const error =
-      reason instanceof ToolcodeError
-        ? reason
-        : new SourceError(
-            "SOURCE_UNAVAILABLE",
-            `MCP server "${name}" could not be connected: ${reason instanceof Error ? reason.message : String(reason)}`,
-            { server: name },
-            { cause: reason },
-          );
-    failures.push({ name, error });
-  });
-  return { sources, failures };
+export async function connectSources(servers: Record<string, McpServerConfig>, options: ConnectSourcesOptions = {}): Promise<ConnectedSources> {
+  return startAll<McpServerConfig, ToolSource>(
+    servers,
+    (name, config) => connectMcpSource(name, config, options),
+    (name) => ({ label: `MCP server "${name}"`, details: { server: name, key: `mcpServers.${name}` } }),
+  );
 }
 
 /** Closes every source in parallel; errors while closing are ignored (each close is best effort). */

@@ -1,13 +1,14 @@
 /**
- * Why `fetch` threw, in words: Node and undici report network failures as `TypeError: fetch
- * failed` with the system error code somewhere in the `cause` chain.
+ * Network failures in words, shared by every HTTP-speaking source (streamable-HTTP MCP servers,
+ * OpenAPI APIs): Node and undici report them as `TypeError: fetch failed` with the system error
+ * code somewhere in the `cause` chain.
  *
  * @module
  */
 
-/** A short phrase for why `fetch` threw (`connection refused (ECONNREFUSED)`). */
-export function describeFetchFailure(error: unknown): string {
-  const code = systemCode(error);
+/** A short phrase for why a connection failed (`connection refused (ECONNREFUSED)`). */
+export function describeNetworkFailure(error: unknown): string {
+  const code = systemErrorCode(error);
   const phrase = code !== undefined ? NETWORK_PHRASES[code] : undefined;
   if (code !== undefined) return `${phrase ?? "network error"} (${code})`;
   return (error instanceof Error ? error.message : String(error)).replace(/\.+$/, "");
@@ -30,22 +31,22 @@ const NETWORK_PHRASES: Record<string, string> = {
 };
 
 /** The first Node-style error `code` on an error or its causes. */
-export function systemCode(error: unknown, depth = 0): string | undefined {
+export function systemErrorCode(error: unknown, depth = 0): string | undefined {
   if (depth > 5 || typeof error !== "object" || error === null) return undefined;
   const code = (error as { code?: unknown }).code;
   if (typeof code === "string" && /^[A-Z_]+$/.test(code)) return code;
   if (error instanceof AggregateError) {
     for (const inner of error.errors) {
-      const found = systemCode(inner, depth + 1);
+      const found = systemErrorCode(inner, depth + 1);
       if (found !== undefined) return found;
     }
   }
-  return systemCode((error as { cause?: unknown }).cause, depth + 1);
+  return systemErrorCode((error as { cause?: unknown }).cause, depth + 1);
 }
 
 /** True when `fetch` failed to reach the server at all (refused, DNS, reset). */
-export function isNetworkFailure(error: unknown): boolean {
-  const code = systemCode(error);
+export function isNetworkError(error: unknown): boolean {
+  const code = systemErrorCode(error);
   if (code !== undefined && code in NETWORK_PHRASES) return true;
   return error instanceof TypeError && error.message === "fetch failed";
 }

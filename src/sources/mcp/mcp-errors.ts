@@ -10,6 +10,7 @@ import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamable
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import { SourceError, ToolError, ToolcodeError } from "../../errors.js";
 import { isStdioServer, type McpServerConfig } from "../../config/schema.js";
+import { describeNetworkFailure, isNetworkError, systemErrorCode } from "../network-errors.js";
 import { ChildStdioTransport } from "./child-stdio-transport.js";
 
 /** What an error message needs to know about the connection that failed. */
@@ -26,39 +27,6 @@ export interface FailureContext {
 /** Most characters of stderr quoted in one message. */
 const MAX_STDERR_CHARS = 2000;
 
-/** Network error codes worth a human phrase. */
-const NETWORK_ERRORS: Record<string, string> = {
-  ECONNREFUSED: "connection refused",
-  ECONNRESET: "connection reset",
-  ENOTFOUND: "host not found",
-  EAI_AGAIN: "host name lookup failed",
-  ETIMEDOUT: "connection timed out",
-  EHOSTUNREACH: "host unreachable",
-  ENETUNREACH: "network unreachable",
-  UND_ERR_CONNECT_TIMEOUT: "connection timed out",
-  UND_ERR_SOCKET: "connection closed by the server",
-};
-
-/** The first Node-style `code` (`ENOENT`, `ECONNREFUSED`, …) found on an error, its causes or aggregated errors. */
-export function systemErrorCode(error: unknown, depth = 0): string | undefined {
-  if (depth > 5 || typeof error !== "object" || error === null) return undefined;
-  const code = (error as { code?: unknown }).code;
-  if (typeof code === "string" && /^[A-Z_]+$/.test(code)) return code;
-  if (error instanceof AggregateError) {
-    for (const inner of error.errors) {
-      const found = systemErrorCode(inner, depth + 1);
-      if (found !== undefined) return found;
-    }
-  }
-  return systemErrorCode((error as { cause?: unknown }).cause, depth + 1);
-}
-
-/** True when `error` is a failure to reach an HTTP server at all (refused, DNS, reset, `fetch failed`). */
-export function isNetworkError(error: unknown): boolean {
-  const code = systemErrorCode(error);
-  if (code !== undefined && code in NETWORK_ERRORS) return true;
-  return error instanceof TypeError && error.message === "fetch failed";
-}
 
 /**
  * `error.message` without the SDK's `MCP error -32602: ` prefixes (the SDK adds one when the
@@ -146,7 +114,7 @@ export async function startupFailure(
     details.key = key(ctx, "url");
     const code = systemErrorCode(error);
     if (isNetworkError(error)) {
-      const phrase = code !== undefined ? `${NETWORK_ERRORS[code] ?? "network error"} (${code})` : serverMessage(error);
+      const phrase = code !== undefined ? describeNetworkFailure(error) : serverMessage(error);
       message = `MCP server "${server}" could not connect to ${url}: ${phrase}. Is the server running? Check ${key(ctx, "url")}.`;
     } else if (error instanceof StreamableHTTPError && error.code !== undefined && error.code > 0) {
       if (error.code === 401 || error.code === 403) details.key = key(ctx, "headers");
@@ -247,7 +215,7 @@ export async function callFailure(
     details.url = url;
     if (isNetworkError(error)) {
       const code = systemErrorCode(error);
-      const phrase = code !== undefined ? `${NETWORK_ERRORS[code] ?? "network error"} (${code})` : serverMessage(error);
+      const phrase = code !== undefined ? describeNetworkFailure(error) : serverMessage(error);
       return new SourceError(
         "SOURCE_UNAVAILABLE",
         `MCP server "${server}" at ${url} could not be reached during a call to ${tool}: ${phrase}. Check that the server is running and ${key(ctx, "url")}.`,

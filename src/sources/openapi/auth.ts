@@ -8,7 +8,7 @@
  */
 import type { OpenApiAuthConfig } from "../../config/openapi-schema.js";
 import { SourceError } from "../../errors.js";
-import { describeFetchFailure } from "./fetch-failure.js";
+import { describeNetworkFailure } from "../network-errors.js";
 import { apiMessage, excerpt } from "./http-error.js";
 import type { Redactor } from "./redactor.js";
 
@@ -133,7 +133,7 @@ export class AuthProvider {
       });
       text = await response.text();
     } catch (error) {
-      const reason = error instanceof Error && error.name === "TimeoutError" ? `no answer within ${this.options.timeoutMs} ms` : describeFetchFailure(error);
+      const reason = error instanceof Error && error.name === "TimeoutError" ? `no answer within ${this.options.timeoutMs} ms` : describeNetworkFailure(error);
       throw redactor.error(
         new SourceError(
           "SOURCE_UNAVAILABLE",

@@ -22,7 +22,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { SourceError, ToolError, ToolcodeError } from "../../errors.js";
 import type { AuthProvider } from "./auth.js";
 import type { PreparedRequest } from "./build-request.js";
-import { describeFetchFailure, isNetworkFailure } from "./fetch-failure.js";
+import { describeNetworkFailure, isNetworkError } from "../network-errors.js";
 import { HttpError, apiMessage, excerpt, statusAdvice, MAX_BODY_EXCERPT } from "./http-error.js";
 import { essence, isHtmlType, isJsonType, isTextType, type BinaryValue } from "./media-types.js";
 import type { Redactor } from "./redactor.js";
@@ -152,8 +152,8 @@ export class HttpClient {
         this.throwIfCancelled(opts, what);
         if (error instanceof ToolcodeError) throw error;
         if (timeout.aborted) throw this.timeoutError(opts.tool, request.method, url);
-        if (!isNetworkFailure(error)) {
-          throw new ToolError(`${what} could not be sent: ${describeFetchFailure(error)}.`, { server: this.options.source, tool: opts.tool, method: request.method, url });
+        if (!isNetworkError(error)) {
+          throw new ToolError(`${what} could not be sent: ${describeNetworkFailure(error)}.`, { server: this.options.source, tool: opts.tool, method: request.method, url });
         }
         if (idempotent && attempt < retries) {
           await this.wait(this.backoff(attempt), opts, what);
@@ -161,7 +161,7 @@ export class HttpClient {
         }
         throw new SourceError(
           "SOURCE_UNAVAILABLE",
-          `OpenAPI source "${this.options.source}" could not reach ${what}: ${describeFetchFailure(error)}. Check that the API is up, and openapi.${this.options.source}.baseUrl.`,
+          `OpenAPI source "${this.options.source}" could not reach ${what}: ${describeNetworkFailure(error)}. Check that the API is up, and openapi.${this.options.source}.baseUrl.`,
           { server: this.options.source, tool: opts.tool, method: request.method, url, key: `openapi.${this.options.source}.baseUrl` },
           { cause: error },
         );
@@ -191,7 +191,7 @@ export class HttpClient {
         if (error instanceof ToolcodeError) throw error;
         if (timeout.aborted) throw this.timeoutError(opts.tool, request.method, url);
         if (error instanceof TooLarge) throw this.tooLargeError(opts.tool, request.method, url, error.bytes);
-        throw new ToolError(`Reading the response of ${what} failed: ${describeFetchFailure(error)}.`, {
+        throw new ToolError(`Reading the response of ${what} failed: ${describeNetworkFailure(error)}.`, {
           server: this.options.source,
           tool: opts.tool,
           method: request.method,

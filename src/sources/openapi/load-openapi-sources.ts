@@ -5,23 +5,14 @@
  * @module
  */
 import type { OpenApiSourceConfig } from "../../config/openapi-schema.js";
-import { SourceError, ToolcodeError } from "../../errors.js";
+import { type SourceFailure, type StartedSources, startAll } from "../start-all.js";
 import { loadOpenApiSource, type OpenApiSource, type OpenApiSourceOptions } from "./openapi-source.js";
 
-/** An API that could not be loaded, and why (same shape as the MCP `SourceFailure`). */
-export interface OpenApiSourceFailure {
-  /** The config key (`openapi.<name>`). */
-  name: string;
-  error: ToolcodeError;
-}
+/** An API that could not be loaded, and why (the `SourceFailure` of every source kind). */
+export type OpenApiSourceFailure = SourceFailure;
 
-/** What {@link loadOpenApiSources} produced. */
-export interface LoadedOpenApiSources {
-  /** Loaded sources, in config order. */
-  sources: OpenApiSource[];
-  /** APIs that failed, in config order. */
-  failures: OpenApiSourceFailure[];
-}
+/** What {@link loadOpenApiSources} produced: loaded sources and failed APIs, in config order. */
+export type LoadedOpenApiSources = StartedSources<OpenApiSource>;
 
 /**
  * Loads all APIs in parallel, skipping entries with `disabled: true`. Never rejects because of
@@ -29,27 +20,9 @@ export interface LoadedOpenApiSources {
  * `SOURCE_UNAVAILABLE`).
  */
 export async function loadOpenApiSources(section: Record<string, OpenApiSourceConfig>, options: OpenApiSourceOptions): Promise<LoadedOpenApiSources> {
-  const entries = Object.entries(section).filter(([, config]) => config.disabled !== true);
-  const settled = await Promise.allSettled(entries.map(([name, config]) => loadOpenApiSource(name, config, options)));
-  const sources: OpenApiSource[] = [];
-  const failures: OpenApiSourceFailure[] = [];
-  settled.forEach((outcome, index) => {
-    const name = (entries[index] as [string, OpenApiSourceConfig])[0];
-    if (outcome.status === "fulfilled") {
-      sources.push(outcome.value);
-      return;
-    }
-    const reason: unknown = outcome.reason;
-    const error =
-      reason instanceof ToolcodeError
-        ? reason
-        : new SourceError(
-            "SOURCE_UNAVAILABLE",
-            `OpenAPI source "${name}" could not be loaded: ${reason instanceof Error ? reason.message : String(reason)}`,
-            { server: name, key: `openapi.${name}` },
-            { cause: reason },
-          );
-    failures.push({ name, error });
-  });
-  return { sources, failures };
+  return startAll<OpenApiSourceConfig, OpenApiSource>(
+    section,
+    (name, config) => loadOpenApiSource(name, config, options),
+    (name) => ({ label: `OpenAPI source "${name}"`, details: { server: name, key: `openapi.${name}` } }),
+  );
 }

@@ -20,7 +20,7 @@ import path from "node:path";
 import SwaggerParser from "@apidevtools/swagger-parser";
 import { parse as parseYaml } from "yaml";
 import { SourceError } from "../../errors.js";
-import { describeFetchFailure } from "./fetch-failure.js";
+import { describeNetworkFailure } from "../network-errors.js";
 import { PROCESSING_VERSION } from "./operation-plan.js";
 
 const require = createRequire(import.meta.url);
@@ -81,7 +81,7 @@ export async function readSpecBytes(ctx: SpecContext, baseDir: string, fetchImpl
       response = await fetchImpl(ctx.spec, { signal: AbortSignal.timeout(SPEC_FETCH_TIMEOUT_MS), headers: { accept: "application/json, application/yaml, text/yaml, */*" } });
       bytes = Buffer.from(await response.arrayBuffer());
     } catch (error) {
-      const reason = error instanceof Error && error.name === "TimeoutError" ? `no answer within ${SPEC_FETCH_TIMEOUT_MS} ms` : describeFetchFailure(error);
+      const reason = error instanceof Error && error.name === "TimeoutError" ? `no answer within ${SPEC_FETCH_TIMEOUT_MS} ms` : describeNetworkFailure(error);
       throw specError(ctx, display, `could not fetch the spec from ${display}: ${reason}.`, error);
     }
     if (!response.ok) throw specError(ctx, display, `fetching the spec from ${display} answered HTTP ${response.status} ${response.statusText}.`);
