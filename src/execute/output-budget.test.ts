@@ -8,7 +8,7 @@ describe("shapeOutput", () => {
   it("returns small output unchanged", () => {
     const shaped = shapeOutput({ logs: ["hi"], result: { a: 1 }, error: null }, { maxTokens: 100, count });
     expect(shaped.truncated).toBe(false);
-    expect(shaped.text).toBe('hi\nReturned:\n{\n  "a": 1\n}');
+    expect(shaped.text).toBe('hi\nReturned:\n{"a":1}');
   });
 
   it("cuts a huge array to a head with a count of what was left out, keeping valid JSON", () => {

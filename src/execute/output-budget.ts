@@ -66,7 +66,8 @@ export function renderOutput(output: RawOutput): string {
   const parts: string[] = [];
   if (output.logs.length > 0) parts.push(output.logs.join("\n"));
   if (output.result !== undefined) {
-    const json = JSON.stringify(output.result, null, 2) ?? "undefined";
+    // Compact JSON: indentation costs ~60% more tokens for the same value.
+    const json = JSON.stringify(output.result) ?? "undefined";
     parts.push(parts.length > 0 ? `Returned:\n${json}` : json);
   }
   if (output.error) parts.push(renderError(output.error));

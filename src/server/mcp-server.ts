@@ -15,41 +15,29 @@ export const TOOLCODE_VERSION = "0.1.0";
 
 const RESOURCE_PREFIX = "toolcode://";
 
-/** The `search` tool's description: how to find tools and what comes back. */
+/** The `search` tool's description: how to find tools and what comes back. Kept short: a client re-reads it every turn. */
 export function searchDescription(toolcode: Toolcode): string {
   const servers = toolcode.catalog
     .serverIds()
-    .map((id) => `${id} (${toolcode.catalog.server(id)?.tools.length ?? 0} tools)`)
+    .map((id) => `${id} (${toolcode.catalog.server(id)?.tools.length ?? 0})`)
     .join(", ");
   return [
-    "Find the tools you need before writing code for `execute`. Ranked full-text search over tool names, descriptions and parameter names.",
-    `Servers: ${servers || "(none connected)"}.`,
-    'detail: "names" (one line each, cheapest), "signatures" (default: TypeScript signature + summary), "full" (complete declarations with JSDoc and constraints).',
-    "An empty query lists tools. Each result is callable in `execute` as `await <server>.<tool>({ ...input })`.",
+    "Find tools to call from `execute`: ranked search over tool names, descriptions and parameters. Empty query lists tools.",
+    `Servers (tools): ${servers || "none connected"}.`,
+    'detail: "names" (cheapest), "signatures" (default), "full" (declarations with docs, constraints and result types).',
   ].join("\n");
 }
 
-/** The `execute` tool's description: the guest API shape, what comes back, and the limits. */
+/** The `execute` tool's description: the guest API shape, what comes back, and the limits. Kept short: a client re-reads it every turn. */
 export function executeDescription(toolcode: Toolcode): string {
-  const { sandbox } = toolcode.config;
+  const { sandbox, output } = toolcode.config;
   return [
-    "Run TypeScript in a sandbox that can call every tool as an async function. Use it to chain calls, loop, filter and join data in code, so only what you print or return comes back to you.",
-    "",
-    "The script is an async module body: top-level `await` and `return` work.",
-    "- Each server is a global object; each tool a function taking ONE object argument: `const r = await server.tool({ name: value })`. Find names and input types with `search` first.",
-    '- Also `import { tool } from "./servers/<server>"`.',
-    "- Results are plain values (parsed JSON when the tool returns JSON, text otherwise). A failing tool throws `ToolError` with `.code` and `.message`; catch it to handle it.",
-    "- `console.log` what you need and/or `return` a JSON-serializable value. Print summaries, not raw data.",
-    "- `workspace.read(path)`, `workspace.write(path, data)`, `workspace.list()`, `workspace.remove(path)`: files kept for this session, so a later `execute` can reuse data without calling the tools again.",
-    "- No fetch, timers, process, require or filesystem: only the tools and the workspace.",
-    `Output is capped at ${toolcode.config.output.maxTokens} tokens: big values are cut (arrays keep their head, with a count of what was left out) and saved in full to the workspace, whose path the output names.`,
-    `Limits: ${Math.round(sandbox.timeoutMs / 1000)} s wall clock, ${sandbox.memoryMb} MB memory, ${sandbox.maxToolCalls} tool calls per run.`,
-    "",
-    "Example:",
-    "```ts",
-    'const items = await fs.list_directory({ path: "." });',
-    "console.log(String(items).split(\"\\n\").filter((l) => l.endsWith(\".md\")).length);",
-    "```",
+    "Run TypeScript (an async module body: top-level await and return) that calls tools, so loops, filters and joins happen here and only what you print or return comes back.",
+    "- Call a tool: `const r = await server.tool({ arg: value })` (one object argument; find names with search). Results are plain values; a failing tool throws `ToolError` (.code, .message).",
+    "- `console.log` or `return` only what you need: summaries, not raw data.",
+    "- `workspace.read/write/list/remove(path)`: files kept for this session, for later runs.",
+    `- Output is capped at ${output.maxTokens} tokens; a cut value is saved in full to the workspace (the output names the file).`,
+    `- No fetch, timers or process. Limits: ${Math.round(sandbox.timeoutMs / 1000)} s, ${sandbox.memoryMb} MB, ${sandbox.maxToolCalls} tool calls.`,
   ].join("\n");
 }
 
@@ -80,17 +68,17 @@ export function createMcpServer(toolcode: Toolcode, options: McpServerOptions = 
       title: "Search tools",
       description: searchDescription(toolcode),
       inputSchema: {
-        query: z.string().describe("Words describing what you want to do, e.g. \"read file\" or \"create issue\". Empty lists tools."),
-        detail: z.enum(["names", "signatures", "full"]).optional().describe("How much to show per tool (default signatures)."),
-        limit: z.number().int().min(1).max(50).optional().describe("Max results (default 10)."),
-        server: z.string().optional().describe("Only tools of this server."),
+        query: z.string().describe('What you want to do, e.g. "read file".'),
+        detail: z.enum(["names", "signatures", "full"]).optional(),
+        limit: z.number().min(1).max(50).optional().describe("Max results (default 5)."),
+        server: z.string().optional().describe("Only this server's tools."),
       },
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
     ({ query, detail, limit, server: only }): CallToolResult => {
       const response = toolcode.search(query, {
         ...(detail !== undefined ? { detail } : {}),
-        ...(limit !== undefined ? { limit } : {}),
+        limit: Math.floor(limit ?? 5),
         ...(only !== undefined ? { server: only } : {}),
       });
       return { content: [{ type: "text", text: response.text }] };
@@ -103,9 +91,9 @@ export function createMcpServer(toolcode: Toolcode, options: McpServerOptions = 
       title: "Execute TypeScript",
       description: executeDescription(toolcode),
       inputSchema: {
-        code: z.string().describe("TypeScript: an async module body. Call tools as `await server.tool({...})`; console.log or return the result."),
-        timeoutMs: z.number().int().positive().optional().describe("Lower time limit for this run, in ms."),
-        maxTokens: z.number().int().positive().max(100_000).optional().describe("Token budget of the output for this run (default from config)."),
+        code: z.string().describe("TypeScript to run."),
+        timeoutMs: z.number().positive().optional().describe("Lower time limit, ms."),
+        maxTokens: z.number().positive().max(100_000).optional().describe("Output token budget for this run."),
       },
       outputSchema: {
         result: z.unknown().optional().describe("The script's return value."),
@@ -123,8 +111,8 @@ export function createMcpServer(toolcode: Toolcode, options: McpServerOptions = 
     async ({ code, timeoutMs, maxTokens }): Promise<CallToolResult> => {
       const result = await toolcode.execute(code, {
         sessionId,
-        ...(timeoutMs !== undefined ? { timeoutMs } : {}),
-        ...(maxTokens !== undefined ? { maxTokens } : {}),
+        ...(timeoutMs !== undefined ? { timeoutMs: Math.floor(timeoutMs) } : {}),
+        ...(maxTokens !== undefined ? { maxTokens: Math.floor(maxTokens) } : {}),
       });
       const error = result.error
         ? {
