@@ -5,6 +5,7 @@
  * @module
  */
 import { z } from "zod";
+import { auditSchema, authSchema, policySchema, privacySchema } from "./guard-schema.js";
 import { openApiSectionSchema } from "./openapi-schema.js";
 
 /** An MCP server started as a child process and spoken to over stdio. */
@@ -57,14 +58,32 @@ export const workspaceSchema = z.strictObject({
   idleMinutes: z.number().positive().default(60),
 });
 
+/**
+ * The skill library: reusable TypeScript modules saved by agents (`skills.save`). Relative paths
+ * resolve against the config file's directory (the working directory for the embedded default).
+ */
+export const skillsSchema = z.strictObject({
+  /** This user's skills (writable): `<dir>/<name>/index.ts` + `SKILL.md`, and `usage.json`. */
+  dir: z.string().min(1).default(".toolcode/skills"),
+  /** A shared skill directory (e.g. a team's git checkout), read-only unless `allowSharedWrite`. */
+  shared: z.string().min(1).optional(),
+  /** Lets `skills.save({ …, shared: true })` and `toolcode skills remove` write to `shared`. */
+  allowSharedWrite: z.boolean().default(false),
+});
+
 /** The whole config file. Sections owned by later features are accepted but optional. */
 export const configSchema = z.strictObject({
   $schema: z.string().optional(),
   mcpServers: z.record(z.string().min(1), mcpServerSchema).default({}),
   openapi: openApiSectionSchema.default({}),
+  policy: policySchema.default(policySchema.parse({})),
+  privacy: privacySchema.default(privacySchema.parse({})),
+  audit: auditSchema.default(auditSchema.parse({})),
+  auth: authSchema.default(authSchema.parse({})),
   sandbox: sandboxSchema.default(sandboxSchema.parse({})),
   output: outputSchema.default(outputSchema.parse({})),
   workspace: workspaceSchema.default(workspaceSchema.parse({})),
+  skills: skillsSchema.default(skillsSchema.parse({})),
 });
 
 /** Config as written in the file (defaults not applied). */
@@ -75,6 +94,7 @@ export type McpServerConfig = z.output<typeof mcpServerSchema>;
 export type StdioServerConfig = z.output<typeof stdioServerSchema>;
 export type HttpServerConfig = z.output<typeof httpServerSchema>;
 export type SandboxConfig = z.output<typeof sandboxSchema>;
+export type SkillsConfig = z.output<typeof skillsSchema>;
 
 /** True when the entry starts a child process. */
 export function isStdioServer(server: McpServerConfig): server is StdioServerConfig {

@@ -1,0 +1,154 @@
+/**
+ * One skill directory on disk, readable and git-friendly:
+ *
+ * ```text
+ * <dir>/
+ *   <name>/index.ts          the skill's TypeScript (what `./skills/<name>` runs)
+ *   <name>/SKILL.md          front matter (name, description, version, created, updated, signatures) + docs
+ *   <name>/versions/<n>.ts   earlier versions, kept when a name is saved again
+ *   usage.json               usage counts (see UsageTracker); safe to .gitignore
+ * ```
+ *
+ * Writes are atomic (temp file + rename) and version bumps happen under the store's lock file,
+ * so two processes saving the same name get versions n+1 and n+2, never a lost version.
+ *
+ * @module
+ */
+import { readFile, readdir, rm } from "node:fs/promises";
+import path from "node:path";
+import { withFileLock, writeFileAtomic } from "./file-lock.js";
+import { type SkillFrontMatter, parseSkillFile, renderSkillFile } from "./skill-file.js";
+import { isSkillName } from "./skill-name.js";
+
+/** Which directory a skill lives in. */
+export type SkillScope = "user" | "shared";
+
+/** A skill as read from its directory. */
+export interface StoredSkill extends SkillFrontMatter {
+  /** Its TypeScript source (`index.ts`). */
+  source: string;
+  scope: SkillScope;
+  /** Absolute path of the skill's directory. */
+  dir: string;
+}
+
+/** What {@link SkillStore.write} needs besides the front matter it computes itself. */
+export interface SkillWrite {
+  name: string;
+  description: string;
+  source: string;
+  signatures: string[];
+  /** Guest identifier and declarations, for the `SKILL.md` body. */
+  identifier: string;
+  declaration: string;
+}
+
+const SKILL_FILE = "SKILL.md";
+const SOURCE_FILE = "index.ts";
+const VERSIONS_DIR = "versions";
+const LOCK_FILE = ".lock";
+
+/** A skill directory. */
+export class SkillStore {
+  constructor(
+    /** Absolute path of the directory (it need not exist until the first save). */
+    readonly root: string,
+    readonly scope: SkillScope,
+  ) {}
+
+  /** `usage.json` of this store. */
+  get usageFile(): string {
+    return path.join(this.root, "usage.json");
+  }
+
+  /** Reads every skill; a directory that is not a valid skill is skipped with a warning. */
+  async load(): Promise<{ skills: StoredSkill[]; warnings: string[] }> {
+    const skills: StoredSkill[] = [];
+    const warnings: string[] = [];
+    let entries: string[];
+    try {
+      entries = (await readdir(this.root, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code === "ENOENT") return { skills, warnings };
+      throw error;
+    }
+    for (const name of entries) {
+      if (name.startsWith(".")) continue;
+      if (!isSkillName(name)) {
+        warnings.push(`${path.join(this.root, name)}: "${name}" is not a valid skill name; skipped.`);
+        continue;
+      }
+      const read = await this.read(name);
+      if ("error" in read) warnings.push(`${path.join(this.root, name)}: ${read.error}; skipped.`);
+      else skills.push(read.skill);
+    }
+    return { skills, warnings };
+  }
+
+  /** Reads one skill. */
+  async read(name: string): Promise<{ skill: StoredSkill } | { error: string }> {
+    if (!isSkillName(name)) return { error: `"${name}" is not a valid skill name` };
+    const dir = path.join(this.root, name);
+    const [markdown, source] = await Promise.all([
+      readFile(path.join(dir, SKILL_FILE), "utf8").catch(() => undefined),
+      readFile(path.join(dir, SOURCE_FILE), "utf8").catch(() => undefined),
+    ]);
+    if (source === undefined) return { error: `no ${SOURCE_FILE}` };
+    if (markdown === undefined) return { error: `no ${SKILL_FILE}` };
+    const parsed = parseSkillFile(markdown);
+    if ("error" in parsed) return { error: parsed.error };
+    return { skill: { ...parsed.meta, name, source, scope: this.scope, dir } };
+  }
+
+  /** The `SKILL.md` text of a skill, or undefined. */
+  async markdown(name: string): Promise<string | undefined> {
+    if (!isSkillName(name)) return undefined;
+    return readFile(path.join(this.root, name, SKILL_FILE), "utf8").catch(() => undefined);
+  }
+
+  /** Version numbers kept under `versions/`, ascending. */
+  async versions(name: string): Promise<number[]> {
+    const files = await readdir(path.join(this.root, name, VERSIONS_DIR)).catch(() => [] as string[]);
+    return files.flatMap((f) => (/^\d+\.ts$/.test(f) ? [Number.parseInt(f, 10)] : [])).sort((a, b) => a - b);
+  }
+
+  /**
+   * Saves a skill: a new name gets version 1; an existing one keeps its current `index.ts` as
+   * `versions/<n>.ts` and becomes version n+1. Saving the same code and description again changes
+   * nothing (`unchanged: true`).
+   */
+  async write(input: SkillWrite, now: Date = new Date()): Promise<{ skill: StoredSkill; unchanged: boolean }> {
+    return withFileLock(path.join(this.root, LOCK_FILE), async () => {
+      const dir = path.join(this.root, input.name);
+      const existing = await this.read(input.name);
+      const previous = "skill" in existing ? existing.skill : undefined;
+      if (previous && previous.source === input.source && previous.description === input.description) {
+        return { skill: previous, unchanged: true };
+      }
+      const stamp = now.toISOString();
+      const meta: SkillFrontMatter = {
+        name: input.name,
+        description: input.description,
+        version: previous ? previous.version + 1 : 1,
+        created: previous?.created ?? stamp,
+        updated: stamp,
+        signatures: input.signatures,
+      };
+      if (previous) await writeFileAtomic(path.join(dir, VERSIONS_DIR, `${previous.version}.ts`), previous.source);
+      await writeFileAtomic(path.join(dir, SOURCE_FILE), input.source);
+      await writeFileAtomic(path.join(dir, SKILL_FILE), renderSkillFile(meta, { identifier: input.identifier, declaration: input.declaration }));
+      return { skill: { ...meta, source: input.source, scope: this.scope, dir }, unchanged: false };
+    });
+  }
+
+  /** Deletes a skill's directory (with its versions). True if it existed. */
+  async remove(name: string): Promise<boolean> {
+    if (!isSkillName(name)) return false;
+    return withFileLock(path.join(this.root, LOCK_FILE), async () => {
+      const dir = path.join(this.root, name);
+      const exists = await readdir(dir).then(() => true, () => false);
+      if (exists) await rm(dir, { recursive: true, force: true });
+      return exists;
+    });
+  }
+}
