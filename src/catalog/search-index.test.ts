@@ -95,6 +95,49 @@ describe("SearchIndex ranking on real servers", () => {
   });
 });
 
+describe("SearchIndex on API-style names", () => {
+  const api = (name: string, title: string, description = ""): CatalogTool => ({
+    server: "gh",
+    tool: name.replace(/[/-]/g, "_"),
+    id: `gh.${name.replace(/[/-]/g, "_")}`,
+    sourceName: "gh",
+    spec: { name, title, description, inputSchema: { type: "object" } },
+  });
+  const index = new SearchIndex([
+    api("pulls/create", "Create a pull request"),
+    api("pull-request-stacks/create", "Create a pull request stack"),
+    api("pull-request-stacks/add", "Add pull requests to a pull request stack"),
+    api("repos/delete", "Delete a repository"),
+    api("repos/delete-invitation", "Delete a repository invitation"),
+    api("orgs/list-members", "List organization members"),
+    api("actions/create-workflow-dispatch", "Create a workflow dispatch event", "Manually trigger a workflow run."),
+    api("actions/list-workflow-runs", "List workflow runs"),
+  ]);
+
+  it("ranks the tool whose title the query covers first", () => {
+    expect(ids(index, "delete a repository")[0]).toBe("gh.repos_delete");
+    expect(ids(index, "list workflow runs")[0]).toBe("gh.actions_list_workflow_runs");
+    // `pulls_create` lacks "request" in its name, yet its title matches the query word for word.
+    expect(ids(index, "create a pull request").slice(0, 2)).toContain("gh.pulls_create");
+  });
+
+  it("folds common abbreviations both ways", () => {
+    expect(ids(index, "repositories")[0]).toMatch(/^gh\.repos_delete/);
+    expect(ids(index, "org members")[0]).toBe("gh.orgs_list_members");
+    expect(ids(index, "members of an organization")[0]).toBe("gh.orgs_list_members");
+  });
+
+  it("uses words found only in the description", () => {
+    expect(ids(index, "trigger")).toEqual(["gh.actions_create_workflow_dispatch"]);
+  });
+
+  it("looks up a term fuzzily only when nothing matches it exactly or by prefix", () => {
+    expect(ids(index, "workflw")[0]).toMatch(/^gh\.actions_/);
+    // "member" matches exactly, so the near-miss "members"→"number"-style fuzzy noise stays out.
+    expect(ids(index, "member")).toEqual(["gh.orgs_list_members"]);
+  });
+});
+
 describe("SearchIndex updates", () => {
   it("adds, replaces and removes one server's tools", () => {
     const index = new SearchIndex(FS);
