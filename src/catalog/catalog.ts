@@ -42,6 +42,19 @@ export class Catalog {
     return catalog;
   }
 
+  /**
+   * A catalog holding only the tools `keep` accepts, under the same identifiers and sources;
+   * servers left without tools are dropped. (The guard's view: what the policy lets scripts see.)
+   */
+  filter(keep: (tool: CatalogTool) => boolean): Catalog {
+    const catalog = new Catalog();
+    for (const server of this.#servers.values()) {
+      const tools = server.tools.filter(keep);
+      if (tools.length > 0) catalog.#servers.set(server.id, { ...server, tools });
+    }
+    return catalog;
+  }
+
   /** Guest identifiers of all servers, in config order. */
   serverIds(): string[] {
     return [...this.#servers.keys()];

@@ -13,6 +13,7 @@ import { type Toolcode, createToolcode } from "../execute/create-toolcode.js";
 import { formatExecuteOutput } from "../execute/format-output.js";
 import { ToolcodeError, toErrorInfo } from "../errors.js";
 import { startHttpServer } from "../server/http-server.js";
+import { auditCommand, localUser, terminalApprover } from "./audit-command.js";
 import { TOOLCODE_VERSION, createMcpServer } from "../server/mcp-server.js";
 
 /** The default port of `toolcode serve --http`. */
@@ -27,6 +28,7 @@ async function open(options: ConfigOption): Promise<Toolcode> {
   for (const failure of toolcode.failures) {
     process.stderr.write(`warning: ${failure.error.code}: ${failure.error.message}\n`);
   }
+  for (const warning of toolcode.warnings) process.stderr.write(`warning: ${warning}\n`);
   return toolcode;
 }
 
@@ -66,21 +68,30 @@ export function buildProgram(): Command {
     .addOption(configOption())
     .option("--http", "serve streamable HTTP on 127.0.0.1 instead of stdio")
     .option("-p, --port <n>", `port for --http (default ${DEFAULT_HTTP_PORT}; 0 picks a free one)`, parsePort)
-    .action(async (options: ConfigOption & { http?: boolean; port?: number }) => {
+    .option("--host <address>", "address for --http (default 127.0.0.1); any other than loopback requires auth.users bearer tokens")
+    .action(async (options: ConfigOption & { http?: boolean; port?: number; host?: string }) => {
       const toolcode = await open(options);
+      if (!options.http && toolcode.config.audit.file === "-") {
+        await toolcode.close();
+        throw new ToolcodeError("CONFIG_INVALID", 'audit.file is "-" (stdout), which `serve` over stdio uses for MCP messages: set audit.file to a file path.', { path: "audit.file" });
+      }
       const shutdown = async (): Promise<void> => {
         await toolcode.close();
         process.exit(0);
       };
       if (options.http) {
-        const http = await startHttpServer(toolcode, { port: options.port ?? DEFAULT_HTTP_PORT });
+        const http = await startHttpServer(toolcode, { port: options.port ?? DEFAULT_HTTP_PORT, ...(options.host !== undefined ? { host: options.host } : {}) }).catch(async (error: unknown) => {
+          await toolcode.close();
+          throw error;
+        });
         process.stderr.write(`toolcode: MCP over streamable HTTP at ${http.url} (${toolcode.catalog.tools().length} tools from ${toolcode.catalog.serverIds().join(", ") || "no servers"})\n`);
         const stop = (): void => void http.close().then(shutdown);
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);
         return;
       }
-      const server = createMcpServer(toolcode);
+      const user = localUser();
+      const server = createMcpServer(toolcode, user !== undefined ? { user } : {});
       const transport = new StdioServerTransport();
       transport.onclose = () => void shutdown();
       process.stdin.once("end", () => void shutdown());
@@ -99,8 +110,12 @@ export function buildProgram(): Command {
     .argument("<file>", "script file, or - for stdin")
     .action(async (file: string, options: ConfigOption & { json?: boolean; timeout?: number; maxTokens?: number }) => {
       const code = readScript(file);
+      const user = localUser();
+      const approver = file === "-" ? undefined : terminalApprover();
       const result = await withToolcode(options, (toolcode) =>
         toolcode.execute(code, {
+          ...(user !== undefined ? { user } : {}),
+          ...(approver ? { onApproval: approver } : {}),
           ...(options.timeout !== undefined ? { timeoutMs: options.timeout } : {}),
           ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}),
         }),
@@ -115,6 +130,8 @@ export function buildProgram(): Command {
       }
       process.exitCode = result.error ? 1 : 0;
     });
+
+  program.addCommand(auditCommand(configOption));
 
   program
     .command("search")

@@ -10,6 +10,10 @@ import { type Config, type ConfigInput, configSchema } from "../config/schema.js
 import os from "node:os";
 import path from "node:path";
 import { type ToolcodeError, ToolcodeError as ToolcodeErrorClass, toErrorInfo } from "../errors.js";
+import { type ApprovalInfo, approvalInfo } from "../guard/approvals.js";
+import { AuditLog } from "../guard/audit-log.js";
+import { type ApprovalHandler, type ExecutionGuard, Guard } from "../guard/guard.js";
+import { Policy } from "../guard/policy.js";
 import type { Engine, SandboxHost, SandboxLimits } from "../sandbox/engine.js";
 import { createQuickJsEngine } from "../sandbox/quickjs/quickjs-engine.js";
 import { closeSources, connectSources } from "../sources/connect.js";
@@ -37,6 +41,12 @@ export interface ToolcodeOptions {
   cwd?: string;
   /** Extra sources to add beside the configured MCP servers (e.g. for tests or embedding). */
   sources?: ToolSource[];
+  /**
+   * Decides approvals interactively (calls marked `policy.approve` and destructive calls):
+   * `true` runs the call, `false` refuses it, `undefined` stops the run with a pending approval.
+   * Without it, such calls always stop the run with a pending approval.
+   */
+  onApproval?: ApprovalHandler;
 }
 
 /** A source that failed to connect, and why. The other sources keep working. */
@@ -73,6 +83,18 @@ export interface ExecuteOptions {
   sessionId?: string;
   /** Extra guest built-ins for this run only (the agent's `final` and `searchTools`). */
   builtins?: GuestBuiltins;
+  /**
+   * The id of a pending approval of this session (from an earlier result's `approval`): the
+   * script runs again, calls before the approved one are answered from that run's journal, and
+   * the approved call runs if it is the same call at the same position.
+   */
+  approve?: string;
+  /** Interactive approver for this run (overrides {@link ToolcodeOptions.onApproval}). */
+  onApproval?: ApprovalHandler;
+  /** How the audit log names `onApproval` (default `callback`; the MCP server uses `elicitation`). */
+  approvalVia?: "callback" | "elicitation";
+  /** Who runs the script (audit log; a session belongs to the user who opened it). */
+  user?: string;
 }
 
 /**
@@ -95,6 +117,8 @@ export interface Toolcode {
   readonly catalog: Catalog;
   /** Sources that failed to connect. */
   readonly failures: readonly SourceFailure[];
+  /** Config problems worth a warning, e.g. policy patterns that match no tool. */
+  readonly warnings: readonly string[];
   search(query: string, options?: SearchOptions): SearchResponse;
   /** Runs a TypeScript script in the sandbox. Never throws for guest failures. */
   execute(code: string, options?: ExecuteOptions): Promise<ExecuteResult>;
@@ -104,8 +128,15 @@ export interface Toolcode {
   virtualPaths(): string[];
   /** One file of the virtual tree (rendered on first use, then cached), or undefined. */
   virtualFile(path: string): string | undefined;
-  /** Ends a session now, removing its workspace. */
+  /** Ends a session now, removing its workspace, PII vault and pending approvals. */
   endSession(sessionId: string): Promise<void>;
+  /** Pending approvals of a session (default: the instance's default session). */
+  pendingApprovals(options?: { sessionId?: string; user?: string }): Promise<ApprovalInfo[]>;
+  /**
+   * Approves a pending approval and resumes its script: the same as `execute(code, { approve })`
+   * with the code that asked for it.
+   */
+  approve(approvalId: string, options?: ExecuteOptions): Promise<ExecuteResult>;
   close(): Promise<void>;
 }
 
@@ -133,15 +164,21 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
     await Promise.all([closeSources(allSources), counter.close()]);
     throw error;
   }
-  const index = new SearchIndex(catalog.tools());
+  const policy = new Policy(config.policy);
+  const visible = catalog.filter((tool) => policy.visible(tool));
+  const warnings = policy.unmatched(catalog.tools()).map((key) => `${key} matches no tool; check the <source>.<tool> names with \`toolcode search\`.`);
+  const audit = config.audit.file !== undefined ? AuditLog.open(config.audit.file, baseDir, { arguments: config.audit.arguments, fields: config.privacy.fields }) : undefined;
+  const guard = new Guard({ policy, privacy: config.privacy, ...(audit ? { audit } : {}), ...(options.onApproval ? { onApproval: options.onApproval } : {}) });
+  const index = new SearchIndex(visible.tools());
   const engine: Engine = createQuickJsEngine({ poolSize: config.sandbox.poolSize });
   const sessions = new SessionStore({
     root: path.resolve(baseDir, config.workspace.dir ?? path.join(os.tmpdir(), "toolcode-workspaces", `${process.pid}-${Date.now().toString(36)}`)),
     maxBytes: config.workspace.maxBytes,
     idleMs: config.workspace.idleMinutes * 60_000,
     keepOnClose: config.workspace.dir !== undefined,
+    newGuardState: () => guard.newSessionState(),
   });
-  return new ToolcodeInstance(config, catalog, failures, index, engine, allSources, counter, sessions);
+  return new ToolcodeInstance(config, visible, failures, warnings, index, engine, allSources, counter, sessions, catalog, guard, audit);
 }
 
 class ToolcodeInstance implements Toolcode {
@@ -153,11 +190,16 @@ class ToolcodeInstance implements Toolcode {
     readonly config: Config,
     readonly catalog: Catalog,
     readonly failures: readonly SourceFailure[],
+    readonly warnings: readonly string[],
     private readonly index: SearchIndex,
     private readonly engine: Engine,
     private readonly sources: ToolSource[],
     private readonly counter: TokenCounter,
     private readonly sessions: SessionStore,
+    /** Every tool, denied ones included: calls resolve here so a denied tool gets POLICY_DENIED. */
+    private readonly allTools: Catalog,
+    private readonly guard: Guard,
+    private readonly audit: AuditLog | undefined,
   ) {}
 
   search(query: string, options: SearchOptions = {}): SearchResponse {
@@ -188,9 +230,19 @@ class ToolcodeInstance implements Toolcode {
     let value: unknown;
     let error: ExecuteResult["error"] = null;
     let toolCalls = 0;
+    let guard: ExecutionGuard | undefined;
     try {
       if (this.#closed) throw new ToolcodeErrorClass("INTERNAL", "This toolcode instance is closed; create a new one.");
-      session = await this.sessions.get(sessionId);
+      session = await this.sessions.get(sessionId, options.user ?? null);
+      guard = this.guard.begin({
+        sessionId,
+        state: session.guard,
+        code,
+        ...(options.user !== undefined ? { user: options.user } : {}),
+        ...(options.approve !== undefined ? { approve: options.approve } : {}),
+        ...(options.onApproval ? { onApproval: options.onApproval, approvalVia: options.approvalVia ?? "callback" } : {}),
+      });
+      const executionGuard = guard;
       const workspace = session.workspace;
       const builtins = options.builtins;
       const transpiled = transpileGuest(code, { prelude: GUEST_PRELUDE + (builtins?.prelude ?? "") });
@@ -198,14 +250,17 @@ class ToolcodeInstance implements Toolcode {
         callTool: async (server, tool, args, signal) => {
           if (server === WORKSPACE_BRIDGE) return callWorkspace(workspace, tool, args);
           if (server === HOST_BRIDGE && builtins && Object.hasOwn(builtins.functions, tool)) return (builtins.functions[tool] as (arg: unknown) => unknown)(args);
-          const { tool: found, source } = this.catalog.resolve(server, tool);
+          const { tool: found, source } = this.allTools.resolve(server, tool);
           const input = args === undefined || args === null ? {} : args;
           if (typeof input !== "object" || Array.isArray(input)) {
             throw new ToolcodeErrorClass("INVALID_ARGUMENTS", `${found.id} takes one object argument, e.g. ${found.id}({ … }); got ${Array.isArray(input) ? "an array" : typeof input}.`);
           }
-          const result = await source.callTool(found.spec.name, input as Record<string, unknown>, { signal });
-          rawResults.push(typeof result === "string" ? result : (JSON.stringify(result) ?? ""));
-          return result;
+          // The guard checks the policy, asks for approval, replays, and swaps PII tokens.
+          return executionGuard.call(found, input as Record<string, unknown>, signal, async (realArgs) => {
+            const result = await source.callTool(found.spec.name, realArgs, { signal });
+            rawResults.push(typeof result === "string" ? result : (JSON.stringify(result) ?? ""));
+            return result;
+          });
         },
       };
       const globals = { ...this.catalog.globals(), [WORKSPACE_BRIDGE]: WORKSPACE_TOOLS, ...(builtins ? { [HOST_BRIDGE]: Object.keys(builtins.functions) } : {}) };
@@ -216,6 +271,12 @@ class ToolcodeInstance implements Toolcode {
       else error = run.error;
     } catch (thrown) {
       error = guestErrorInfo(thrown);
+    }
+    let approval: ApprovalInfo | undefined;
+    if (guard) {
+      const guarded = guard.finish({ error, toolCalls });
+      if (guarded.error !== error) error = guarded.error;
+      approval = guarded.approval;
     }
     const spill = session ? { logs: `spill/${++session.spills}-logs.txt`, result: `spill/${session.spills}-result.json` } : undefined;
     const [shaped, toolResultTokens] = await Promise.all([
@@ -234,6 +295,7 @@ class ToolcodeInstance implements Toolcode {
       logs: shaped.logs,
       error,
       text: shaped.text,
+      ...(approval ? { approval } : {}),
       metadata: {
         engine: this.engine.name,
         sessionId,
@@ -248,6 +310,18 @@ class ToolcodeInstance implements Toolcode {
 
   async endSession(sessionId: string): Promise<void> {
     await this.sessions.end(sessionId);
+  }
+
+  async pendingApprovals(options: { sessionId?: string; user?: string } = {}): Promise<ApprovalInfo[]> {
+    const session = await this.sessions.get(options.sessionId ?? this.#defaultSession, options.user ?? null);
+    return session.guard.approvals.list().map(approvalInfo);
+  }
+
+  async approve(approvalId: string, options: ExecuteOptions = {}): Promise<ExecuteResult> {
+    const session = await this.sessions.get(options.sessionId ?? this.#defaultSession, options.user ?? null);
+    const found = session.guard.approvals.find(approvalId);
+    // An unknown or expired id still goes through execute, which reports APPROVAL_INVALID.
+    return this.execute(found.ok ? found.approval.code : "", { ...options, approve: approvalId });
   }
 
   types(server?: string): string {
@@ -282,6 +356,7 @@ class ToolcodeInstance implements Toolcode {
     if (this.#closed) return;
     this.#closed = true;
     await Promise.allSettled([this.engine.close(), closeSources(this.sources), this.counter.close(), this.sessions.close()]);
+    await this.audit?.close();
   }
 }
 

@@ -4,6 +4,7 @@
  * @module
  */
 import type { ErrorInfo } from "../errors.js";
+import type { ApprovalInfo } from "../guard/approvals.js";
 
 /** An error of a guest script, with its position in the user's code when known. */
 export interface GuestErrorInfo extends ErrorInfo {
@@ -44,5 +45,10 @@ export interface ExecuteResult {
   logs: string[];
   error: GuestErrorInfo | null;
   text: string;
+  /**
+   * Set when the run stopped for an approval (`error.code` is `APPROVAL_REQUIRED`): the call
+   * waiting for it. Run again with `approve: approval.id` once the user approves.
+   */
+  approval?: ApprovalInfo;
   metadata: ExecuteMetadata;
 }

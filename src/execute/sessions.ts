@@ -1,18 +1,26 @@
 /**
  * Sessions: what survives between `execute` calls of one client (an MCP session, or an explicit
- * session id in the library) — today its workspace. Idle sessions are removed, workspace included.
+ * session id in the library) — its workspace, PII vault and pending approvals. A session belongs
+ * to the user who opened it. Idle sessions are removed, with everything they hold.
  *
  * @module
  */
 import { randomUUID } from "node:crypto";
 import path from "node:path";
 import { ToolcodeError } from "../errors.js";
+import { ApprovalBook } from "../guard/approvals.js";
+import type { GuardSessionState } from "../guard/guard.js";
+import { PiiVault } from "../guard/pii-vault.js";
 import { Workspace } from "./workspace.js";
 
 /** One session's state. */
 export interface Session {
   readonly id: string;
+  /** The user who opened it (null: no user, e.g. the library's default). */
+  readonly user: string | null;
   readonly workspace: Workspace;
+  /** PII vault and pending approvals, held in host memory only. */
+  readonly guard: GuardSessionState;
   lastUsed: number;
   /** Counter for spill file names. */
   spills: number;
@@ -27,6 +35,8 @@ export interface SessionStoreOptions {
   idleMs: number;
   /** Keep workspaces on {@link SessionStore.close} (an operator-chosen `workspace.dir`). */
   keepOnClose?: boolean;
+  /** Creates a new session's guard state (default: an empty vault that tokenizes nothing, no approvals). */
+  newGuardState?: () => GuardSessionState;
 }
 
 const SESSION_ID = /^[A-Za-z0-9_.-]{1,128}$/;
@@ -46,18 +56,31 @@ export class SessionStore {
     return randomUUID();
   }
 
-  /** Returns the session, creating it (and its workspace directory) on first use. */
-  async get(id: string): Promise<Session> {
+  /**
+   * Returns the session, creating it (and its workspace directory) on first use for `user`.
+   * A session of another user is `SESSION_NOT_FOUND`, as if it did not exist.
+   */
+  async get(id: string, user: string | null = null): Promise<Session> {
     if (!SESSION_ID.test(id)) {
       throw new ToolcodeError("INVALID_ARGUMENTS", `Invalid session id "${id.slice(0, 40)}": use 1–128 letters, digits, "_", "-" or ".".`, { sessionId: id });
     }
     let entry = this.#sessions.get(id);
     if (!entry) {
-      entry = Workspace.open(path.join(this.options.root, id), { maxBytes: this.options.maxBytes }).then((workspace) => ({ id, workspace, lastUsed: Date.now(), spills: 0 }));
+      entry = Workspace.open(path.join(this.options.root, id), { maxBytes: this.options.maxBytes }).then((workspace) => ({
+        id,
+        user,
+        workspace,
+        guard: this.options.newGuardState?.() ?? { vault: new PiiVault({ kinds: [], fields: [] }), approvals: new ApprovalBook() },
+        lastUsed: Date.now(),
+        spills: 0,
+      }));
       this.#sessions.set(id, entry);
       entry.catch(() => this.#sessions.delete(id));
     }
     const session = await entry;
+    if (session.user !== user) {
+      throw new ToolcodeError("SESSION_NOT_FOUND", `No session "${id}" for this user. Omit the session id to start a new session.`, { sessionId: id });
+    }
     session.lastUsed = Date.now();
     return session;
   }

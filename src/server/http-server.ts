@@ -1,21 +1,34 @@
 /**
- * Streamable HTTP transport for `toolcode serve --http`, bound to 127.0.0.1, one MCP session
- * (and one {@link McpServer}) per client, with Host/Origin checks against DNS rebinding.
+ * Streamable HTTP transport for `toolcode serve --http`, bound to 127.0.0.1 by default, one MCP
+ * session (and one {@link McpServer}) per client, with Host/Origin checks against DNS rebinding.
+ *
+ * Per-user isolation: with `auth.users` configured, every request needs `Authorization: Bearer
+ * <token>`, the token names the user, and a session (its workspace, PII vault and approvals)
+ * answers only to the user who opened it. Binding a non-loopback address requires users.
  *
  * @module
  */
-import { randomUUID } from "node:crypto";
+import { randomUUID, timingSafeEqual } from "node:crypto";
 import { type IncomingMessage, type ServerResponse, createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
+import { ToolcodeError } from "../errors.js";
 import type { Toolcode } from "../execute/create-toolcode.js";
 import { createMcpServer } from "./mcp-server.js";
 
 /** Options for {@link startHttpServer}. */
 export interface HttpServerOptions {
-  /** Port on 127.0.0.1; 0 picks a free one. */
+  /** Address to bind (default 127.0.0.1). Anything but loopback requires bearer-token users. */
+  host?: string;
+  /** Port; 0 picks a free one. */
   port?: number;
+  /** user → bearer token (default: the config's `auth.users`). */
+  users?: Record<string, string>;
+  /** Host header values accepted besides the bound address, 127.0.0.1 and localhost (default: `auth.allowedHosts`). */
+  allowedHosts?: string[];
+  /** Origin header values accepted besides http://127.0.0.1 and http://localhost (default: `auth.allowedOrigins`). */
+  allowedOrigins?: string[];
   /** Path of the MCP endpoint (default `/mcp`). */
   path?: string;
   /** Max request body in bytes (default 4 MiB). */
@@ -29,14 +42,40 @@ export interface RunningHttpServer {
   close(): Promise<void>;
 }
 
-const HOST = "127.0.0.1";
+const LOOPBACK = "127.0.0.1";
 
-/** Starts the streamable HTTP MCP endpoint on 127.0.0.1. */
+/** True for addresses only this machine can reach. */
+export function isLoopback(host: string): boolean {
+  return host === "localhost" || host === "::1" || /^127\.\d+\.\d+\.\d+$/.test(host);
+}
+
+/** Starts the streamable HTTP MCP endpoint (127.0.0.1 unless `host` says otherwise). */
 export async function startHttpServer(toolcode: Toolcode, options: HttpServerOptions = {}): Promise<RunningHttpServer> {
   const endpoint = options.path ?? "/mcp";
   const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024;
-  const sessions = new Map<string, StreamableHTTPServerTransport>();
+  const bind = options.host ?? LOOPBACK;
+  const auth = toolcode.config.auth;
+  const tokens = Object.entries(options.users ?? auth.users).map(([user, token]) => ({ user, token: Buffer.from(token) }));
+  if (!isLoopback(bind) && tokens.length === 0) {
+    throw new ToolcodeError(
+      "AUTH_REQUIRED",
+      `Binding ${bind} makes the server reachable from other machines, so it needs bearer tokens: set auth.users in the config (user → token, e.g. { "alice": "\${ALICE_TOKEN}" }), or bind 127.0.0.1.`,
+      { host: bind },
+    );
+  }
+  const sessions = new Map<string, { transport: StreamableHTTPServerTransport; user: string | undefined }>();
   let allowedHosts: string[] = [];
+  let allowedOrigins: string[] = [];
+
+  /** The user a request authenticates as; undefined when no users are configured. */
+  function authenticate(req: IncomingMessage): { ok: true; user: string | undefined } | { ok: false; message: string; invalid: boolean } {
+    if (tokens.length === 0) return { ok: true, user: undefined };
+    const match = /^Bearer\s+(\S+)\s*$/i.exec(header(req, "authorization") ?? "");
+    if (!match?.[1]) return { ok: false, message: "AUTH_REQUIRED: send Authorization: Bearer <token> (the operator sets tokens in auth.users).", invalid: false };
+    const given = Buffer.from(match[1]);
+    const found = tokens.find((entry) => entry.token.length === given.length && timingSafeEqual(entry.token, given));
+    return found ? { ok: true, user: found.user } : { ok: false, message: "AUTH_REQUIRED: the bearer token is not valid.", invalid: true };
+  }
 
   const http = createServer((req, res) => {
     handle(req, res).catch((error: unknown) => {
@@ -46,19 +85,39 @@ export async function startHttpServer(toolcode: Toolcode, options: HttpServerOpt
   });
 
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const url = new URL(req.url ?? "/", `http://${HOST}`);
+    // DNS rebinding: a page on another site must not reach this server through the browser.
+    const host = header(req, "host");
+    if (!host || !allowedHosts.includes(host)) {
+      sendJsonRpcError(res, 403, -32000, `Invalid Host header: ${host ?? "(none)"}. Add it to auth.allowedHosts if it is yours.`);
+      return;
+    }
+    const origin = header(req, "origin");
+    if (origin !== undefined && !allowedOrigins.includes(origin)) {
+      sendJsonRpcError(res, 403, -32000, `Invalid Origin header: ${origin}. Add it to auth.allowedOrigins if it is yours.`);
+      return;
+    }
+    const who = authenticate(req);
+    if (!who.ok) {
+      res.setHeader("WWW-Authenticate", who.invalid ? 'Bearer realm="toolcode", error="invalid_token"' : 'Bearer realm="toolcode"');
+      sendJsonRpcError(res, 401, -32001, who.message);
+      return;
+    }
+    const url = new URL(req.url ?? "/", `http://${LOOPBACK}`);
     if (url.pathname !== endpoint) {
       sendJsonRpcError(res, 404, -32601, `Not found. The MCP endpoint is ${endpoint}.`);
       return;
     }
     const sessionId = header(req, "mcp-session-id");
+    // Another user's session is answered exactly like an unknown one.
+    const owned = sessionId ? sessions.get(sessionId) : undefined;
+    const existing = owned && owned.user === who.user ? owned.transport : undefined;
     if (req.method === "POST") {
       const body = await readJson(req, maxBody);
       if (!body.ok) {
         sendJsonRpcError(res, body.status, -32700, body.message);
         return;
       }
-      let transport = sessionId ? sessions.get(sessionId) : undefined;
+      let transport = existing;
       if (!transport) {
         if (sessionId || !isInitializeRequest(body.value)) {
           sendJsonRpcError(res, sessionId ? 404 : 400, -32000, sessionId ? "Unknown or expired session; initialize a new one." : "No session: send an initialize request first.");
@@ -69,21 +128,22 @@ export async function startHttpServer(toolcode: Toolcode, options: HttpServerOpt
           sessionIdGenerator: () => newSessionId,
           enableDnsRebindingProtection: true,
           allowedHosts,
+          allowedOrigins,
           onsessioninitialized: (id) => {
-            sessions.set(id, created);
+            sessions.set(id, { transport: created, user: who.user });
           },
         });
         created.onclose = () => {
           if (created.sessionId) sessions.delete(created.sessionId);
         };
-        await createMcpServer(toolcode, { sessionId: newSessionId }).connect(created);
+        await createMcpServer(toolcode, { sessionId: newSessionId, ...(who.user !== undefined ? { user: who.user } : {}) }).connect(created);
         transport = created;
       }
       await transport.handleRequest(req, res, body.value);
       return;
     }
     if (req.method === "GET" || req.method === "DELETE") {
-      const transport = sessionId ? sessions.get(sessionId) : undefined;
+      const transport = existing;
       if (!transport) {
         sendJsonRpcError(res, 404, -32000, "Unknown or missing mcp-session-id.");
         return;
@@ -97,15 +157,17 @@ export async function startHttpServer(toolcode: Toolcode, options: HttpServerOpt
 
   await new Promise<void>((resolve, reject) => {
     http.once("error", reject);
-    http.listen(options.port ?? 0, HOST, () => resolve());
+    http.listen(options.port ?? 0, bind, () => resolve());
   });
   const port = (http.address() as AddressInfo).port;
-  allowedHosts = [`${HOST}:${port}`, `localhost:${port}`];
+  const hostInUrl = bind.includes(":") ? `[${bind}]` : bind;
+  allowedHosts = [...new Set([`${hostInUrl}:${port}`, `${LOOPBACK}:${port}`, `localhost:${port}`, ...(options.allowedHosts ?? auth.allowedHosts)])];
+  allowedOrigins = [...new Set([`http://${hostInUrl}:${port}`, `http://${LOOPBACK}:${port}`, `http://localhost:${port}`, ...(options.allowedOrigins ?? auth.allowedOrigins)])];
   return {
-    url: `http://${HOST}:${port}${endpoint}`,
+    url: `http://${hostInUrl}:${port}${endpoint}`,
     port,
     close: async () => {
-      await Promise.allSettled([...sessions.values()].map((t) => t.close()));
+      await Promise.allSettled([...sessions.values()].map((s) => s.transport.close()));
       sessions.clear();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));

@@ -5,9 +5,9 @@
  * @module
  */
 import { McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
-import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
+import { type CallToolResult, ElicitResultSchema } from "@modelcontextprotocol/sdk/types.js";
 import { z } from "zod";
-import type { Toolcode } from "../execute/create-toolcode.js";
+import type { ExecuteOptions, Toolcode } from "../execute/create-toolcode.js";
 import { SessionStore } from "../execute/sessions.js";
 
 /** Package version reported to clients. */
@@ -41,10 +41,24 @@ export function executeDescription(toolcode: Toolcode): string {
   ].join("\n");
 }
 
+/** Lines added to the `execute` description when guardrails apply (approvals, PII tokens). */
+export function guardDescription(toolcode: Toolcode): string[] {
+  const lines = [
+    '- Some calls need the user\'s approval: the run then stops with APPROVAL_REQUIRED and an approval id. Ask the user; if they agree, run the same code again with `approve: "<id>"`.',
+  ];
+  const { privacy } = toolcode.config;
+  if (privacy.tokenize.length > 0 || privacy.fields.length > 0) {
+    lines.push("- Personal data in tool results appears as tokens like `<email_3>`. Pass tokens to tools unchanged (the host fills in the real values); never guess what they stand for.");
+  }
+  return lines;
+}
+
 /** Options for {@link createMcpServer}. */
 export interface McpServerOptions {
-  /** The session id (workspace) of this client; default: a new random id. */
+  /** The session id (workspace, PII vault, approvals) of this client; default: a new random id. */
   sessionId?: string;
+  /** The authenticated user (HTTP bearer token), for the audit log and session ownership. */
+  user?: string;
 }
 
 /**
@@ -89,11 +103,12 @@ export function createMcpServer(toolcode: Toolcode, options: McpServerOptions = 
     "execute",
     {
       title: "Execute TypeScript",
-      description: executeDescription(toolcode),
+      description: [executeDescription(toolcode), ...guardDescription(toolcode)].join("\n"),
       inputSchema: {
         code: z.string().describe("TypeScript to run."),
         timeoutMs: z.number().positive().optional().describe("Lower time limit, ms."),
         maxTokens: z.number().positive().max(100_000).optional().describe("Output token budget for this run."),
+        approve: z.string().optional().describe("An approval id from an APPROVAL_REQUIRED result, once the user approved that call: runs the same code again and performs it."),
       },
       outputSchema: {
         result: z.unknown().optional().describe("The script's return value."),
@@ -105,12 +120,43 @@ export function createMcpServer(toolcode: Toolcode, options: McpServerOptions = 
         truncated: z.boolean().describe("True when logs or result were cut to the token budget."),
         spilled: z.object({ logs: z.string().optional(), result: z.string().optional() }).describe("Workspace paths of the full values that were cut."),
         tokens: z.object({ output: z.number(), toolResults: z.number(), saved: z.number() }).describe("o200k_base token accounting."),
+        approval: z
+          .object({ id: z.string(), tool: z.string(), arguments: z.unknown(), reason: z.string(), expiresAt: z.string() })
+          .optional()
+          .describe("Set with APPROVAL_REQUIRED: the call waiting for the user's approval."),
       },
       annotations: { readOnlyHint: false, openWorldHint: true },
     },
-    async ({ code, timeoutMs, maxTokens }): Promise<CallToolResult> => {
+    async ({ code, timeoutMs, maxTokens, approve }, extra): Promise<CallToolResult> => {
+      // With a client that supports elicitation, approvals are asked right away, in the client.
+      const elicit: Pick<ExecuteOptions, "onApproval" | "approvalVia"> = server.server.getClientCapabilities()?.elicitation
+        ? {
+            approvalVia: "elicitation",
+            onApproval: async (request) => {
+              const answer = await extra.sendRequest(
+                {
+                  method: "elicitation/create",
+                  params: {
+                    message: `Allow ${request.tool}? It needs approval: ${request.reason}.\nArguments: ${JSON.stringify(request.arguments, null, 2)}`,
+                    requestedSchema: {
+                      type: "object",
+                      properties: { approve: { type: "boolean", title: "Run this call", description: `Run ${request.tool} with these arguments` } },
+                      required: ["approve"],
+                    },
+                  },
+                },
+                ElicitResultSchema,
+                { signal: request.signal },
+              );
+              return answer.action === "accept" && answer.content?.approve === true;
+            },
+          }
+        : {};
       const result = await toolcode.execute(code, {
         sessionId,
+        ...elicit,
+        ...(options.user !== undefined ? { user: options.user } : {}),
+        ...(approve !== undefined ? { approve } : {}),
         ...(timeoutMs !== undefined ? { timeoutMs: Math.floor(timeoutMs) } : {}),
         ...(maxTokens !== undefined ? { maxTokens: Math.floor(maxTokens) } : {}),
       });
@@ -131,6 +177,7 @@ export function createMcpServer(toolcode: Toolcode, options: McpServerOptions = 
           truncated: result.metadata.truncated,
           spilled: result.metadata.spilled,
           tokens: result.metadata.tokens,
+          ...(result.approval ? { approval: result.approval } : {}),
         },
         ...(result.error ? { isError: true } : {}),
       };

@@ -26,6 +26,7 @@ describe("gateway pipeline with real MCP servers", () => {
           crashy: { command: process.execPath, args: [path.join(ROOT, "test", "fixtures", "crashy-server.mjs")] },
         },
         sandbox: { timeoutMs: 3000, memoryMb: 32 },
+        policy: { allow: ["memory", "crashy"] },
       },
       cwd: dir,
     });

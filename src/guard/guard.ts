@@ -1,0 +1,329 @@
+/**
+ * The guard: what stands between the sandbox bridge and every tool call. Per call, in the host:
+ * policy (allow / approve / deny), approval (callback, MCP elicitation, or stop and ask),
+ * journal replay of an approved run, PII tokens → real values for permitted tools, real values →
+ * tokens in results and errors, and one audit line.
+ *
+ * One {@link Guard} per toolcode instance; one {@link GuardSessionState} (vault + approvals)
+ * per session; one {@link ExecutionGuard} per `execute`.
+ *
+ * @module
+ */
+import { randomBytes } from "node:crypto";
+import type { z } from "zod";
+import type { CatalogTool } from "../catalog/catalog-tool.js";
+import type { privacySchema } from "../config/guard-schema.js";
+import { type ErrorInfo, ToolcodeError, toErrorInfo } from "../errors.js";
+import { type ApprovalInfo, ApprovalBook, type JournalEntry, type PendingApproval, approvalInfo, canonicalJson, newApprovalId } from "./approvals.js";
+import { type AuditApproval, type AuditLog, codeHash } from "./audit-log.js";
+import { GlobList } from "./glob.js";
+import { PiiVault } from "./pii-vault.js";
+import { type Policy, type PolicyDecision, policyDeniedError } from "./policy.js";
+
+/** The `privacy` config section, defaults applied. */
+export type PrivacyConfig = z.output<typeof privacySchema>;
+
+/** What an approver is asked. */
+export interface ApprovalRequest extends ApprovalInfo {
+  sessionId: string;
+  /** The user running the script, when known. */
+  user?: string;
+  /** Aborted when the execution ends or times out: stop waiting then. */
+  signal: AbortSignal;
+}
+
+/**
+ * Decides an approval now: `true` runs the call, `false` refuses it (`APPROVAL_DENIED`), and
+ * `undefined` means "cannot decide now": the execution stops with a pending approval instead.
+ */
+export type ApprovalHandler = (request: ApprovalRequest) => boolean | undefined | Promise<boolean | undefined>;
+
+/** Per-session guard state: the PII vault and the pending approvals. Dropped with the session. */
+export interface GuardSessionState {
+  readonly vault: PiiVault;
+  readonly approvals: ApprovalBook;
+}
+
+/** Options of one execution. */
+export interface ExecutionContext {
+  sessionId: string;
+  state: GuardSessionState;
+  user?: string;
+  code: string;
+  /** An approval id from an earlier run's pending approval. */
+  approve?: string;
+  /** Interactive approver for this run (e.g. MCP elicitation); else the instance's. */
+  onApproval?: ApprovalHandler;
+  /** How the interactive approver is recorded in the audit log. */
+  approvalVia?: "callback" | "elicitation";
+}
+
+/** Options for {@link Guard}. */
+export interface GuardOptions {
+  policy: Policy;
+  privacy: PrivacyConfig;
+  audit?: AuditLog;
+  onApproval?: ApprovalHandler;
+}
+
+/** The instance-wide guard. */
+export class Guard {
+  readonly policy: Policy;
+  readonly #privacy: PrivacyConfig;
+  readonly #detokenizeFor: GlobList;
+  readonly #audit: AuditLog | undefined;
+  readonly #onApproval: ApprovalHandler | undefined;
+
+  constructor(options: GuardOptions) {
+    this.policy = options.policy;
+    this.#privacy = options.privacy;
+    this.#detokenizeFor = new GlobList(options.privacy.detokenizeFor);
+    this.#audit = options.audit;
+    this.#onApproval = options.onApproval;
+  }
+
+  /** True when results are tokenized. */
+  get privacyEnabled(): boolean {
+    return this.#privacy.tokenize.length > 0 || this.#privacy.fields.length > 0;
+  }
+
+  /** Fresh state for a new session. */
+  newSessionState(): GuardSessionState {
+    return { vault: new PiiVault({ kinds: this.#privacy.tokenize, fields: this.#privacy.fields }), approvals: new ApprovalBook() };
+  }
+
+  /**
+   * Starts guarding one execution. Throws `APPROVAL_INVALID` when `approve` names no pending
+   * approval of this session (unknown, used, another session's) or an expired one.
+   */
+  begin(context: ExecutionContext): ExecutionGuard {
+    let approval: PendingApproval | undefined;
+    if (context.approve !== undefined) {
+      const found = context.state.approvals.find(context.approve);
+      if (!found.ok) {
+        throw new ToolcodeError(
+          "APPROVAL_INVALID",
+          found.reason === "expired"
+            ? `Approval ${context.approve} expired at ${found.approval?.expiresAt}. Run the script again without approve to ask for a new approval.`
+            : `No pending approval ${context.approve} in this session: it was already used, belongs to another session, or never existed. Run the script without approve to ask for one.`,
+          { approve: context.approve, reason: found.reason },
+        );
+      }
+      approval = found.approval;
+    }
+    const handler = context.onApproval ?? this.#onApproval;
+    const via = context.onApproval ? (context.approvalVia ?? "callback") : "callback";
+    return new ExecutionGuard(this, context, approval, handler, via);
+  }
+
+  /** @internal */
+  detokenizes(tool: CatalogTool): boolean {
+    return this.#detokenizeFor.test(tool.id);
+  }
+
+  /** @internal */
+  get audit(): AuditLog | undefined {
+    return this.#audit;
+  }
+}
+
+/** Performs the real call with (possibly detokenized) arguments. */
+export type CallSource = (args: Record<string, unknown>) => Promise<unknown>;
+
+/** Guards the tool calls of one execution. */
+export class ExecutionGuard {
+  readonly id = randomBytes(6).toString("hex");
+  readonly codeHash: string;
+  #seq = 0;
+  readonly #journal: JournalEntry[] = [];
+  #halt: ToolcodeError | undefined;
+  #pending: PendingApproval | undefined;
+  readonly #started = performance.now();
+
+  constructor(
+    private readonly guard: Guard,
+    private readonly context: ExecutionContext,
+    private readonly approved: PendingApproval | undefined,
+    private readonly handler: ApprovalHandler | undefined,
+    private readonly via: "callback" | "elicitation",
+  ) {
+    this.codeHash = codeHash(context.code);
+  }
+
+  /**
+   * One tool call from the guest: `args` as the guest passed them (tokens and all). Returns the
+   * value the guest gets (tokenized) or throws the error it sees.
+   */
+  async call(tool: CatalogTool, args: Record<string, unknown>, signal: AbortSignal, callSource: CallSource): Promise<unknown> {
+    const seq = ++this.#seq;
+    const started = performance.now();
+    const argsKey = canonicalJson(args);
+    const decision = this.guard.policy.decide(tool);
+    const audit = (error: ErrorInfo | null, extra: { approval?: AuditApproval | null; replayed?: boolean } = {}): void => {
+      const log = this.guard.audit;
+      if (!log) return;
+      log.record({
+        ts: new Date().toISOString(),
+        type: "call",
+        user: this.context.user ?? null,
+        session: this.context.sessionId,
+        execution: this.id,
+        codeHash: this.codeHash,
+        seq,
+        tool: tool.id,
+        kind: decision.kind,
+        decision: decision.action,
+        rule: decision.rule,
+        approval: extra.approval ?? null,
+        replayed: extra.replayed ?? false,
+        durationMs: round(performance.now() - started),
+        error: error?.code ?? null,
+        ...log.arguments(args),
+      });
+    };
+    if (this.#halt) {
+      audit(toErrorInfo(this.#halt));
+      throw this.#halt;
+    }
+
+    let approval: AuditApproval | null = null;
+    const approved = this.approved;
+    if (approved && seq <= approved.seq) {
+      const recorded = seq < approved.seq ? approved.journal[seq - 1] : { seq, tool: approved.tool, argsKey: approved.argsKey };
+      if (!recorded || recorded.tool !== tool.id || recorded.argsKey !== argsKey) {
+        this.#halt = this.#diverged(seq, recorded, tool, args);
+        audit(toErrorInfo(this.#halt));
+        throw this.#halt;
+      }
+      if ("outcome" in recorded) {
+        this.#journal.push(recorded);
+        audit(recorded.outcome.ok ? null : recorded.outcome.error, { replayed: true });
+        if (recorded.outcome.ok) return recorded.outcome.value;
+        throw fromInfo(recorded.outcome.error);
+      }
+      this.context.state.approvals.consume(approved.id);
+      approval = { id: approved.id, via: "execute", granted: true };
+    }
+
+    /** Records a failed call in the journal and the log; returns the error to throw. */
+    const failed = (error: ToolcodeError): ToolcodeError => {
+      const info = toErrorInfo(error);
+      this.#journal.push({ seq, tool: tool.id, argsKey, outcome: { ok: false, error: info } });
+      audit(info, { approval });
+      return error;
+    };
+
+    if (decision.action === "deny") throw failed(policyDeniedError(tool, decision));
+    if (decision.action === "approve" && approval === null) {
+      const request = this.#newPending(seq, tool, args, argsKey, decision);
+      let answer: boolean | undefined;
+      if (this.handler) {
+        try {
+          answer = await this.handler({ ...approvalInfo(request), sessionId: this.context.sessionId, ...(this.context.user !== undefined ? { user: this.context.user } : {}), signal });
+        } catch {
+          answer = undefined;
+        }
+      }
+      if (answer === true) {
+        approval = { id: request.id, via: this.via, granted: true };
+      } else if (answer === false) {
+        approval = { id: request.id, via: this.via, granted: false };
+        throw failed(new ToolcodeError("APPROVAL_DENIED", `The user declined ${tool.id}; it did not run. Do not retry it; continue without it or ask the user what to do instead.`, { tool: tool.id, approval: request.id }));
+      } else {
+        this.context.state.approvals.add(request);
+        this.#pending = request;
+        this.#halt = approvalRequiredError(request);
+        audit(toErrorInfo(this.#halt), { approval: { id: request.id, via: "pending", granted: false } });
+        throw this.#halt;
+      }
+    }
+
+    const vault = this.context.state.vault;
+    const realArgs = this.guard.detokenizes(tool) ? vault.detokenize(args) : args;
+    let value: unknown;
+    try {
+      value = vault.tokenize(await callSource(realArgs));
+    } catch (thrown) {
+      if (!vault.enabled && thrown instanceof ToolcodeError) throw failed(thrown);
+      throw failed(fromInfo(vault.tokenize(toErrorInfo(thrown, "TOOL_ERROR"))));
+    }
+    this.#journal.push({ seq, tool: tool.id, argsKey, outcome: { ok: true, value } });
+    audit(null, { approval });
+    return value;
+  }
+
+  /**
+   * Ends the execution: the error the run must report instead of the guest's own (a pending
+   * approval or a divergence stops the run even if the guest caught it), the pending approval,
+   * and the execution's audit line.
+   */
+  finish(outcome: { error: ErrorInfo | null; toolCalls: number }): { error: ErrorInfo | null; approval?: ApprovalInfo } {
+    const error = this.#halt ? toErrorInfo(this.#halt) : outcome.error;
+    this.guard.audit?.record({
+      ts: new Date().toISOString(),
+      type: "execution",
+      user: this.context.user ?? null,
+      session: this.context.sessionId,
+      execution: this.id,
+      codeHash: this.codeHash,
+      durationMs: round(performance.now() - this.#started),
+      toolCalls: outcome.toolCalls,
+      error: error?.code ?? null,
+      approve: this.context.approve ?? null,
+      pendingApproval: this.#pending?.id ?? null,
+    });
+    return { error, ...(this.#pending ? { approval: approvalInfo(this.#pending) } : {}) };
+  }
+
+  #newPending(seq: number, tool: CatalogTool, args: Record<string, unknown>, argsKey: string, decision: PolicyDecision): PendingApproval {
+    const ttlMs = this.guard.policy.config.approvalTtlSeconds * 1000;
+    const expiresAtMs = Date.now() + ttlMs;
+    return {
+      id: newApprovalId(),
+      tool: tool.id,
+      arguments: args,
+      reason: decision.rule === "policy.approveDestructive" ? "destructive tool (policy.approveDestructive)" : decision.rule,
+      expiresAt: new Date(expiresAtMs).toISOString(),
+      expiresAtMs,
+      sessionId: this.context.sessionId,
+      seq,
+      argsKey,
+      code: this.context.code,
+      journal: [...this.#journal],
+    };
+  }
+
+  #diverged(seq: number, recorded: { tool: string; argsKey: string } | undefined, tool: CatalogTool, args: Record<string, unknown>): ToolcodeError {
+    const approvedSeq = this.approved?.seq ?? seq;
+    const expected = recorded ? `${recorded.tool}(${clip(recorded.argsKey)})` : "no call";
+    return new ToolcodeError(
+      "REPLAY_DIVERGED",
+      `Call #${seq} differs from the run that asked for approval ${this.approved?.id}: it recorded ${expected}, this run called ${tool.id}(${clip(canonicalJson(args))}). ` +
+        `With approve, the script must make the same calls with the same arguments, in the same order, up to the approved call #${approvedSeq}. Run the same script again, or run the changed script without approve to ask for a new approval.`,
+      { seq, expected: recorded ? { tool: recorded.tool } : null, actual: { tool: tool.id }, approve: this.approved?.id },
+    );
+  }
+}
+
+/** The `APPROVAL_REQUIRED` error the run ends with. */
+function approvalRequiredError(request: PendingApproval): ToolcodeError {
+  return new ToolcodeError(
+    "APPROVAL_REQUIRED",
+    `${request.tool} needs approval (${request.reason}); the script stopped before this call, so it and everything after it did not run. ` +
+      `Show the user this call and ask them to approve it: ${request.tool}(${clip(canonicalJson(request.arguments))}). ` +
+      `If they approve, call execute again with the same code and approve: "${request.id}" (valid until ${request.expiresAt}); the calls before it are replayed from a journal, not repeated.`,
+    { approval: approvalInfo(request) },
+  );
+}
+
+function fromInfo(info: ErrorInfo): ToolcodeError {
+  return new ToolcodeError(info.code, info.message, info.details ?? {});
+}
+
+function clip(text: string, max = 1000): string {
+  return text.length > max ? `${text.slice(0, max)}…` : text;
+}
+
+function round(ms: number): number {
+  return Math.round(ms * 100) / 100;
+}

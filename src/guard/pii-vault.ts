@@ -1,0 +1,249 @@
+/**
+ * The PII vault of one session: personal values found in tool results are swapped for stable
+ * tokens (`<email_3>`, `<name_1>`) before they enter the sandbox, and tokens in tool arguments
+ * are swapped back in the host. It lives in host memory only and is dropped with its session.
+ *
+ * What counts as personal: matches of the configured detectors ({@link detectPii}), the values
+ * of configured field names (in structured results and in JSON text), and any value the vault
+ * already holds wherever it appears again (so a name first seen in a `name` field is also hidden
+ * in prose, relation ends or error messages).
+ *
+ * @module
+ */
+import type { PiiKind } from "../config/guard-schema.js";
+import { nameGlob } from "./glob.js";
+import { detectPii } from "./pii-detectors.js";
+
+/** What the vault looks for. */
+export interface PrivacyRules {
+  kinds: readonly PiiKind[];
+  /** Field-name globs (case-insensitive). */
+  fields: readonly string[];
+}
+
+/** A token as it appears in text: `<kind_n>`. */
+const TOKEN = /<([a-z][a-z0-9_]*)_(\d+)>/g;
+/** Strings this long that look like base64 (images, blobs) are left alone. */
+const BLOB_MIN = 512;
+const BLOB = /^[A-Za-z0-9+/=\s]+$/;
+/** `"key": "string"` or `"key": number` inside JSON text. */
+const JSON_PAIR = /"((?:[^"\\]|\\.)*)"(\s*:\s*)("(?:[^"\\]|\\.)*"|-?\d+(?:\.\d+)?(?:[eE][+-]?\d+)?)/g;
+
+interface Span {
+  start: number;
+  end: number;
+  replacement: string;
+}
+
+/** Per-session token ↔ value store. */
+export class PiiVault {
+  readonly #kinds: ReadonlySet<PiiKind>;
+  readonly #fields: RegExp[];
+  readonly #tokenOf = new Map<string, string>();
+  readonly #valueOf = new Map<string, string | number | boolean>();
+  readonly #counters = new Map<string, number>();
+  #known: RegExp | undefined;
+  #knownDirty = false;
+  /** Raw or JSON-escaped text of a known value → its raw string form. */
+  readonly #variants = new Map<string, string>();
+
+  constructor(rules: PrivacyRules) {
+    this.#kinds = new Set(rules.kinds);
+    this.#fields = rules.fields.map(nameGlob);
+  }
+
+  /** True when the rules can find anything (otherwise tokenize is the identity). */
+  get enabled(): boolean {
+    return this.#kinds.size > 0 || this.#fields.length > 0;
+  }
+
+  /** Number of distinct values held. */
+  get size(): number {
+    return this.#valueOf.size;
+  }
+
+  /** The token for a value, creating it on first sight. */
+  tokenFor(kind: string, value: string | number | boolean): string {
+    const text = String(value);
+    const existing = this.#tokenOf.get(text);
+    if (existing !== undefined) return existing;
+    const prefix = kind.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/^_+|_+$/g, "").replace(/^(?=\d)/, "f") || "field";
+    const n = (this.#counters.get(prefix) ?? 0) + 1;
+    this.#counters.set(prefix, n);
+    const token = `<${prefix}_${n}>`;
+    this.#tokenOf.set(text, token);
+    this.#valueOf.set(token, value);
+    this.#variants.set(text, text);
+    const escaped = JSON.stringify(text).slice(1, -1);
+    if (escaped !== text) this.#variants.set(escaped, text);
+    this.#knownDirty = true;
+    return token;
+  }
+
+  /**
+   * Replaces personal data in a value (a tool result or error) by tokens. Field values are
+   * collected first over the whole value, so every later occurrence is caught too.
+   */
+  tokenize<T>(value: T): T {
+    if (!this.enabled) return value;
+    if (this.#fields.length > 0) this.#collectFields(value, undefined);
+    return this.#tokenizeDeep(value, undefined) as T;
+  }
+
+  /** Replaces tokens of this vault in a value (tool arguments) by the real values. */
+  detokenize<T>(value: T): T {
+    if (this.#valueOf.size === 0) return value;
+    return this.#detokenizeDeep(value) as T;
+  }
+
+  /** Tokenizes one string (detectors, JSON fields, known values). */
+  tokenizeText(text: string): string {
+    if (!this.enabled || text.length === 0) return text;
+    if (text.length >= BLOB_MIN && BLOB.test(text)) return text;
+    if (this.#fields.length > 0 && text.includes('"')) this.#collectJsonFields(text);
+    const spans: Span[] = [];
+    const taken = (start: number, end: number): boolean => spans.some((s) => start < s.end && s.start < end);
+    for (const match of text.matchAll(TOKEN)) spans.push({ start: match.index, end: match.index + match[0].length, replacement: match[0] });
+    if (this.#fields.length > 0 && text.includes('"')) {
+      for (const match of text.matchAll(JSON_PAIR)) {
+        const key = decodeJsonString(match[1] ?? "");
+        const rawValue = match[3] ?? "";
+        if (key === undefined || !this.#isField(key) || TOKEN_ONLY.test(rawValue.replace(/^"|"$/g, ""))) continue;
+        const decoded = rawValue.startsWith('"') ? decodeJsonString(rawValue.slice(1, -1)) : rawValue;
+        if (decoded === undefined || decoded === "") continue;
+        const start = match.index + match[0].length - rawValue.length;
+        const end = match.index + match[0].length;
+        if (!taken(start, end)) spans.push({ start, end, replacement: `"${this.tokenFor(key, decoded)}"` });
+      }
+    }
+    for (const match of detectPii(text, this.#kinds)) {
+      if (!taken(match.start, match.end)) spans.push({ start: match.start, end: match.end, replacement: this.tokenFor(tokenKind(match.kind), match.value) });
+    }
+    const known = this.#knownPattern();
+    if (known) {
+      for (const match of text.matchAll(known)) {
+        const raw = this.#variants.get(match[0]);
+        const token = raw === undefined ? undefined : this.#tokenOf.get(raw);
+        if (token !== undefined && !taken(match.index, match.index + match[0].length)) {
+          spans.push({ start: match.index, end: match.index + match[0].length, replacement: token });
+        }
+      }
+    }
+    if (spans.length === 0) return text;
+    spans.sort((a, b) => a.start - b.start);
+    let out = "";
+    let at = 0;
+    for (const span of spans) {
+      out += text.slice(at, span.start) + span.replacement;
+      at = span.end;
+    }
+    return out + text.slice(at);
+  }
+
+  /** Replaces this vault's tokens in one string; inside JSON text, values are JSON-escaped. */
+  detokenizeText(text: string): string {
+    if (!text.includes("<")) return text;
+    let json = false;
+    const trimmed = text.trimStart();
+    if (trimmed.startsWith("{") || trimmed.startsWith("[")) {
+      try {
+        JSON.parse(text);
+        json = true;
+      } catch {
+        json = false;
+      }
+    }
+    return text.replace(TOKEN, (token) => {
+      const value = this.#valueOf.get(token);
+      if (value === undefined) return token;
+      return json ? JSON.stringify(String(value)).slice(1, -1) : String(value);
+    });
+  }
+
+  #isField(key: string): boolean {
+    return this.#fields.some((glob) => glob.test(key));
+  }
+
+  #collectFields(value: unknown, field: string | undefined): void {
+    if (typeof value === "string") {
+      if (field !== undefined && value !== "" && !TOKEN_ONLY.test(value)) this.tokenFor(field, value);
+      else if (value.includes('"')) this.#collectJsonFields(value);
+    } else if (typeof value === "number" || typeof value === "boolean") {
+      if (field !== undefined && typeof value === "number") this.tokenFor(field, value);
+    } else if (Array.isArray(value)) {
+      for (const item of value) this.#collectFields(item, field);
+    } else if (value !== null && typeof value === "object") {
+      for (const [key, item] of Object.entries(value)) this.#collectFields(item, field ?? (this.#isField(key) ? key : undefined));
+    }
+  }
+
+  #collectJsonFields(text: string): void {
+    for (const match of text.matchAll(JSON_PAIR)) {
+      const key = decodeJsonString(match[1] ?? "");
+      if (key === undefined || !this.#isField(key)) continue;
+      const rawValue = match[3] ?? "";
+      const decoded = rawValue.startsWith('"') ? decodeJsonString(rawValue.slice(1, -1)) : rawValue;
+      if (decoded !== undefined && decoded !== "" && !TOKEN_ONLY.test(decoded)) this.tokenFor(key, decoded);
+    }
+  }
+
+  #tokenizeDeep(value: unknown, field: string | undefined): unknown {
+    if (typeof value === "string") {
+      if (field !== undefined && value !== "" && !TOKEN_ONLY.test(value)) return this.tokenFor(field, value);
+      return this.tokenizeText(value);
+    }
+    if (typeof value === "number") return field !== undefined ? this.tokenFor(field, value) : value;
+    if (Array.isArray(value)) return value.map((item) => this.#tokenizeDeep(item, field));
+    if (value !== null && typeof value === "object") {
+      const out: Record<string, unknown> = {};
+      for (const [key, item] of Object.entries(value)) {
+        out[this.tokenizeText(key)] = this.#tokenizeDeep(item, field ?? (this.#isField(key) ? key : undefined));
+      }
+      return out;
+    }
+    return value;
+  }
+
+  #detokenizeDeep(value: unknown): unknown {
+    if (typeof value === "string") {
+      const whole = this.#valueOf.get(value);
+      return whole !== undefined ? whole : this.detokenizeText(value);
+    }
+    if (Array.isArray(value)) return value.map((item) => this.#detokenizeDeep(item));
+    if (value !== null && typeof value === "object") {
+      const out: Record<string, unknown> = {};
+      for (const [key, item] of Object.entries(value)) out[this.detokenizeText(key)] = this.#detokenizeDeep(item);
+      return out;
+    }
+    return value;
+  }
+
+  /** One RegExp over every known value (raw and JSON-escaped), longest first, at word edges. */
+  #knownPattern(): RegExp | undefined {
+    if (this.#knownDirty) {
+      const variants = [...this.#variants.keys()].filter((v) => v.length >= 2).sort((a, b) => b.length - a.length);
+      this.#known = variants.length > 0 ? new RegExp(`(?<![\\p{L}\\p{N}_])(?:${variants.map(escapeRegExp).join("|")})(?![\\p{L}\\p{N}_])`, "gu") : undefined;
+      this.#knownDirty = false;
+    }
+    return this.#known;
+  }
+}
+
+const TOKEN_ONLY = /^<[a-z][a-z0-9_]*_\d+>$/;
+
+/** The token prefix of a detector kind (`national-id` → `national_id`). */
+function tokenKind(kind: PiiKind): string {
+  return kind.replace(/-/g, "_");
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
+}
+
+function decodeJsonString(inner: string): string | undefined {
+  try {
+    return JSON.parse(`"${inner}"`) as string;
+  } catch {
+    return undefined;
+  }
+}
