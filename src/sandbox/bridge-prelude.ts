@@ -3,7 +3,7 @@
  * the user's code.
  *
  * It evaluates to a function `(hostCall, hostLog, apiJson, hostCompile) => { load, serialize, describe }`
- * where `apiJson` is `{ globals, modules: [specifier, …] }` and `hostCompile(specifier)` returns
+ * where `apiJson` is `{ globals, modules: [specifier, …], maxJsonDepth }` and `hostCompile(specifier)` returns
  * the guest module's body compiled as `function (require, exports, module)`. The host functions
  * stay in its closure (never on `globalThis`). It defines:
  * - one global per server: a Proxy whose tools are functions `(args) => Promise<result>`; an
@@ -108,13 +108,22 @@ export const BRIDGE_PRELUDE = String.raw`(function (hostCall, hostLog, apiJson, 
 
   // JSON with undefined omitted, BigInt as string, cycles as "[Circular]", functions dropped,
   // Map as an object, Set as an array, Error as { name, message }.
-  function toJson(value, indent) {
+  // Nesting beyond this throws (a nesting bomb would otherwise cost quadratic time here).
+  var maxDepth = typeof api.maxJsonDepth === "number" ? api.maxJsonDepth : 256;
+
+  function tooDeep(code, what) {
+    return bridgeError(code, what + " is nested more than " + maxDepth + " levels deep. Flatten the data. " +
+      "Operators can raise sandbox.maxJsonDepth.", { limit: "maxJsonDepth", max: maxDepth });
+  }
+
+  function toJson(value, indent, code, what) {
     var ancestors = [];
+    var depth = 0;
     function replacer(key, v) {
       if (typeof v === "bigint") return StringCtor(v);
       if (typeof v !== "object" || v === null) return v;
-      while (ancestors.length > 0 && ancestors[ancestors.length - 1] !== this) ancestors.pop();
-      if (ancestors.indexOf(v) !== -1) return "[Circular]";
+      while (depth > 0 && ancestors[depth - 1] !== this) depth--;
+      for (var i = 0; i < depth; i++) if (ancestors[i] === v) return "[Circular]";
       if (isServer(v)) return "[server " + serverName(v) + "]";
       if (v instanceof ErrorCtor) v = errorSummary(v);
       else if (v instanceof MapCtor) {
@@ -122,7 +131,8 @@ export const BRIDGE_PRELUDE = String.raw`(function (hostCall, hostLog, apiJson, 
         for (var entry of mapEntries(v)) obj[safeString(entry[0])] = entry[1];
         v = obj;
       } else if (v instanceof SetCtor) v = arrayFrom(setValues(v));
-      ancestors.push(v);
+      if (depth >= maxDepth) throw tooDeep(code === undefined ? "SANDBOX_LIMIT" : code, what === undefined ? "The value" : what);
+      ancestors[depth++] = v;
       return v;
     }
     return stringify(value, replacer, indent);
@@ -180,7 +190,7 @@ export const BRIDGE_PRELUDE = String.raw`(function (hostCall, hostLog, apiJson, 
       var site = new ErrorCtor("");
       var argsJson;
       try {
-        argsJson = toJson(args === undefined ? {} : args);
+        argsJson = toJson(args === undefined ? {} : args, undefined, "SANDBOX_LIMIT", "The arguments of " + server + "." + tool);
       } catch (error) {
         return PromiseCtor.reject(error);
       }
@@ -237,8 +247,12 @@ export const BRIDGE_PRELUDE = String.raw`(function (hostCall, hostLog, apiJson, 
   }
   for (var s = 0; s < serverNames.length; s++) servers[serverNames[s]] = makeServer(serverNames[s]);
 
+  function publicNames(names) {
+    return names.filter(function (name) { return name.slice(0, 2) !== "__"; });
+  }
+
   function modulePaths() {
-    return serverNames.map(function (name) { return "./servers/" + name; }).concat(moduleNames);
+    return publicNames(serverNames).map(function (name) { return "./servers/" + name; }).concat(moduleNames);
   }
 
   // "./skills/a.ts", "skills/a", "./skills/a/index" → "./skills/a"; ".." segments resolved.
@@ -267,8 +281,8 @@ export const BRIDGE_PRELUDE = String.raw`(function (hostCall, hostLog, apiJson, 
       throw bridgeError(
         "SERVER_NOT_FOUND",
         "Cannot find module '" + spec + "': there is no server '" + server + "'. Available servers: " +
-          listOr(serverNames, "(none)") + ".",
-        { server: server, available: serverNames.slice() },
+          listOr(publicNames(serverNames), "(none)") + ".",
+        { server: server, available: publicNames(serverNames) },
       );
     }
     var tool = parts[1];
@@ -345,7 +359,7 @@ export const BRIDGE_PRELUDE = String.raw`(function (hostCall, hostLog, apiJson, 
   }
 
   function serialize(value) {
-    return toJson(value);
+    return toJson(value, undefined, "OUTPUT_LIMIT", "The return value");
   }
 
   function defineGlobal(name, value) {
@@ -354,6 +368,10 @@ export const BRIDGE_PRELUDE = String.raw`(function (hostCall, hostLog, apiJson, 
   for (var n = 0; n < serverNames.length; n++) {
     if (!(serverNames[n] in G)) defineGlobal(serverNames[n], servers[serverNames[n]]);
   }
+  // Shared memory, atomics and WebAssembly have no use in tool scripts and widen the attack
+  // surface (timing side channels, a second compiler, memory outside the guest heap's accounting).
+  var removed = ["SharedArrayBuffer", "Atomics", "WebAssembly"];
+  for (var r = 0; r < removed.length; r++) delete G[removed[r]];
   defineGlobal("ToolError", ToolError);
   defineGlobal("HttpError", HttpError);
   defineGlobal("console", consoleObject);

@@ -22,6 +22,16 @@ export interface SandboxLimits {
   maxToolCalls: number;
   /** Max bytes of console output kept (the rest is dropped with a marker). */
   maxLogBytes: number;
+  /** Max tool calls in flight at once; more wait in a queue inside the sandbox (default 16). */
+  maxConcurrentToolCalls?: number;
+  /** Max bytes of one tool call's arguments as JSON (default 4 MiB). */
+  maxToolArgBytes?: number;
+  /** Max bytes of one tool result as JSON (default 8 MiB). */
+  maxToolResultBytes?: number;
+  /** Max bytes of the guest's return value as JSON (default 8 MiB). */
+  maxResultBytes?: number;
+  /** Max nesting depth of JSON crossing the bridge: arguments, results, return value (default 256). */
+  maxJsonDepth?: number;
 }
 
 /** One captured console line. */

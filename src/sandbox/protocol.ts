@@ -1,13 +1,15 @@
 /**
- * Messages between the host (the engine on the main thread) and a QuickJS worker thread.
+ * Messages between the host (the pooled engine) and a sandbox worker (a child process or a
+ * worker thread running one engine's runner).
  *
- * Everything is plain data: strings, numbers and small plain objects, safe for `postMessage`.
- * Guest values cross as JSON text (`args`, `envelope`, `value`) and are parsed on the other side;
- * no handles, functions or host objects ever reach the worker or the guest.
+ * Everything is plain data: strings, numbers and small plain objects, safe for IPC and
+ * `postMessage`. Guest values cross as JSON text (`args`, `envelope`, `value`) and are parsed on
+ * the other side; no handles, functions or host objects ever reach the worker or the guest.
  *
  * @module
  */
-import type { GuestApi, LogEntry, SandboxLimits } from "../engine.js";
+import type { GuestApi, LogEntry } from "./engine.js";
+import type { ResolvedLimits } from "./limits.js";
 
 /** Host → worker: run one guest. `code` is the output of `transpileGuest`. */
 export interface RunMessage {
@@ -16,7 +18,7 @@ export interface RunMessage {
   code: string;
   lineOffset: number;
   api: GuestApi;
-  limits: SandboxLimits;
+  limits: ResolvedLimits;
 }
 
 /**
@@ -33,9 +35,15 @@ export interface ToolResultMessage {
 /** Every message the host sends. */
 export type HostMessage = RunMessage | ToolResultMessage;
 
-/** Worker → host: the worker loaded QuickJS and accepts runs. */
+/** Worker → host: the worker loaded its engine and accepts runs. */
 export interface ReadyMessage {
   type: "ready";
+}
+
+/** Worker → host: the worker cannot run guests (its engine failed to load); it exits next. */
+export interface StartupFailedMessage {
+  type: "startupFailed";
+  message: string;
 }
 
 /** Worker → host: the guest called `server.tool(args)`; `args` is JSON text. */
@@ -56,7 +64,7 @@ export interface DoneMessage {
 }
 
 /** Every message a worker sends. */
-export type WorkerMessage = ReadyMessage | ToolCallMessage | DoneMessage;
+export type WorkerMessage = ReadyMessage | StartupFailedMessage | ToolCallMessage | DoneMessage;
 
 /** Error as reported by the worker; `code` is an `ErrorCode`, line/column are the user's. */
 export interface WorkerError {

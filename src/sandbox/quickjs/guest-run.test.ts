@@ -2,7 +2,8 @@ import { describe, expect, it } from "vitest";
 import { transpileGuest } from "../../execute/transpile.js";
 import type { SandboxLimits } from "../engine.js";
 import { GuestRun } from "./guest-run.js";
-import type { ToolEnvelope, WorkerOutcome } from "./protocol.js";
+import { resolveLimits } from "../limits.js";
+import type { ToolEnvelope, WorkerOutcome } from "../protocol.js";
 import { QuickJsModuleCache } from "./quickjs-module.js";
 
 // In-process tests of one run (no worker): they check that QuickJS cleanup succeeds, i.e. that
@@ -23,7 +24,7 @@ async function runGuest(
   source: string,
   options: { limits?: Partial<SandboxLimits>; answer?: (call: { tool: string; args: string }) => ToolEnvelope | undefined } = {},
 ): Promise<Ended> {
-  const limits = { ...LIMITS, ...options.limits };
+  const limits = resolveLimits({ ...LIMITS, ...options.limits });
   const capped = await modules.get(limits.memoryMb);
   const { code, lineOffset } = transpileGuest(source);
   const calls: Ended["calls"] = [];

@@ -1,72 +1,51 @@
 /**
- * One guest execution inside a worker thread: a fresh QuickJS runtime and context on a capped
- * module, the prelude, the user's function, and the loop that runs promise jobs and feeds tool
- * results back in.
+ * One guest execution on QuickJS: a fresh runtime and context on a capped module, the prelude,
+ * the user's function, and the loop that runs promise jobs and feeds tool results back in.
  *
  * Limits enforced here: the deadline (interrupt handler while guest code runs, a timer while it
  * awaits a tool call), memory (`setMemoryLimit` plus the module's capped linear memory), the
- * guest stack (`setMaxStackSize`, clamped to what the worker's native stack can absorb), tool
- * calls (`maxToolCalls`) and console output (`maxLogBytes`).
+ * guest stack (`setMaxStackSize`, clamped to what the native stack can absorb), tool calls
+ * (through the shared {@link ToolGate}) and console output ({@link LogSink}).
  *
  * Cleanup order matters (see DESIGN "Traps"): host deferred promises are disposed before the
  * context, and a module whose runtime aborted or overflowed the native stack is never reused.
  *
  * @module
  */
-import { Buffer } from "node:buffer";
 import type { QuickJSContext, QuickJSDeferredPromise, QuickJSHandle, QuickJSRuntime } from "quickjs-emscripten-core";
-import type { LogEntry } from "../engine.js";
-import { codeExcerpt } from "../code-excerpt.js";
-import { BRIDGE_PRELUDE } from "./bridge-prelude.js";
+import { BRIDGE_PRELUDE } from "../bridge-prelude.js";
+import { byteLength } from "../json-limits.js";
+import type { RunMessage, ToolEnvelope, WorkerError, WorkerOutcome } from "../protocol.js";
 import {
-  effectiveStackKb,
-  logTruncatedMessage,
-  memoryMessage,
-  stackMessage,
-  timeoutMessage,
-  toolCallLimitMessage,
-} from "./limits.js";
-import type { RunMessage, ToolEnvelope, WorkerError, WorkerOutcome } from "./protocol.js";
+  classifyThrown,
+  GUEST_FILE,
+  memoryError,
+  parseThrownInfo,
+  timeoutError,
+  type EngineErrorTraits,
+  type Phase,
+  type ThrownInfo,
+} from "../runner/classify.js";
+import type { GuestExecution, RunHooks } from "../runner/execution.js";
+import { moduleFileName, moduleWrapper, neverSettles } from "../runner/guest-code.js";
+import { LogSink } from "../runner/log-sink.js";
+import { ToolGate } from "../runner/tool-gate.js";
+import { stackMessage } from "../limits.js";
+import { effectiveStackKb, MAX_GUEST_STACK_KB } from "./limits.js";
 import type { CappedModule } from "./quickjs-module.js";
 
-/** What a {@link GuestRun} needs from the worker around it. */
-export interface GuestRunHooks {
-  /** Forward a tool call to the host; the answer comes back through {@link GuestRun.resolveToolCall}. */
-  callTool(callId: number, server: string, tool: string, args: string): void;
-  /** The run ended. `moduleHealthy` false means the module must not be reused. Called once. */
-  done(outcome: WorkerOutcome, moduleHealthy: boolean): void;
-}
+/** What a {@link GuestRun} needs from the worker around it (the module is its own to report on). */
+export type GuestRunHooks = RunHooks;
 
-/** File name guest frames carry in stack traces (no host paths ever appear there). */
-const GUEST_FILE = "guest.js";
 const PRELUDE_FILE = "toolcode-prelude.js";
 /** Promise jobs run between checks of the main promise. */
 const JOB_BATCH = 1000;
 const MIB = 1_048_576;
 /** Linear memory this close to its cap counts as exhausted. */
 const MEMORY_SLACK_BYTES = 4 * MIB;
-const LOG_LEVELS: ReadonlySet<string> = new Set(["log", "info", "warn", "error", "debug"]);
-/** Globals people expect from Node or browsers that the sandbox deliberately lacks. */
-const UNAVAILABLE_GLOBALS: ReadonlySet<string> = new Set([
-  "fetch", "setTimeout", "setInterval", "setImmediate", "clearTimeout", "clearInterval", "queueMicrotask",
-  "process", "require", "module", "Buffer", "XMLHttpRequest", "WebSocket", "__dirname", "__filename", "Deno", "Bun",
-]);
-
-/** What the prelude's `describe` reports about a thrown value. */
-interface ThrownInfo {
-  isError: boolean;
-  name: string;
-  message: string;
-  stack: string;
-  code?: string;
-  details?: Record<string, unknown>;
-  referenceError?: boolean;
-}
-
-type Phase = "compile" | "run";
 
 /** One execution of guest code; create, call {@link start}, feed tool results, wait for `done`. */
-export class GuestRun {
+export class GuestRun implements GuestExecution {
   private rt: QuickJSRuntime | undefined;
   private ctx: QuickJSContext | undefined;
   private load: QuickJSHandle | undefined;
@@ -75,24 +54,31 @@ export class GuestRun {
   private main: QuickJSHandle | undefined;
   private readonly deferreds = new Set<QuickJSDeferredPromise>();
   private readonly pending = new Map<number, QuickJSDeferredPromise>();
-  private nextCallId = 0;
-  private toolCalls = 0;
-  private attemptedCalls = 0;
-  private readonly logs: LogEntry[] = [];
-  private logBytes = 0;
-  private logsFull = false;
+  private readonly gate: ToolGate;
+  private readonly logs: LogSink;
   private deadline = 0;
   private interrupted = false;
   private finished = false;
   private timer: NodeJS.Timeout | undefined;
-  private readonly stackKb: number;
+  private readonly traits: EngineErrorTraits;
 
   constructor(
     private readonly capped: CappedModule,
     private readonly request: RunMessage,
     private readonly hooks: GuestRunHooks,
+    private readonly maxStackKb: number = MAX_GUEST_STACK_KB,
   ) {
-    this.stackKb = effectiveStackKb(request.limits.maxStackKb);
+    const stackKb = effectiveStackKb(request.limits.maxStackKb, maxStackKb);
+    this.traits = {
+      stackKb,
+      maxStackKb,
+      // InternalError from calls; SyntaxError from the parser or JSON.parse on deep nesting.
+      isStackOverflow: (info) => info.message === "stack overflow",
+      isOutOfMemory: (info) => info.name === "InternalError" && info.message === "out of memory",
+      isInterrupt: (info) => info.name === "InternalError" && info.message === "interrupted",
+    };
+    this.logs = new LogSink(request.limits.maxLogBytes);
+    this.gate = new ToolGate(request.api, request.limits, (callId, server, tool, args) => hooks.callTool(callId, server, tool, args));
   }
 
   /** Creates the runtime, evaluates prelude and guest, and runs until the guest awaits a tool call or ends. */
@@ -104,7 +90,7 @@ export class GuestRun {
       const rt = this.capped.module.newRuntime();
       this.rt = rt;
       rt.setMemoryLimit(limits.memoryMb * MIB);
-      rt.setMaxStackSize(this.stackKb * 1024);
+      rt.setMaxStackSize(this.traits.stackKb * 1024);
       rt.setInterruptHandler(() => {
         if (Date.now() <= this.deadline) return false;
         this.interrupted = true;
@@ -139,9 +125,11 @@ export class GuestRun {
     const deferred = this.pending.get(callId);
     if (deferred === undefined) return;
     this.pending.delete(callId);
+    this.gate.answered(callId);
     this.guard(() => {
       let text = envelope;
-      if (Buffer.byteLength(text, "utf8") > (this.request.limits.memoryMb * MIB) / 2) {
+      // Parsing JSON in QuickJS takes a few times its size: refuse what cannot fit.
+      if (byteLength(text) > (this.request.limits.memoryMb * MIB) / 2) {
         text = JSON.stringify({
           ok: false,
           error: {
@@ -167,13 +155,11 @@ export class GuestRun {
     const hostCall = ctx.newFunction("call", (serverHandle, toolHandle, argsHandle) =>
       this.onToolCall(ctx, serverHandle, toolHandle, argsHandle),
     );
-    const hostLog = ctx.newFunction("log", (levelHandle, messageHandle) => {
-      const level = this.stringOf(ctx, levelHandle);
-      const message = this.stringOf(ctx, messageHandle);
-      return this.appendLog(LOG_LEVELS.has(level) ? (level as LogEntry["level"]) : "log", message) ? ctx.true : ctx.false;
-    });
+    const hostLog = ctx.newFunction("log", (levelHandle, messageHandle) =>
+      this.logs.append(this.stringOf(ctx, levelHandle), this.stringOf(ctx, messageHandle)) ? ctx.true : ctx.false,
+    );
     const modules = this.request.api.modules ?? {};
-    const apiJson = ctx.newString(JSON.stringify({ globals: this.request.api.globals, modules: Object.keys(modules) }));
+    const apiJson = ctx.newString(JSON.stringify({ globals: this.request.api.globals, modules: Object.keys(modules), maxJsonDepth: this.request.limits.maxJsonDepth }));
     const hostCompile = ctx.newFunction("compile", (nameHandle) => {
       const name = this.stringOf(ctx, nameHandle);
       const source = Object.hasOwn(modules, name) ? modules[name] : undefined;
@@ -205,26 +191,9 @@ export class GuestRun {
     const args = this.stringOf(ctx, argsHandle);
     const deferred = ctx.newPromise();
     this.deferreds.add(deferred);
-    this.attemptedCalls += 1;
-    const { limits, api } = this.request;
-    const tools = Object.hasOwn(api.globals, server) ? api.globals[server] : undefined;
-    let refusal: ToolEnvelope | undefined;
-    if (tools === undefined || !tools.includes(tool)) {
-      refusal = { ok: false, error: { code: "TOOL_NOT_FOUND", message: `${server}.${tool} is not a tool.` } };
-    } else if (this.toolCalls >= limits.maxToolCalls) {
-      refusal = {
-        ok: false,
-        error: { code: "TOOL_CALL_LIMIT", message: toolCallLimitMessage(limits.maxToolCalls), details: { maxToolCalls: limits.maxToolCalls } },
-      };
-    }
-    if (refusal !== undefined) {
-      this.settle(deferred, JSON.stringify(refusal));
-    } else {
-      this.toolCalls += 1;
-      const callId = ++this.nextCallId;
-      this.pending.set(callId, deferred);
-      this.hooks.callTool(callId, server, tool, args);
-    }
+    const decision = this.gate.call(server, tool, args);
+    if ("envelope" in decision) this.settle(deferred, decision.envelope);
+    else this.pending.set(decision.callId, deferred);
     // The bridge takes ownership of the returned handle; the deferred keeps its resolvers.
     return deferred.handle;
   }
@@ -255,13 +224,8 @@ export class GuestRun {
       if (state.type === "fulfilled") return this.finishWithValue(state.value);
       if (state.type === "rejected") return this.failWith(state.error, "run");
       if (rt.hasPendingJob()) continue;
-      if (this.pending.size > 0) return; // wait for the host (or the deadline timer)
-      return this.finish(this.failure({
-        code: "GUEST_ERROR",
-        message:
-          "The code is waiting for a promise that can never settle (no tool call is in flight). " +
-          "Await tool calls; the sandbox has no timers or I/O of its own.",
-      }), true);
+      if (this.gate.pending > 0) return; // wait for the host (or the deadline timer)
+      return this.finish(this.failure(neverSettles()), true);
     }
   }
 
@@ -275,7 +239,7 @@ export class GuestRun {
     if (result.error) return this.failWith(result.error, "run");
     const json = ctx.typeof(result.value) === "string" ? ctx.getString(result.value) : undefined;
     result.value.dispose();
-    const outcome: WorkerOutcome = { ok: true, logs: this.logs, toolCalls: this.toolCalls };
+    const outcome: WorkerOutcome = { ok: true, logs: this.logs.entries, toolCalls: this.gate.accepted };
     if (json !== undefined) outcome.value = json;
     this.finish(outcome, true);
   }
@@ -289,7 +253,8 @@ export class GuestRun {
 
   private describeThrown(errorHandle: QuickJSHandle, phase: Phase): { error: WorkerError; healthy: boolean } {
     const ctx = this.context();
-    if (this.interrupted) return { error: this.timeoutError(), healthy: true };
+    const { limits } = this.request;
+    if (this.interrupted) return { error: timeoutError(limits.timeoutMs), healthy: true };
     const describe = this.describe;
     let info: ThrownInfo | undefined;
     if (describe !== undefined) {
@@ -304,101 +269,27 @@ export class GuestRun {
       // Only the prelude itself can fail before `describe` exists (e.g. a tiny memory limit).
       info = { isError: true, name: "InternalError", message: String(ctx.dump(errorHandle)), stack: "" };
     }
-    if (this.interrupted) return { error: this.timeoutError(), healthy: true };
+    if (this.interrupted) return { error: timeoutError(limits.timeoutMs), healthy: true };
     if (info === undefined) {
-      if (this.memoryExhausted()) return { error: this.memoryError(), healthy: false };
+      if (this.memoryExhausted()) return { error: memoryError(limits.memoryMb), healthy: false };
       return { error: { code: "GUEST_ERROR", message: "The code threw an exception that could not be described." }, healthy: true };
-    }
-    return this.classify(info, phase);
-  }
-
-  private classify(info: ThrownInfo, phase: Phase): { error: WorkerError; healthy: boolean } {
-    const loc = this.userLocation(info.stack);
-    const where = loc === undefined ? "" : ` (at line ${loc.line}:${loc.column})`;
-    const withLoc = (error: WorkerError): WorkerError => (loc === undefined ? error : { ...error, line: loc.line, column: loc.column });
-
-    if (info.code !== undefined && /^[A-Z][A-Z_]*$/.test(info.code)) {
-      const error: WorkerError = { code: info.code, message: `${info.message}${where}` };
-      if (info.details !== undefined) error.details = info.details;
-      return { error: withLoc(error), healthy: true };
-    }
-    if (info.isError && info.message === "stack overflow") {
-      // InternalError from calls; SyntaxError from the parser or JSON.parse on deep nesting.
-      return { error: withLoc({ code: "SANDBOX_STACK", message: `${stackMessage(this.stackKb)}${where}` }), healthy: true };
-    }
-    if (info.isError && info.name === "InternalError") {
-      if (info.message === "out of memory") return { error: withLoc(this.memoryError(where)), healthy: false };
-      if (info.message === "interrupted") return { error: this.timeoutError(), healthy: true };
     }
     if (!info.isError && info.message === "Uncaught null" && this.memoryExhausted()) {
       // QuickJS throws `null` when it runs out of memory while already handling an out-of-memory error.
-      return { error: this.memoryError(), healthy: false };
+      return { error: memoryError(limits.memoryMb), healthy: false };
     }
-    if (info.isError && info.name === "SyntaxError" && phase === "compile") {
-      let message = `SyntaxError: ${info.message}${where}`;
-      if (loc !== undefined) {
-        const excerpt = codeExcerpt(this.request.code, loc.line + this.request.lineOffset, loc.column, loc.line);
-        if (excerpt) message += `\n${excerpt}`;
-      }
-      return { error: withLoc({ code: "GUEST_SYNTAX_ERROR", message }), healthy: true };
-    }
-    if (info.isError && info.referenceError === true) {
-      const missing = /^'?([^'\s]+)'? is not defined$/.exec(info.message)?.[1];
-      if (missing !== undefined) {
-        const servers = Object.keys(this.request.api.globals);
-        const list = servers.length > 0 ? servers.join(", ") : "(none configured)";
-        if (UNAVAILABLE_GLOBALS.has(missing)) {
-          const message =
-            `ReferenceError: ${missing} is not available in the sandbox (no network, timers, process or require). ` +
-            `Reach tools through the server objects: ${list}.${where}`;
-          return { error: withLoc({ code: "GUEST_ERROR", message }), healthy: true };
-        }
-        const message = `ReferenceError: ${missing} is not defined. Available servers: ${list}.${where}`;
-        return {
-          error: withLoc({ code: "SERVER_NOT_FOUND", message, details: { name: missing, available: servers } }),
-          healthy: true,
-        };
-      }
-    }
-    const head = info.isError ? `${info.name}: ${info.message}` : info.message;
-    return { error: withLoc({ code: "GUEST_ERROR", message: `${head}${where}` }), healthy: true };
+    return classifyThrown(info, phase, this.source(), this.traits);
   }
 
-  /** The first guest frame of a QuickJS stack, in the user's line numbers. */
-  private userLocation(stack: string): { line: number; column: number } | undefined {
-    const match = /guest\.js:(\d+)(?::(\d+))?/.exec(stack);
-    if (match === null) return undefined;
-    const { code, lineOffset } = this.request;
-    const userLines = Math.max(1, code.split("\n").length - lineOffset - 1);
-    const line = Number(match[1]) - lineOffset;
-    if (line < 1) return undefined;
-    return { line: Math.min(line, userLines), column: Math.max(1, Number(match[2] ?? 1)) };
-  }
-
-  private appendLog(level: LogEntry["level"], message: string): boolean {
-    if (this.logsFull) return false;
-    const max = this.request.limits.maxLogBytes;
-    const size = Buffer.byteLength(message, "utf8") + 1;
-    if (this.logBytes + size <= max) {
-      this.logs.push({ level, message });
-      this.logBytes += size;
-      return true;
-    }
-    const room = max - this.logBytes - 1;
-    if (room > 0) {
-      let cut = message.slice(0, room);
-      while (Buffer.byteLength(cut, "utf8") > room) cut = cut.slice(0, -1);
-      this.logs.push({ level, message: cut });
-    }
-    this.logs.push({ level: "warn", message: logTruncatedMessage(max) });
-    this.logsFull = true;
-    return false;
+  private source(): { code: string; lineOffset: number; api: RunMessage["api"]; timeoutMs: number; memoryMb: number } {
+    const { code, lineOffset, api, limits } = this.request;
+    return { code, lineOffset, api, timeoutMs: limits.timeoutMs, memoryMb: limits.memoryMb };
   }
 
   private onDeadline(): void {
     if (this.finished) return;
     this.interrupted = true;
-    this.finish(this.failure(this.timeoutError()), true);
+    this.finish(this.failure(timeoutError(this.request.limits.timeoutMs)), true);
   }
 
   /** Runs host-side QuickJS calls; any exception there means the runtime is no longer trustworthy. */
@@ -412,10 +303,11 @@ export class GuestRun {
 
   private hostFailure(error: unknown): WorkerError {
     if (error instanceof RangeError && /call stack/i.test(error.message)) {
-      return { code: "SANDBOX_STACK", message: stackMessage(this.stackKb) };
+      return { code: "SANDBOX_STACK", message: stackMessage(this.traits.stackKb, this.maxStackKb) };
     }
-    if (this.interrupted) return this.timeoutError();
-    if (this.memoryExhausted()) return this.memoryError();
+    const { limits } = this.request;
+    if (this.interrupted) return timeoutError(limits.timeoutMs);
+    if (this.memoryExhausted()) return memoryError(limits.memoryMb);
     return {
       code: "SANDBOX_CRASHED",
       message: "The sandbox runtime failed while running the code and was replaced. Run the code again; if it keeps failing, simplify it.",
@@ -446,17 +338,7 @@ export class GuestRun {
   }
 
   private failure(error: WorkerError): WorkerOutcome {
-    return { ok: false, error, logs: this.logs, toolCalls: this.toolCalls };
-  }
-
-  private timeoutError(): WorkerError {
-    const { timeoutMs } = this.request.limits;
-    return { code: "SANDBOX_TIMEOUT", message: timeoutMessage(timeoutMs), details: { timeoutMs } };
-  }
-
-  private memoryError(where = ""): WorkerError {
-    const { memoryMb } = this.request.limits;
-    return { code: "SANDBOX_MEMORY", message: `${memoryMessage(memoryMb)}${where}`, details: { memoryMb } };
+    return { ok: false, error, logs: this.logs.entries, toolCalls: this.gate.accepted };
   }
 
   private memoryExhausted(): boolean {
@@ -476,37 +358,4 @@ export class GuestRun {
     if (this.rt === undefined) throw new Error("QuickJS runtime not created");
     return this.rt;
   }
-}
-
-/** A guest module body as an expression evaluating to `function (require, exports, module)`. */
-export function moduleWrapper(source: string): string {
-  return `(function (require, exports, module) {${source}\n})`;
-}
-
-/** File name a guest module's frames carry (never a host path; never matches the guest's file). */
-export function moduleFileName(specifier: string): string {
-  return `module:${specifier.replace(/[^\w./@-]/g, "_")}`;
-}
-
-function parseThrownInfo(text: string): ThrownInfo | undefined {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse(text);
-  } catch {
-    return undefined;
-  }
-  if (typeof parsed !== "object" || parsed === null) return undefined;
-  const record = parsed as Record<string, unknown>;
-  const info: ThrownInfo = {
-    isError: record.isError === true,
-    name: typeof record.name === "string" ? record.name : "Error",
-    message: typeof record.message === "string" ? record.message : "",
-    stack: typeof record.stack === "string" ? record.stack : "",
-    referenceError: record.referenceError === true,
-  };
-  if (typeof record.code === "string") info.code = record.code;
-  if (typeof record.details === "object" && record.details !== null && !Array.isArray(record.details)) {
-    info.details = record.details as Record<string, unknown>;
-  }
-  return info;
 }

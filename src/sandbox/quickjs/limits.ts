@@ -1,7 +1,6 @@
 /**
- * Limit values the QuickJS engine chooses itself, and the messages it reports when a guest
- * hits a limit. Each message says what to change in the code (for the model) and which config
- * key raises the limit (for the operator).
+ * Limit values the QuickJS engine chooses itself (messages and shared defaults are in
+ * ../limits.ts).
  *
  * Values measured on Node 20 with quickjs-emscripten 0.32 (release-sync variant):
  * - QuickJS guest frames also consume the native stack of the thread running the WebAssembly,
@@ -14,7 +13,7 @@
  * @module
  */
 
-/** Native stack of each worker thread, in MiB (`resourceLimits.stackSizeMb`). */
+/** Native stack of each worker thread or process main thread, in MiB. */
 export const WORKER_STACK_MB = 32;
 
 /** Largest guest stack the engine allows, in KiB; `limits.maxStackKb` above it is clamped. */
@@ -26,57 +25,19 @@ export const MIN_GUEST_STACK_KB = 32;
 /** Linear memory the QuickJS WebAssembly module starts with (its declared minimum), in MiB. */
 export const WASM_BASE_MEMORY_MB = 16;
 
-/** V8 heap cap of each worker, in MiB: holds the glue code, logs and results in transit. */
-export const WORKER_HEAP_MB = 256;
-
-/** How long past `timeoutMs` the host waits for a worker that does not answer before killing it. */
-export const DEFAULT_GRACE_MS = 2000;
+/**
+ * Guest stack per native stack: QuickJS frames cost 16–32× their accounted size on the native
+ * stack; 60× leaves headroom (measured: 7.6 MiB native held a 256 KiB guest, not 384 KiB).
+ */
+export const NATIVE_STACK_RATIO = 60;
 
 /** The guest stack size the engine actually uses for a requested `maxStackKb`. */
-export function effectiveStackKb(requestedKb: number): number {
-  if (!Number.isFinite(requestedKb)) return MAX_GUEST_STACK_KB;
-  return Math.min(MAX_GUEST_STACK_KB, Math.max(MIN_GUEST_STACK_KB, Math.floor(requestedKb)));
+export function effectiveStackKb(requestedKb: number, maxKb: number = MAX_GUEST_STACK_KB): number {
+  if (!Number.isFinite(requestedKb)) return maxKb;
+  return Math.min(maxKb, Math.max(MIN_GUEST_STACK_KB, Math.floor(requestedKb)));
 }
 
-/** Message for SANDBOX_TIMEOUT. */
-export function timeoutMessage(timeoutMs: number): string {
-  return (
-    `The code ran longer than the ${timeoutMs} ms time limit and was stopped. ` +
-    "Do less per execution (fewer or batched tool calls, smaller loops) and return partial results. " +
-    "Operators can raise sandbox.timeoutMs."
-  );
-}
-
-/** Message for SANDBOX_MEMORY. */
-export function memoryMessage(memoryMb: number): string {
-  return (
-    `The code used more than the ${memoryMb} MiB memory limit and was stopped. ` +
-    "Process data in smaller pieces and keep or return only what you need. " +
-    "Operators can raise sandbox.memoryMb."
-  );
-}
-
-/** Message for SANDBOX_STACK. */
-export function stackMessage(stackKb: number): string {
-  return (
-    `Stack overflow: recursion went deeper than the ${stackKb} KiB stack allows. ` +
-    "Use a loop or an explicit stack instead of deep recursion. Operators can raise sandbox.maxStackKb " +
-    `(at most ${MAX_GUEST_STACK_KB} KiB).`
-  );
-}
-
-/** Message for TOOL_CALL_LIMIT. */
-export function toolCallLimitMessage(maxToolCalls: number): string {
-  return (
-    `Tool call limit reached: one execution may make at most ${maxToolCalls} tool calls. ` +
-    "Batch the work or split it across executions. Operators can raise sandbox.maxToolCalls."
-  );
-}
-
-/** The marker appended when console output exceeds `maxLogBytes`. */
-export function logTruncatedMessage(maxLogBytes: number): string {
-  return (
-    `[toolcode: console output truncated at ${maxLogBytes} bytes; log less, or return a summary instead. ` +
-    "Operators can raise sandbox.maxLogBytes.]"
-  );
+/** The largest guest stack a thread with `nativeStackKb` of V8 stack can absorb. */
+export function maxGuestStackFor(nativeStackKb: number): number {
+  return Math.max(MIN_GUEST_STACK_KB, Math.min(MAX_GUEST_STACK_KB, Math.floor(nativeStackKb / NATIVE_STACK_RATIO)));
 }

@@ -1,0 +1,68 @@
+/**
+ * Entry point of a sandbox worker: a child process started by ../process-runner.ts (messages over
+ * IPC) or a worker thread started by ../thread-runner.ts (messages over `postMessage`).
+ *
+ * Options come from the command line (`--engine=quickjs|isolate --max-guest-stack-kb=N`) or
+ * `workerData`. The worker holds no secrets: it is started with an empty environment, and
+ * everything a guest does outside the sandbox goes to the host as a tool call.
+ *
+ * @module
+ */
+import { parentPort, workerData } from "node:worker_threads";
+import type { HostMessage, WorkerMessage } from "../protocol.js";
+import type { RunnerEngine } from "./execution.js";
+import { serveRuns, type RunnerTransport } from "./serve.js";
+
+/** Options a worker is started with. */
+export interface RunnerOptions {
+  engine: "quickjs" | "isolate";
+  maxGuestStackKb: number;
+}
+
+function optionsFromArgv(argv: string[]): RunnerOptions {
+  const value = (name: string): string | undefined => argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
+  return { engine: value("engine") === "isolate" ? "isolate" : "quickjs", maxGuestStackKb: Number(value("max-guest-stack-kb") ?? "128") };
+}
+
+function processTransport(): RunnerTransport {
+  const send = process.send?.bind(process);
+  if (send === undefined) throw new Error("runner/entry must run as a child process with an IPC channel, or as a worker thread");
+  let lastSend: Promise<void> = Promise.resolve();
+  process.on("disconnect", () => process.exit(0));
+  return {
+    send(message: WorkerMessage) {
+      lastSend = new Promise((resolve) => {
+        send(message, undefined, undefined, () => resolve());
+      });
+    },
+    onMessage(handler) {
+      process.on("message", (message) => handler(message as HostMessage));
+    },
+    exit(code) {
+      void lastSend.then(() => process.exit(code));
+    },
+  };
+}
+
+function threadTransport(port: NonNullable<typeof parentPort>): RunnerTransport {
+  return {
+    send(message) {
+      port.postMessage(message);
+    },
+    onMessage(handler) {
+      port.on("message", handler);
+    },
+    exit(code) {
+      process.exit(code);
+    },
+  };
+}
+
+async function loadEngine(options: RunnerOptions): Promise<RunnerEngine> {
+  if (options.engine === "isolate") return (await import("../isolate/isolate-runner.js")).createIsolateRunner();
+  return (await import("../quickjs/quickjs-runner.js")).createQuickJsRunner(options.maxGuestStackKb);
+}
+
+const options: RunnerOptions = parentPort !== null ? (workerData as RunnerOptions) : optionsFromArgv(process.argv.slice(2));
+const transport = parentPort !== null ? threadTransport(parentPort) : processTransport();
+await serveRuns(transport, await loadEngine(options));
