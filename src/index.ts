@@ -22,6 +22,12 @@ export { HttpError } from "./sources/openapi/http-error.js";
 export type { CallOptions, JsonSchema, ToolAnnotations, ToolSource, ToolSpec } from "./sources/tool-source.js";
 export { type McpServerOptions, createMcpServer } from "./server/mcp-server.js";
 export { type HttpServerOptions, type RunningHttpServer, startHttpServer } from "./server/http-server.js";
+export { type Agent, type AgentOptions, type AgentRun, type AgentRunOptions, type ModelObject, createAgent } from "./agent/create-agent.js";
+export type { ActionMode, AgentEvent, AgentMode, AgentResult, AgentStatus, AgentStep, AgentToolCall, TokenUsage } from "./agent/agent-events.js";
+export { AgentError, type AgentErrorCode } from "./agent/agent-error.js";
+export { type ModelProvider, type ModelSpec, type ResolveModelOptions, type ResolvedModel, parseModelSpec, resolveModel } from "./agent/resolve-model.js";
+export { type ModeChoice, type ModeInput, chooseMode } from "./agent/choose-mode.js";
+export { type ParseOptions, type ParseProblem, type ParsedAction, type Recovery, type ReplyFormat, parseAction } from "./agent/parse-action.js";
 export type {
   Engine as experimental_Engine,
   RunRequest as experimental_RunRequest,

@@ -14,6 +14,7 @@ import { formatExecuteOutput } from "../execute/format-output.js";
 import { ToolcodeError, toErrorInfo } from "../errors.js";
 import { startHttpServer } from "../server/http-server.js";
 import { auditCommand, localUser, terminalApprover } from "./audit-command.js";
+import { addRunCommand } from "./run-command.js";
 import { TOOLCODE_VERSION, createMcpServer } from "../server/mcp-server.js";
 
 /** The default port of `toolcode serve --http`. */
@@ -175,6 +176,8 @@ export function buildProgram(): Command {
         print(toolcode.types(server));
       });
     });
+
+  addRunCommand(program, configOption, open);
 
   return program;
 }
