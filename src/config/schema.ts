@@ -36,13 +36,30 @@ export const mcpServerSchema = z.union([stdioServerSchema, httpServerSchema], {
 
 /** Sandbox engine and its limits. */
 export const sandboxSchema = z.strictObject({
-  engine: z.enum(["quickjs"]).default("quickjs"),
+  /** `quickjs` (WebAssembly, default) or `isolate` (V8 isolates via the optional isolated-vm). */
+  engine: z.enum(["quickjs", "isolate"]).default("quickjs"),
+  /** Where engines run: sandbox worker `process`es (default) or worker `thread`s of the host. */
+  isolation: z.enum(["process", "thread"]).default("process"),
   timeoutMs: z.number().int().positive().max(3_600_000).default(30_000),
   memoryMb: z.number().int().min(8).max(4096).default(64),
   maxStackKb: z.number().int().min(32).max(4096).default(256),
   maxToolCalls: z.number().int().positive().default(1000),
+  /** Tool calls in flight at once per execution (more wait in a queue). */
+  maxConcurrentToolCalls: z.number().int().positive().max(1000).default(16),
+  /** Bytes of JSON in one tool call's arguments / one tool result / the return value. */
+  maxToolArgBytes: z.number().int().positive().default(4 * 1024 * 1024),
+  maxToolResultBytes: z.number().int().positive().default(8 * 1024 * 1024),
+  maxResultBytes: z.number().int().positive().default(8 * 1024 * 1024),
+  /** Nesting depth of JSON crossing the bridge (arguments, results, return value). */
+  maxJsonDepth: z.number().int().min(8).max(10_000).default(256),
   maxLogBytes: z.number().int().positive().default(1_000_000),
   poolSize: z.number().int().min(1).max(64).default(2),
+  /** Executions a sandbox worker runs before it is replaced by a fresh one. */
+  recycleAfter: z.number().int().positive().default(1000),
+  /** V8 heap cap of each sandbox worker, in MiB (guest memory is capped by memoryMb). */
+  workerMemoryMb: z.number().int().min(32).max(16_384).default(256),
+  /** Own empty network namespace per worker process: when available, required, or never. */
+  networkNamespace: z.enum(["auto", "required", "off"]).default("auto"),
 });
 
 /** What the model gets back from `execute`. */
@@ -71,18 +88,6 @@ export const skillsSchema = z.strictObject({
   allowSharedWrite: z.boolean().default(false),
 });
 
-/** Defaults of the agent loop (`toolcode run`, `createAgent`); flags and options override them. */
-export const agentSchema = z.strictObject({
-  /** `provider:id`, e.g. "openai:gpt-4.1-mini", "ollama:qwen2.5-coder:7b" (else `TOOLCODE_MODEL`). */
-  model: z.string().min(1).optional(),
-  /** Base URL of an OpenAI-compatible server, e.g. "http://127.0.0.1:8080/v1" (else `TOOLCODE_BASE_URL`). */
-  baseUrl: z.url("an http(s) URL, e.g. \"http://127.0.0.1:8080/v1\"").optional(),
-  /** Action format: `code`, `structured`, `tools`, or `auto` (chosen per model and tool count). */
-  mode: z.enum(["auto", "code", "structured", "tools"]).default("auto"),
-  /** Model calls per run. */
-  maxSteps: z.number().int().min(1).max(1000).default(10),
-});
-
 /** The whole config file. Sections owned by later features are accepted but optional. */
 export const configSchema = z.strictObject({
   $schema: z.string().optional(),
@@ -96,7 +101,6 @@ export const configSchema = z.strictObject({
   output: outputSchema.default(outputSchema.parse({})),
   workspace: workspaceSchema.default(workspaceSchema.parse({})),
   skills: skillsSchema.default(skillsSchema.parse({})),
-  agent: agentSchema.default(agentSchema.parse({})),
 });
 
 /** Config as written in the file (defaults not applied). */

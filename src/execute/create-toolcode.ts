@@ -15,7 +15,7 @@ import { AuditLog } from "../guard/audit-log.js";
 import { type ApprovalHandler, type ExecutionGuard, Guard } from "../guard/guard.js";
 import { Policy } from "../guard/policy.js";
 import type { Engine, SandboxHost, SandboxLimits } from "../sandbox/engine.js";
-import { createQuickJsEngine } from "../sandbox/quickjs/quickjs-engine.js";
+import { createEngine } from "../sandbox/create-engine.js";
 import { closeSources, connectSources } from "../sources/connect.js";
 import { loadOpenApiSources } from "../sources/openapi/load-openapi-sources.js";
 import type { ToolSource } from "../sources/tool-source.js";
@@ -170,7 +170,7 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
   const audit = config.audit.file !== undefined ? AuditLog.open(config.audit.file, baseDir, { arguments: config.audit.arguments, fields: config.privacy.fields }) : undefined;
   const guard = new Guard({ policy, privacy: config.privacy, ...(audit ? { audit } : {}), ...(options.onApproval ? { onApproval: options.onApproval } : {}) });
   const index = new SearchIndex(visible.tools());
-  const engine: Engine = createQuickJsEngine({ poolSize: config.sandbox.poolSize });
+  const engine: Engine = createEngine(config.sandbox);
   const sessions = new SessionStore({
     root: path.resolve(baseDir, config.workspace.dir ?? path.join(os.tmpdir(), "toolcode-workspaces", `${process.pid}-${Date.now().toString(36)}`)),
     maxBytes: config.workspace.maxBytes,
@@ -223,6 +223,11 @@ class ToolcodeInstance implements Toolcode {
       maxStackKb: this.config.sandbox.maxStackKb,
       maxToolCalls: this.config.sandbox.maxToolCalls,
       maxLogBytes: this.config.sandbox.maxLogBytes,
+      maxConcurrentToolCalls: this.config.sandbox.maxConcurrentToolCalls,
+      maxToolArgBytes: this.config.sandbox.maxToolArgBytes,
+      maxToolResultBytes: this.config.sandbox.maxToolResultBytes,
+      maxResultBytes: this.config.sandbox.maxResultBytes,
+      maxJsonDepth: this.config.sandbox.maxJsonDepth,
     };
     const rawResults: string[] = [];
     let session: Session | undefined;
