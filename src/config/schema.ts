@@ -88,6 +88,18 @@ export const skillsSchema = z.strictObject({
   allowSharedWrite: z.boolean().default(false),
 });
 
+/** Defaults of the agent loop (`toolcode run`, `createAgent`); flags and options override them. */
+export const agentSchema = z.strictObject({
+  /** `provider:id`, e.g. "openai:gpt-4.1-mini", "ollama:qwen2.5-coder:7b" (else `TOOLCODE_MODEL`). */
+  model: z.string().min(1).optional(),
+  /** Base URL of an OpenAI-compatible server, e.g. "http://127.0.0.1:8080/v1" (else `TOOLCODE_BASE_URL`). */
+  baseUrl: z.url("an http(s) URL, e.g. \"http://127.0.0.1:8080/v1\"").optional(),
+  /** Action format: `code`, `structured`, `tools`, or `auto` (chosen per model and tool count). */
+  mode: z.enum(["auto", "code", "structured", "tools"]).default("auto"),
+  /** Model calls per run. */
+  maxSteps: z.number().int().min(1).max(1000).default(10),
+});
+
 /** The whole config file. Sections owned by later features are accepted but optional. */
 export const configSchema = z.strictObject({
   $schema: z.string().optional(),
@@ -101,6 +113,7 @@ export const configSchema = z.strictObject({
   output: outputSchema.default(outputSchema.parse({})),
   workspace: workspaceSchema.default(workspaceSchema.parse({})),
   skills: skillsSchema.default(skillsSchema.parse({})),
+  agent: agentSchema.default(agentSchema.parse({})),
 });
 
 /** Config as written in the file (defaults not applied). */
