@@ -4,11 +4,12 @@
  *
  * @module
  */
+import { existsSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import { createInterface } from "node:readline/promises";
 import { Command, type Option } from "commander";
-import { loadConfig } from "../config/load-config.js";
+import { CONFIG_FILE_NAME, parseConfig } from "../config/load-config.js";
 import { ToolcodeError } from "../errors.js";
 import { formatAuditRecord, readAuditLog } from "../guard/audit-read.js";
 import type { ApprovalHandler } from "../guard/guard.js";
@@ -23,18 +24,31 @@ interface AuditOptions {
   tool?: string;
 }
 
-/** The audit log file: `--file`, else the config's `audit.file` (relative to the config file). */
+/**
+ * The audit log file: `--file`, else the config's `audit.file` (relative to the config file).
+ * Only the `audit` section is read, so the other sections' secrets (`${ENV}`) need not be set.
+ */
 export function auditFile(options: { config?: string; file?: string }): string {
   if (options.file !== undefined) return path.resolve(options.file);
-  const loaded = loadConfig(options.config !== undefined ? { path: options.config } : {});
-  const file = loaded.config.audit.file;
+  const configPath = path.resolve(options.config ?? CONFIG_FILE_NAME);
+  if (!existsSync(configPath)) {
+    throw new ToolcodeError("USAGE", `No audit log: pass --file F${options.config === undefined ? `, or run where ${CONFIG_FILE_NAME} sets audit.file` : ` (${configPath} does not exist)`}.`);
+  }
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(configPath, "utf8"));
+  } catch (error) {
+    throw new ToolcodeError("CONFIG_INVALID", `Cannot read ${configPath}: ${(error as Error).message}`, { path: configPath });
+  }
+  const section = raw !== null && typeof raw === "object" ? (raw as { audit?: unknown }).audit : undefined;
+  const file = parseConfig({ audit: section ?? {} }, { source: configPath }).audit.file;
   if (file === undefined || file === "-") {
     throw new ToolcodeError(
       "USAGE",
-      file === "-" ? "audit.file is \"-\" (stdout), so there is no file to read: pass --file F." : "No audit log: pass --file F, or set audit.file in the config to start logging.",
+      file === "-" ? 'audit.file is "-" (stdout), so there is no file to read: pass --file F.' : `No audit log: ${configPath} does not set audit.file; pass --file F, or set audit.file to start logging.`,
     );
   }
-  return path.resolve(loaded.baseDir, file);
+  return path.resolve(path.dirname(configPath), file);
 }
 
 /** Builds the `audit` command. */

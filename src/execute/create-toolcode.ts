@@ -185,6 +185,7 @@ class ToolcodeInstance implements Toolcode {
   #closed = false;
   readonly #defaultSession = SessionStore.newId();
   readonly #files = new Map<string, string>();
+  #guest: { globals: Record<string, string[]>; hidden: Record<string, string[]> } | undefined;
 
   constructor(
     readonly config: Config,
@@ -268,8 +269,8 @@ class ToolcodeInstance implements Toolcode {
           });
         },
       };
-      const globals = { ...this.catalog.globals(), [WORKSPACE_BRIDGE]: WORKSPACE_TOOLS, ...(builtins ? { [HOST_BRIDGE]: Object.keys(builtins.functions) } : {}) };
-      const run = await this.engine.run({ code: transpiled.code, lineOffset: transpiled.lineOffset, api: { globals }, limits }, host);
+      const globals = { ...this.#guestTools().globals, [WORKSPACE_BRIDGE]: WORKSPACE_TOOLS, ...(builtins ? { [HOST_BRIDGE]: Object.keys(builtins.functions) } : {}) };
+      const run = await this.engine.run({ code: transpiled.code, lineOffset: transpiled.lineOffset, api: { hidden: this.#guestTools().hidden, globals }, limits }, host);
       logs = run.logs.map((entry) => (entry.level === "log" || entry.level === "info" ? entry.message : `[${entry.level}] ${entry.message}`));
       toolCalls = run.stats.toolCalls;
       if (run.ok) value = run.value;
@@ -311,6 +312,27 @@ class ToolcodeInstance implements Toolcode {
         spilled,
       },
     };
+  }
+
+  /**
+   * What the sandbox exposes: every server as a global with the tools the policy lets scripts
+   * see, and the denied tools as hidden ones (callable, so the guard answers POLICY_DENIED, but
+   * never listed).
+   */
+  #guestTools(): { globals: Record<string, string[]>; hidden: Record<string, string[]> } {
+    if (!this.#guest) {
+      const visible = this.catalog.globals();
+      const globals: Record<string, string[]> = {};
+      const hidden: Record<string, string[]> = {};
+      for (const id of this.allTools.serverIds()) {
+        const listed = visible[id] ?? [];
+        globals[id] = listed;
+        const denied = (this.allTools.server(id)?.tools ?? []).map((t) => t.tool).filter((tool) => !listed.includes(tool));
+        if (denied.length > 0) hidden[id] = denied;
+      }
+      this.#guest = { globals, hidden };
+    }
+    return this.#guest;
   }
 
   async endSession(sessionId: string): Promise<void> {

@@ -219,12 +219,17 @@ export const BRIDGE_PRELUDE = String.raw`(function (hostCall, hostLog, apiJson, 
     var tools = api.globals[server];
     var fns = create(null);
     for (var i = 0; i < tools.length; i++) fns[tools[i]] = makeTool(server, tools[i]);
+    // Callable but unlisted (GuestApi.hidden): the host answers their calls.
+    var hiddenTools = api.hidden !== undefined && hasOwn(api.hidden, server) ? api.hidden[server] : [];
+    var unlisted = create(null);
+    for (var h = 0; h < hiddenTools.length; h++) unlisted[hiddenTools[h]] = makeTool(server, hiddenTools[h]);
     var proxy;
     function describeServer() { return "[server " + server + "]"; }
     proxy = new ProxyCtor(create(null), {
       get: function (target, key) {
         if (typeof key === "symbol") return undefined;
         if (fns[key] !== undefined) return fns[key];
+        if (unlisted[key] !== undefined) return unlisted[key];
         if (key === "then" || key === "toJSON" || key === "constructor" || key === "inspect") return undefined;
         if (key === "__esModule") return true;
         if (key === "default") return proxy;

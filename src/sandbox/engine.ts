@@ -52,6 +52,22 @@ export interface GuestApi {
    * (specifiers are resolved from the root first, then relative to the requiring module).
    */
   modules?: Record<string, string>;
+  /**
+   * Tools the guest may call but that are not listed (the guard's denied tools): reachable as
+   * `server.tool(…)` and by import, but not enumerable, not in `[server …]` text and not in
+   * TOOL_NOT_FOUND listings. Their calls reach the host like any other, which answers them
+   * (with POLICY_DENIED). Each server named here must also be a key of `globals`.
+   */
+  hidden?: Record<string, string[]>;
+}
+
+/** True when `server.tool` is a listed or hidden tool of `api` (what a sandbox may forward to the host). */
+export function apiHasTool(api: GuestApi, server: string, tool: string): boolean {
+  const listed = Object.hasOwn(api.globals, server) ? api.globals[server] : undefined;
+  if (listed === undefined) return false;
+  if (listed.includes(tool)) return true;
+  const hidden = api.hidden !== undefined && Object.hasOwn(api.hidden, server) ? api.hidden[server] : undefined;
+  return hidden !== undefined && hidden.includes(tool);
 }
 
 /** A request to run guest code. */

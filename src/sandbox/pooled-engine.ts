@@ -19,7 +19,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { ToolcodeError, toErrorInfo, type ErrorCode, type ErrorInfo } from "../errors.js";
-import type { Engine, RunRequest, RunResult, RunStats, SandboxHost } from "./engine.js";
+import { type Engine, type RunRequest, type RunResult, type RunStats, type SandboxHost, apiHasTool } from "./engine.js";
 import { byteLength, jsonDepthExceeds } from "./json-limits.js";
 import {
   ANSWER_MARGIN_MS,
@@ -235,9 +235,11 @@ export class PooledEngine implements Engine {
       killTimer: setTimeout(() => this.onUnresponsive(slot, active), limits.timeoutMs + Math.max(ANSWER_MARGIN_MS, this.graceMs)),
     };
     slot.active = active;
-    const api = request.api.modules === undefined
-      ? { globals: { ...request.api.globals } }
-      : { globals: { ...request.api.globals }, modules: { ...request.api.modules } };
+    const api = {
+      globals: { ...request.api.globals },
+      ...(request.api.modules === undefined ? {} : { modules: { ...request.api.modules } }),
+      ...(request.api.hidden === undefined ? {} : { hidden: { ...request.api.hidden } }),
+    };
     const message: HostMessage = { type: "run", runId, code: request.code, lineOffset: request.lineOffset, api, limits };
     slot.worker.send(message);
   }
@@ -372,8 +374,7 @@ function checkCall(active: ActiveRun, message: ToolCallMessage): ErrorInfo | und
   if (typeof server !== "string" || typeof tool !== "string" || typeof args !== "string") {
     return { code: "INVALID_ARGUMENTS", message: "Malformed tool call." };
   }
-  const tools = Object.hasOwn(request.api.globals, server) ? request.api.globals[server] : undefined;
-  if (tools === undefined || !tools.includes(tool)) return { code: "TOOL_NOT_FOUND", message: `${server}.${tool} is not a tool.` };
+  if (!apiHasTool(request.api, server, tool)) return { code: "TOOL_NOT_FOUND", message: `${server}.${tool} is not a tool.` };
   if (active.toolCalls >= limits.maxToolCalls) {
     return { code: "TOOL_CALL_LIMIT", message: toolCallLimitMessage(limits.maxToolCalls), details: { maxToolCalls: limits.maxToolCalls } };
   }

@@ -151,7 +151,7 @@ export class IsolateRun implements GuestExecution {
         }),
         new this.ivm.Callback((kind: string, text: string | undefined) => this.onGuestDone(kind, text)),
       ];
-      const apiJson = JSON.stringify({ globals: api.globals, modules: Object.keys(modules), maxJsonDepth: limits.maxJsonDepth });
+      const apiJson = JSON.stringify({ globals: api.globals, hidden: api.hidden, modules: Object.keys(modules), maxJsonDepth: limits.maxJsonDepth });
       const bridge = (await setup.apply(undefined, [...callbacks, apiJson], { result: { reference: true } })) as IvmReference;
       const start = await bridge.get("start", { reference: true });
       this.deliverRef = await bridge.get("deliver", { reference: true });

@@ -159,7 +159,7 @@ export class GuestRun implements GuestExecution {
       this.logs.append(this.stringOf(ctx, levelHandle), this.stringOf(ctx, messageHandle)) ? ctx.true : ctx.false,
     );
     const modules = this.request.api.modules ?? {};
-    const apiJson = ctx.newString(JSON.stringify({ globals: this.request.api.globals, modules: Object.keys(modules), maxJsonDepth: this.request.limits.maxJsonDepth }));
+    const apiJson = ctx.newString(JSON.stringify({ globals: this.request.api.globals, hidden: this.request.api.hidden, modules: Object.keys(modules), maxJsonDepth: this.request.limits.maxJsonDepth }));
     const hostCompile = ctx.newFunction("compile", (nameHandle) => {
       const name = this.stringOf(ctx, nameHandle);
       const source = Object.hasOwn(modules, name) ? modules[name] : undefined;

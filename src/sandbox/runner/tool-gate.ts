@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { GuestApi } from "../engine.js";
+import { type GuestApi, apiHasTool } from "../engine.js";
 import { byteLength, jsonDepthExceeds } from "../json-limits.js";
 import { jsonTooDeepMessage, toolArgsTooLargeMessage, toolCallLimitMessage, type ResolvedLimits } from "../limits.js";
 import type { ToolEnvelope } from "../protocol.js";
@@ -45,8 +45,7 @@ export class ToolGate {
 
   /** Admits (or refuses) one call made by the guest; `args` is JSON text. */
   call(server: string, tool: string, args: string): GateDecision {
-    const tools = Object.hasOwn(this.api.globals, server) ? this.api.globals[server] : undefined;
-    if (tools === undefined || !tools.includes(tool)) {
+    if (!apiHasTool(this.api, server, tool)) {
       return refuse("TOOL_NOT_FOUND", `${server}.${tool} is not a tool.`);
     }
     const { maxToolCalls, maxToolArgBytes, maxJsonDepth, maxConcurrentToolCalls } = this.limits;
