@@ -16,7 +16,7 @@ export {
 } from "./execute/create-toolcode.js";
 export type { ExecuteMetadata, ExecuteResult, GuestErrorInfo, TokenAccounting } from "./execute/execute-result.js";
 export { CONFIG_FILE_NAME, type LoadConfigOptions, type LoadedConfig, loadConfig, parseConfig } from "./config/load-config.js";
-export type { Config, ConfigInput, McpServerConfig } from "./config/schema.js";
+export type { Config, ConfigInput, McpServerConfig, SkillsConfig } from "./config/schema.js";
 export { ConfigError, type ErrorCode, type ErrorInfo, SourceError, ToolError, ToolcodeError } from "./errors.js";
 export { HttpError } from "./sources/openapi/http-error.js";
 export type { CallOptions, JsonSchema, ToolAnnotations, ToolSource, ToolSpec } from "./sources/tool-source.js";
@@ -28,6 +28,15 @@ export { AgentError, type AgentErrorCode } from "./agent/agent-error.js";
 export { type ModelProvider, type ModelSpec, type ResolveModelOptions, type ResolvedModel, parseModelSpec, resolveModel } from "./agent/resolve-model.js";
 export { type ModeChoice, type ModeInput, chooseMode } from "./agent/choose-mode.js";
 export { type ParseOptions, type ParseProblem, type ParsedAction, type Recovery, type ReplyFormat, parseAction } from "./agent/parse-action.js";
+export {
+  type SaveSkillInput,
+  type SavedSkill,
+  type SkillInfo,
+  SkillLibrary,
+  type SkillLibraryOptions,
+  type SkillReport,
+} from "./skills/skill-library.js";
+export type { SkillUsage } from "./skills/usage-tracker.js";
 export type {
   Engine as experimental_Engine,
   RunRequest as experimental_RunRequest,

@@ -16,6 +16,7 @@ import { startHttpServer } from "../server/http-server.js";
 import { auditCommand, localUser, terminalApprover } from "./audit-command.js";
 import { addRunCommand } from "./run-command.js";
 import { TOOLCODE_VERSION, createMcpServer } from "../server/mcp-server.js";
+import { skillsCommand } from "./skills-command.js";
 
 /** The default port of `toolcode serve --http`. */
 export const DEFAULT_HTTP_PORT = 3333;
@@ -178,6 +179,8 @@ export function buildProgram(): Command {
     });
 
   addRunCommand(program, configOption, open);
+
+  program.addCommand(skillsCommand(configOption));
 
   return program;
 }

@@ -27,6 +27,8 @@ import { GUEST_PRELUDE, WORKSPACE_BRIDGE, WORKSPACE_DECLARATION, WORKSPACE_TOOLS
 import { type Session, SessionStore } from "./sessions.js";
 import { TokenCounter } from "./token-counter.js";
 import { transpileGuest } from "./transpile.js";
+import { SKILLS_BRIDGE, SKILLS_BRIDGE_TOOLS } from "../skills/guest-skills.js";
+import { SKILLS_SERVER, SkillLibrary } from "../skills/skill-library.js";
 
 /** Virtual-tree path of the `workspace` declarations. */
 const WORKSPACE_FILE = "workspace.d.ts";
@@ -115,6 +117,8 @@ export const HOST_BRIDGE = "__host";
 export interface Toolcode {
   readonly config: Config;
   readonly catalog: Catalog;
+  /** Saved skills (`config.skills`): save, list, remove, usage. Read from disk on first use. */
+  readonly skills: SkillLibrary;
   /** Sources that failed to connect. */
   readonly failures: readonly SourceFailure[];
   /** Config problems worth a warning, e.g. policy patterns that match no tool. */
@@ -152,6 +156,7 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
     config = loaded.config;
     baseDir = loaded.baseDir;
   }
+  config = { ...config, skills: { ...config.skills, dir: path.resolve(baseDir, config.skills.dir), ...(config.skills.shared !== undefined ? { shared: path.resolve(baseDir, config.skills.shared) } : {}) } };
   const counter = new TokenCounter();
   counter.warm();
   const [mcp, openapi] = await Promise.all([connectSources(config.mcpServers, { cwd: baseDir }), loadOpenApiSources(config.openapi, { baseDir })]);
@@ -185,6 +190,7 @@ class ToolcodeInstance implements Toolcode {
   #closed = false;
   readonly #defaultSession = SessionStore.newId();
   readonly #files = new Map<string, string>();
+  #skills: SkillLibrary | undefined;
   #guest: { globals: Record<string, string[]>; hidden: Record<string, string[]> } | undefined;
 
   constructor(
@@ -203,13 +209,26 @@ class ToolcodeInstance implements Toolcode {
     private readonly audit: AuditLog | undefined,
   ) {}
 
+  get skills(): SkillLibrary {
+    if (!this.#skills) {
+      // Opened on first use; skills join the search index as the `skills` server.
+      const library = SkillLibrary.fromConfig(this.config.skills, process.cwd(), { tools: () => this.catalog.tools(), builtinDeclarations: WORKSPACE_DECLARATION });
+      this.index.add(library.catalogTools());
+      library.onChange(() => this.index.replace(SKILLS_SERVER, library.catalogTools()));
+      this.#skills = library;
+    }
+    return this.#skills;
+  }
+
   search(query: string, options: SearchOptions = {}): SearchResponse {
+    const skills = this.skills;
     const results = this.index.search(query, {
       limit: options.limit ?? 10,
       ...(options.server !== undefined ? { server: options.server } : {}),
     });
+    const detail = options.detail ?? "signatures";
     const text = results.length > 0
-      ? describeResults(results, options.detail ?? "signatures")
+      ? results.map((r) => (r.tool.server === SKILLS_SERVER ? skills.describe(r.tool.tool, detail) : undefined) ?? describeResults([r], detail)).join(detail === "full" ? "\n\n" : "\n")
       : `No tools match "${query}". Servers: ${this.catalog.serverIds().join(", ")}. Try other words, or an empty query to list tools.`;
     return { results: results.map((r) => ({ id: r.tool.id, score: r.score })), text };
   }
@@ -251,10 +270,12 @@ class ToolcodeInstance implements Toolcode {
       const executionGuard = guard;
       const workspace = session.workspace;
       const builtins = options.builtins;
-      const transpiled = transpileGuest(code, { prelude: GUEST_PRELUDE + (builtins?.prelude ?? "") });
+      const skillRun = this.skills.beginRun();
+      const transpiled = transpileGuest(code, { prelude: GUEST_PRELUDE + skillRun.prelude + (builtins?.prelude ?? "") });
       const host: SandboxHost = {
         callTool: async (server, tool, args, signal) => {
           if (server === WORKSPACE_BRIDGE) return callWorkspace(workspace, tool, args);
+          if (server === SKILLS_BRIDGE) return skillRun.call(tool, args);
           if (server === HOST_BRIDGE && builtins && Object.hasOwn(builtins.functions, tool)) return (builtins.functions[tool] as (arg: unknown) => unknown)(args);
           const { tool: found, source } = this.allTools.resolve(server, tool);
           const input = args === undefined || args === null ? {} : args;
@@ -269,12 +290,13 @@ class ToolcodeInstance implements Toolcode {
           });
         },
       };
-      const globals = { ...this.#guestTools().globals, [WORKSPACE_BRIDGE]: WORKSPACE_TOOLS, ...(builtins ? { [HOST_BRIDGE]: Object.keys(builtins.functions) } : {}) };
-      const run = await this.engine.run({ code: transpiled.code, lineOffset: transpiled.lineOffset, api: { hidden: this.#guestTools().hidden, globals }, limits }, host);
+      const globals = { ...this.#guestTools().globals, [WORKSPACE_BRIDGE]: WORKSPACE_TOOLS, [SKILLS_BRIDGE]: SKILLS_BRIDGE_TOOLS, ...(builtins ? { [HOST_BRIDGE]: Object.keys(builtins.functions) } : {}) };
+      const run = await this.engine.run({ code: skillRun.wrapMain(transpiled.code), lineOffset: transpiled.lineOffset, api: { hidden: this.#guestTools().hidden, globals, modules: skillRun.modules }, limits }, host);
       logs = run.logs.map((entry) => (entry.level === "log" || entry.level === "info" ? entry.message : `[${entry.level}] ${entry.message}`));
-      toolCalls = run.stats.toolCalls;
+      toolCalls = run.stats.toolCalls - skillRun.internalCalls;
       if (run.ok) value = run.value;
       else error = run.error;
+      await skillRun.finish(run.ok);
     } catch (thrown) {
       error = guestErrorInfo(thrown);
     }
@@ -352,6 +374,7 @@ class ToolcodeInstance implements Toolcode {
   }
 
   types(server?: string): string {
+    if (server === SKILLS_SERVER && !this.catalog.server(server)) return this.skills.namespaceDeclaration();
     if (server !== undefined) {
       const entry = this.catalog.server(server);
       if (!entry) {
@@ -362,15 +385,16 @@ class ToolcodeInstance implements Toolcode {
       }
       return renderServerIndex(entry.id, entry.tools);
     }
-    return [...this.catalog.serverIds().map((id) => renderServerIndex(id, this.catalog.server(id)?.tools ?? [])), WORKSPACE_DECLARATION].join("\n");
+    return [...this.catalog.serverIds().map((id) => renderServerIndex(id, this.catalog.server(id)?.tools ?? [])), WORKSPACE_DECLARATION, this.skills.namespaceDeclaration()].join("\n");
   }
 
   virtualPaths(): string[] {
-    return [...virtualTreePaths(this.catalog.tools()), WORKSPACE_FILE];
+    return [...virtualTreePaths(this.catalog.tools()), WORKSPACE_FILE, ...this.skills.virtualPaths()];
   }
 
   virtualFile(file: string): string | undefined {
     if (file === WORKSPACE_FILE) return WORKSPACE_DECLARATION;
+    if (file.startsWith("skills/")) return this.skills.virtualFile(file);
     let text = this.#files.get(file);
     if (text === undefined) {
       text = renderVirtualFile(file, this.catalog.tools());
@@ -382,6 +406,7 @@ class ToolcodeInstance implements Toolcode {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
+    await this.#skills?.close();
     await Promise.allSettled([this.engine.close(), closeSources(this.sources), this.counter.close(), this.sessions.close()]);
     await this.audit?.close();
   }

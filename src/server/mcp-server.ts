@@ -23,9 +23,15 @@ export function searchDescription(toolcode: Toolcode): string {
     .join(", ");
   return [
     "Find tools to call from `execute`: ranked search over tool names, descriptions and parameters. Empty query lists tools.",
-    `Servers (tools): ${servers || "none connected"}.`,
+    `Servers (tools): ${servers || "none connected"}.${skillsLine(toolcode)}`,
     'detail: "names" (cheapest), "signatures" (default), "full" (declarations with docs, constraints and result types).',
   ].join("\n");
+}
+
+/** ` Saved skills: N (search them like tools).` when there are any. */
+function skillsLine(toolcode: Toolcode): string {
+  const count = toolcode.skills.list().length;
+  return count > 0 ? ` Saved skills: ${count} (found like tools, as skills.<name>).` : "";
 }
 
 /** The `execute` tool's description: the guest API shape, what comes back, and the limits. Kept short: a client re-reads it every turn. */
@@ -36,6 +42,7 @@ export function executeDescription(toolcode: Toolcode): string {
     "- Call a tool: `const r = await server.tool({ arg: value })` (one object argument; find names with search). Results are plain values; a failing tool throws `ToolError` (.code, .message).",
     "- `console.log` or `return` only what you need: summaries, not raw data.",
     "- `workspace.read/write/list/remove(path)`: files kept for this session, for later runs.",
+    '- Reuse work: `await skills.save({ name, description, code })` type-checks and keeps a TS module of functions (tool calls allowed); later runs `import { fn } from "./skills/<name>"` or call `skills.<name>.fn()`. search finds skills.',
     `- Output is capped at ${output.maxTokens} tokens; a cut value is saved in full to the workspace (the output names the file).`,
     `- No fetch, timers or process. Limits: ${Math.round(sandbox.timeoutMs / 1000)} s, ${sandbox.memoryMb} MB, ${sandbox.maxToolCalls} tool calls.`,
   ].join("\n");
@@ -184,6 +191,37 @@ export function createMcpServer(toolcode: Toolcode, options: McpServerOptions = 
     },
   );
 
+  // Registered before `declarations`, whose `{+path}` template would match these URIs too.
+  server.registerResource(
+    "skills",
+    new ResourceTemplate(`${RESOURCE_PREFIX}skills/{name}/{file}`, {
+      list: () => ({
+        resources: toolcode.skills.list().flatMap((skill) => [
+          { uri: `${RESOURCE_PREFIX}skills/${skill.name}/SKILL.md`, name: `skills/${skill.name}/SKILL.md`, description: skill.description, mimeType: "text/markdown" },
+          { uri: `${RESOURCE_PREFIX}skills/${skill.name}/index.ts`, name: `skills/${skill.name}/index.ts`, description: `Source of skill ${skill.name}`, mimeType: "text/x-typescript" },
+        ]),
+      }),
+    }),
+    { title: "Saved skills (SKILL.md and TypeScript source)", mimeType: "text/markdown" },
+    async (uri, variables) => {
+      const name = String(variables.name ?? "");
+      const file = String(variables.file ?? "");
+      const [text, mimeType] =
+        file === "SKILL.md"
+          ? [await toolcode.skills.markdown(name), "text/markdown"]
+          : file === "index.ts"
+            ? [toolcode.skills.source(name), "text/x-typescript"]
+            : [toolcode.virtualFile(`skills/${name}/${file}`), "text/plain"];
+      if (text === undefined) {
+        throw new Error(`No skill file skills/${name}/${file}. Skills: ${toolcode.skills.list().map((s) => s.name).join(", ") || "(none saved)"}; each has SKILL.md, index.ts and index.d.ts.`);
+      }
+      return { contents: [{ uri: uri.href, mimeType, text }] };
+    },
+  );
+  const stopWatchingSkills = toolcode.skills.onChange(() => {
+    if (server.isConnected()) server.server.sendResourceListChanged().catch(() => undefined);
+  });
+
   server.registerResource(
     "declarations",
     new ResourceTemplate(`${RESOURCE_PREFIX}{+path}`, {
@@ -209,6 +247,7 @@ export function createMcpServer(toolcode: Toolcode, options: McpServerOptions = 
   const close = server.server.onclose;
   server.server.onclose = () => {
     close?.();
+    stopWatchingSkills();
     void toolcode.endSession(sessionId);
   };
   return server;

@@ -18,6 +18,7 @@
 import { createRequire } from "node:module";
 import path from "node:path";
 import { readFileSync } from "node:fs";
+import type * as TS from "typescript";
 import type {
   CompilerHost,
   CompilerOptions,
@@ -30,7 +31,7 @@ import type {
 import { ToolcodeError } from "../errors.js";
 import { codeExcerpt } from "../sandbox/code-excerpt.js";
 
-type TypeScript = typeof import("typescript");
+type TypeScript = typeof TS;
 
 /** A diagnostic of the compiler, positioned in a skill's own source when it is about that file. */
 export interface SkillDiagnostic {

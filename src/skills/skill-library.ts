@@ -15,6 +15,7 @@ import type { CatalogTool } from "../catalog/catalog-tool.js";
 import type { SkillsConfig } from "../config/schema.js";
 import { ToolcodeError, isToolcodeError } from "../errors.js";
 import { renderServerIndex } from "../typegen/declarations.js";
+import { type SearchDetail, firstSentence } from "../typegen/search-render.js";
 import { groupByServer } from "../typegen/virtual-tree.js";
 import {
   SKILLS_MODULE,
@@ -143,15 +144,15 @@ export class SkillLibrary {
     this.#builtins = options.builtinDeclarations ?? "";
   }
 
-  /** Opens the library and reads every skill of its directories. */
-  static async open(options: SkillLibraryOptions): Promise<SkillLibrary> {
+  /** Opens the library and reads every skill of its directories (synchronously: small files, once). */
+  static open(options: SkillLibraryOptions): SkillLibrary {
     const library = new SkillLibrary(options);
-    await library.reload();
+    library.reload();
     return library;
   }
 
   /** Opens the library a config describes (`skills` section), relative to the config's directory. */
-  static fromConfig(config: SkillsConfig, baseDir: string, extra: Pick<SkillLibraryOptions, "tools" | "builtinDeclarations"> = {}): Promise<SkillLibrary> {
+  static fromConfig(config: SkillsConfig, baseDir: string, extra: Pick<SkillLibraryOptions, "tools" | "builtinDeclarations"> = {}): SkillLibrary {
     return SkillLibrary.open({
       dir: config.dir,
       ...(config.shared !== undefined ? { shared: config.shared } : {}),
@@ -172,8 +173,9 @@ export class SkillLibrary {
   }
 
   /** Re-reads both directories (skills saved or removed by other processes). */
-  async reload(): Promise<void> {
-    const [user, shared] = await Promise.all([this.#user.load(), this.#shared?.load()]);
+  reload(): void {
+    const user = this.#user.load();
+    const shared = this.#shared?.load();
     this.warnings.length = 0;
     this.warnings.push(...user.warnings, ...(shared?.warnings ?? []));
     this.#skills = new Map(user.skills.map((s) => [s.name, s]));
@@ -331,6 +333,26 @@ export class SkillLibrary {
         },
       };
     });
+  }
+
+  /**
+   * A skill as a search result, at the detail levels of tool results: `names` (one line),
+   * `signatures` (summary and import line, then `skills.<id>.<fn>(…)` per function), `full`
+   * (its `index.d.ts`). Undefined for an unknown identifier.
+   */
+  describe(id: string, detail: SearchDetail): string | undefined {
+    const skill = this.#find(id);
+    if (!skill) return undefined;
+    const info = toInfo(skill);
+    const sentence = firstSentence(skill.description);
+    switch (detail) {
+      case "names":
+        return `${SKILLS_SERVER}.${info.id} — ${sentence ? `${sentence} ` : ""}(skill; ${info.import})`;
+      case "signatures":
+        return [`// ${sentence ? `${sentence} ` : ""}Skill: ${info.import}`, ...skill.signatures.map((s) => `${SKILLS_SERVER}.${info.id}.${s}`)].join("\n");
+      case "full":
+        return renderSkillModule(this.#declared(skill)).trimEnd();
+    }
   }
 
   /** The guest side of one execution. */

@@ -14,6 +14,7 @@
  *
  * @module
  */
+import { readFileSync, readdirSync } from "node:fs";
 import { readFile, readdir, rm } from "node:fs/promises";
 import path from "node:path";
 import { withFileLock, writeFileAtomic } from "./file-lock.js";
@@ -61,13 +62,16 @@ export class SkillStore {
     return path.join(this.root, "usage.json");
   }
 
-  /** Reads every skill; a directory that is not a valid skill is skipped with a warning. */
-  async load(): Promise<{ skills: StoredSkill[]; warnings: string[] }> {
+  /**
+   * Reads every skill; a directory that is not a valid skill is skipped with a warning.
+   * Synchronous: it runs once at startup (and on {@link SkillLibrary.reload}) over small files.
+   */
+  load(): { skills: StoredSkill[]; warnings: string[] } {
     const skills: StoredSkill[] = [];
     const warnings: string[] = [];
     let entries: string[];
     try {
-      entries = (await readdir(this.root, { withFileTypes: true })).filter((e) => e.isDirectory()).map((e) => e.name).sort();
+      entries = readdirSync(this.root, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => e.name).sort();
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") return { skills, warnings };
       throw error;
@@ -78,7 +82,7 @@ export class SkillStore {
         warnings.push(`${path.join(this.root, name)}: "${name}" is not a valid skill name; skipped.`);
         continue;
       }
-      const read = await this.read(name);
+      const read = this.read(name);
       if ("error" in read) warnings.push(`${path.join(this.root, name)}: ${read.error}; skipped.`);
       else skills.push(read.skill);
     }
@@ -86,13 +90,11 @@ export class SkillStore {
   }
 
   /** Reads one skill. */
-  async read(name: string): Promise<{ skill: StoredSkill } | { error: string }> {
+  read(name: string): { skill: StoredSkill } | { error: string } {
     if (!isSkillName(name)) return { error: `"${name}" is not a valid skill name` };
     const dir = path.join(this.root, name);
-    const [markdown, source] = await Promise.all([
-      readFile(path.join(dir, SKILL_FILE), "utf8").catch(() => undefined),
-      readFile(path.join(dir, SOURCE_FILE), "utf8").catch(() => undefined),
-    ]);
+    const markdown = readOptional(path.join(dir, SKILL_FILE));
+    const source = readOptional(path.join(dir, SOURCE_FILE));
     if (source === undefined) return { error: `no ${SOURCE_FILE}` };
     if (markdown === undefined) return { error: `no ${SKILL_FILE}` };
     const parsed = parseSkillFile(markdown);
@@ -120,7 +122,7 @@ export class SkillStore {
   async write(input: SkillWrite, now: Date = new Date()): Promise<{ skill: StoredSkill; unchanged: boolean }> {
     return withFileLock(path.join(this.root, LOCK_FILE), async () => {
       const dir = path.join(this.root, input.name);
-      const existing = await this.read(input.name);
+      const existing = this.read(input.name);
       const previous = "skill" in existing ? existing.skill : undefined;
       if (previous && previous.source === input.source && previous.description === input.description) {
         return { skill: previous, unchanged: true };
@@ -150,5 +152,13 @@ export class SkillStore {
       if (exists) await rm(dir, { recursive: true, force: true });
       return exists;
     });
+  }
+}
+
+function readOptional(file: string): string | undefined {
+  try {
+    return readFileSync(file, "utf8");
+  } catch {
+    return undefined;
   }
 }
