@@ -33,7 +33,8 @@ export class CodeModeSession {
 
   /** Starts toolcode with `mcpServers` (and extra `sources`) and connects a client to it. */
   static async start(mcpServers: NonNullable<ConfigInput["mcpServers"]>, sources: ToolSource[] = []): Promise<CodeModeSession> {
-    const toolcode = await createToolcode({ config: { mcpServers }, sources });
+    // The benchmark's tasks write files and graph entities; a guarded default would stop them.
+    const toolcode = await createToolcode({ config: { mcpServers, policy: { default: "allow-all", approveDestructive: false } }, sources });
     if (toolcode.failures.length > 0) {
       await toolcode.close();
       throw new Error(`toolcode could not connect: ${toolcode.failures.map((f) => `${f.name}: ${f.error.message}`).join("; ")}`);
