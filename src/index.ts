@@ -19,6 +19,11 @@ export { CONFIG_FILE_NAME, type LoadConfigOptions, type LoadedConfig, loadConfig
 export type { Config, ConfigInput, McpServerConfig, SkillsConfig } from "./config/schema.js";
 export { ConfigError, type ErrorCode, type ErrorInfo, SourceError, ToolError, ToolcodeError } from "./errors.js";
 export { HttpError } from "./sources/openapi/http-error.js";
+export type { ApprovalHandler, ApprovalRequest } from "./guard/guard.js";
+export type { ApprovalInfo } from "./guard/approvals.js";
+export { type AuditFilter, filterAudit, formatAuditRecord, readAuditLog } from "./guard/audit-read.js";
+export type { AuditApproval, AuditCall, AuditExecution, AuditRecord } from "./guard/audit-log.js";
+export type { PolicyDecision, ToolKind } from "./guard/policy.js";
 export type { CallOptions, JsonSchema, ToolAnnotations, ToolSource, ToolSpec } from "./sources/tool-source.js";
 export { type McpServerOptions, createMcpServer } from "./server/mcp-server.js";
 export { type HttpServerOptions, type RunningHttpServer, startHttpServer } from "./server/http-server.js";
