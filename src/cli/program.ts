@@ -128,6 +128,9 @@ export function buildProgram(): Command {
         if (result.logs.length > 0) print(result.logs.join("\n"));
         if (result.result !== undefined) print(JSON.stringify(result.result, null, 2));
         if (result.error) process.stderr.write(`${formatExecuteOutput({ logs: [], result: undefined, error: result.error })}\n`);
+        if (result.error?.code === "APPROVAL_REQUIRED") {
+          process.stderr.write("toolcode exec cannot resume an approval in a later run: run it in a terminal to be asked, or allow the tool in the config (policy.allow, policy.approveDestructive).\n");
+        }
         if (result.metadata.truncated) process.stderr.write(`${result.text.slice(result.text.lastIndexOf("\n[output truncated") + 1)}\n`);
       }
       process.exitCode = result.error ? 1 : 0;
