@@ -19,9 +19,9 @@ import { createEngine } from "../sandbox/create-engine.js";
 import { closeSources, connectSources } from "../sources/connect.js";
 import { loadOpenApiSources } from "../sources/openapi/load-openapi-sources.js";
 import type { ToolSource } from "../sources/tool-source.js";
-import { renderServerIndex } from "../typegen/declarations.js";
+import { DeclarationStore, declarationDiskCache } from "../typegen/declaration-store.js";
 import { type SearchDetail, describeResults } from "../typegen/search-render.js";
-import { renderVirtualFile, virtualTreePaths } from "../typegen/virtual-tree.js";
+import { virtualTreePaths } from "../typegen/virtual-tree.js";
 import type { ExecuteResult } from "./execute-result.js";
 import { GUEST_PRELUDE, WORKSPACE_BRIDGE, WORKSPACE_DECLARATION, WORKSPACE_TOOLS, callWorkspace } from "./guest-builtins.js";
 import { type Session, SessionStore } from "./sessions.js";
@@ -126,7 +126,11 @@ export interface Toolcode {
   search(query: string, options?: SearchOptions): SearchResponse;
   /** Runs a TypeScript script in the sandbox. Never throws for guest failures. */
   execute(code: string, options?: ExecuteOptions): Promise<ExecuteResult>;
-  /** The declarations the model reads: one server's namespace, or all of them. */
+  /**
+   * The declarations the model reads: one server's namespace, or all of them. A server with more than
+   * 100 tools (`MAX_NAMESPACE_TOOLS`) is shown as an index of tool names and summaries instead; each
+   * tool's declaration is then in `virtualFile("servers/<server>/<tool>.d.ts")`.
+   */
   types(server?: string): string;
   /** Paths of the virtual tree: `servers/index.d.ts`, `servers/<server>/index.d.ts`, one file per tool, `workspace.d.ts`. */
   virtualPaths(): string[];
@@ -189,7 +193,10 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
 class ToolcodeInstance implements Toolcode {
   #closed = false;
   readonly #defaultSession = SessionStore.newId();
-  readonly #files = new Map<string, string>();
+  /** Rendered declarations: lazily, per tool, cached in memory and (OpenAPI sources) on disk by spec hash. */
+  readonly #declarations = new DeclarationStore(() => this.catalog.tools(), {
+    diskCache: (server) => declarationDiskCache(this.catalog.server(server)?.source, server),
+  });
   #skills: SkillLibrary | undefined;
   #guest: { globals: Record<string, string[]>; hidden: Record<string, string[]> } | undefined;
 
@@ -228,7 +235,7 @@ class ToolcodeInstance implements Toolcode {
     });
     const detail = options.detail ?? "signatures";
     const text = results.length > 0
-      ? results.map((r) => (r.tool.server === SKILLS_SERVER ? skills.describe(r.tool.tool, detail) : undefined) ?? describeResults([r], detail)).join(detail === "full" ? "\n\n" : "\n")
+      ? results.map((r) => (r.tool.server === SKILLS_SERVER ? skills.describe(r.tool.tool, detail) : undefined) ?? describeResults([r], detail, this.#declarations)).join(detail === "full" ? "\n\n" : "\n")
       : `No tools match "${query}". Servers: ${this.catalog.serverIds().join(", ")}. Try other words, or an empty query to list tools.`;
     return { results: results.map((r) => ({ id: r.tool.id, score: r.score })), text };
   }
@@ -383,9 +390,9 @@ class ToolcodeInstance implements Toolcode {
           available: this.catalog.serverIds(),
         });
       }
-      return renderServerIndex(entry.id, entry.tools);
+      return this.#declarations.server(entry.id) ?? "";
     }
-    return [...this.catalog.serverIds().map((id) => renderServerIndex(id, this.catalog.server(id)?.tools ?? [])), WORKSPACE_DECLARATION, this.skills.namespaceDeclaration()].join("\n");
+    return [...this.catalog.serverIds().map((id) => this.#declarations.server(id) ?? ""), WORKSPACE_DECLARATION, this.skills.namespaceDeclaration()].join("\n");
   }
 
   virtualPaths(): string[] {
@@ -395,12 +402,7 @@ class ToolcodeInstance implements Toolcode {
   virtualFile(file: string): string | undefined {
     if (file === WORKSPACE_FILE) return WORKSPACE_DECLARATION;
     if (file.startsWith("skills/")) return this.skills.virtualFile(file);
-    let text = this.#files.get(file);
-    if (text === undefined) {
-      text = renderVirtualFile(file, this.catalog.tools());
-      if (text !== undefined) this.#files.set(file, text);
-    }
-    return text;
+    return this.#declarations.file(file);
   }
 
   async close(): Promise<void> {

@@ -4,7 +4,7 @@ import { describe, expect, it } from "vitest";
 import type { CatalogTool } from "../catalog/catalog-tool.js";
 import { sanitizeUnique } from "../catalog/names.js";
 import type { ToolSpec } from "../sources/tool-source.js";
-import { renderServerIndex, renderSignature, renderToolDeclaration, toolTypeNames } from "./declarations.js";
+import { MAX_NAMESPACE_TOOLS, renderServerFile, renderServerIndex, renderServerListing, renderSignature, renderToolDeclaration, toolTypeNames } from "./declarations.js";
 import { buildVirtualTree } from "./virtual-tree.js";
 
 /** Catalog tools from a captured tools/list (test/fixtures/<file>.tools.json), as the catalog builds them. */
@@ -196,5 +196,65 @@ describe("renderSignature", () => {
 
     const medium = tool("api", "mid", { inputSchema: { type: "object", properties: { a: nested, b: nested, c: nested } } });
     expect(renderSignature(medium, { maxLength: 120 })).toBe("api.mid(input?: { a?: { deep?: { … } }; b?: { deep?: { … } }; c?: { deep?: { … } } }): Promise<unknown>");
+  });
+});
+
+/** A tool whose output reaches `count` object types referring to each other in a cycle (like Stripe's). */
+function cyclicTool(count: number): CatalogTool {
+  const $defs: Record<string, unknown> = {};
+  for (let i = 0; i < count; i++) {
+    const properties: Record<string, unknown> = { id: { type: "string", description: `Identifier of thing ${i}, a fairly long description.` } };
+    for (let k = 1; k <= 3; k++) properties[`link${k}`] = { anyOf: [{ $ref: `#/$defs/T${(i + k) % count}` }, { type: "string" }] };
+    $defs[`T${i}`] = { type: "object", description: `Thing number ${i}.`, properties, required: ["id"] };
+  }
+  return tool("api", "get_thing", {
+    description: "Gets a thing.",
+    inputSchema: { type: "object", properties: { id: { type: "string" }, filter: { $ref: "#/$defs/T5" } }, required: ["id"], $defs },
+    outputSchema: { $ref: "#/$defs/T0", $defs },
+  });
+}
+
+describe("big and cyclic schemas", () => {
+  it("bounds one tool's declaration with named types, and it still type-checks", () => {
+    const big = cyclicTool(300);
+    const unbounded = renderToolDeclaration(big, [big], { maxAliasChars: Number.POSITIVE_INFINITY });
+    const text = renderToolDeclaration(big);
+    expect(unbounded.match(/interface T\d+ \{/g)?.length).toBeGreaterThanOrEqual(300);
+    expect(text.length).toBeLessThan(unbounded.length / 5);
+    expect(text).toContain("interface T0 {");
+    expect(text).toContain("interface T5 {");
+    expect(text).toContain("not expanded (declaration size limit)");
+    expect(typecheck(new Map([["/t.d.ts", text]]))).toEqual([]);
+  });
+
+  it("renders a short signature without inlining the cycle", () => {
+    const sig = renderSignature(cyclicTool(300));
+    expect(sig.length).toBeLessThanOrEqual(300);
+    expect(sig.startsWith("api.get_thing(input: { id: string; filter?: ")).toBe(true);
+  });
+});
+
+describe("renderServerFile", () => {
+  const many = (n: number): CatalogTool[] =>
+    Array.from({ length: n }, (_, i) =>
+      tool("big", `op_${i}`, { title: i === 0 ? "List repository */ issues" : undefined, description: `Does thing ${i}. More detail here.`, inputSchema: { type: "object", properties: { x: { type: "string" } } } }),
+    );
+
+  it(`keeps the full namespace up to ${MAX_NAMESPACE_TOOLS} tools`, () => {
+    const tools = many(MAX_NAMESPACE_TOOLS);
+    expect(renderServerFile("big", tools)).toBe(renderServerIndex("big", tools));
+  });
+
+  it("lists names and summaries above the threshold, as valid TypeScript", () => {
+    const tools = many(MAX_NAMESPACE_TOOLS + 1);
+    const text = renderServerFile("big", tools);
+    expect(text).toBe(renderServerListing("big", tools));
+    expect(text).toContain("Server `big` — 101 tools");
+    expect(text).toContain("servers/big/<tool>.d.ts");
+    expect(text).toContain(" * - op_0 — List repository *\\/ issues\n");
+    expect(text).toContain(" * - op_1 — Does thing 1.\n");
+    expect(text).not.toContain("interface");
+    expect(text.split("\n").length).toBe(MAX_NAMESPACE_TOOLS + 1 + 8);
+    expect(typecheck(new Map([["/big.d.ts", text]]))).toEqual([]);
   });
 });

@@ -7,12 +7,19 @@
  */
 import type { CatalogTool } from "../catalog/catalog-tool.js";
 import type { JsonSchema } from "../sources/tool-source.js";
-import { TypeEmitter, formatDoc, pascalCase, propertyKey, schemaToType } from "./schema-to-ts.js";
+import { RenderBudgetError, TypeEmitter, formatDoc, pascalCase, propertyKey, schemaToType } from "./schema-to-ts.js";
 
 /** Options for the declaration renderers. */
 export interface DeclarationRenderOptions {
   /** Object/array nesting beyond which types render as `unknown`. Default 8. */
   maxDepth?: number;
+  /**
+   * Soft budget (characters of schema JSON) for the named types one declaration expands beyond
+   * those the tool's input and output refer to directly (see `SchemaToTsOptions.maxAliasChars`).
+   * {@link renderToolDeclaration} defaults to {@link TOOL_ALIAS_BUDGET}; {@link renderServerIndex}
+   * has no budget.
+   */
+  maxAliasChars?: number;
   /**
    * {@link toolTypeNames} of the siblings, computed once by callers that render many tool files
    * of one server (otherwise each call recomputes them: quadratic for big servers).
@@ -27,6 +34,13 @@ export interface SignatureOptions {
 }
 
 const INDENT = "  ";
+
+/**
+ * Default alias budget of one tool's declaration: enough for GitHub's operations to render their
+ * types in full, small enough that an operation of an API whose schemas form one big cycle
+ * (Stripe: ~300 types reachable from most responses) stays a readable declaration.
+ */
+export const TOOL_ALIAS_BUDGET = 16_000;
 
 /** Interface names of one tool within its namespace. */
 export interface ToolTypeNames {
@@ -105,6 +119,63 @@ function reserveNames(emitter: TypeEmitter, names: ToolTypeNames): void {
 }
 
 /**
+ * Servers with more tools than this are shown as a listing ({@link renderServerListing}) rather
+ * than their full namespace: GitHub's 1,224 tools would be ~7 MB of declarations.
+ */
+export const MAX_NAMESPACE_TOOLS = 100;
+
+/** Longest one-line summary before it is cut with `…`. */
+const SENTENCE_MAX = 160;
+
+/**
+ * The first sentence of a description, on one line and at most 160 characters
+ * (`"Read a file. Also …"` → `"Read a file."`). Empty for no description.
+ */
+export function firstSentence(description: string | undefined): string {
+  const text = (description ?? "").replace(/\s+/g, " ").trim();
+  const end = /[.!?](\s|$)/.exec(text);
+  const sentence = end ? text.slice(0, end.index + 1) : text;
+  return sentence.length > SENTENCE_MAX ? `${sentence.slice(0, SENTENCE_MAX - 1).trimEnd()}…` : sentence;
+}
+
+/** A tool's one-line summary: its title (OpenAPI `summary`), else its description's first sentence. */
+export function toolSummary(tool: CatalogTool): string {
+  const title = tool.spec.title?.replace(/\s+/g, " ").trim();
+  return title ? title : firstSentence(tool.spec.description);
+}
+
+/**
+ * A big server's index, for servers with more than {@link MAX_NAMESPACE_TOOLS} tools: one line per
+ * tool (`- issues_list_for_repo — List repository issues`) and where to read one tool's full
+ * declaration, in a comment. Nothing is declared: the file is valid TypeScript, and cheap to
+ * produce and to read (GitHub: ~70 KB instead of ~7 MB).
+ */
+export function renderServerListing(server: string, tools: readonly CatalogTool[]): string {
+  const lines = [
+    "/**",
+    ` * Server \`${server}\` — ${tools.length.toLocaleString("en-US")} tools, too many to declare here: this index lists each tool's name and summary.`,
+    ` * Call as \`await ${server}.<tool>({ … })\`. One tool's full declaration (input and output types): the file`,
+    ` * servers/${server}/<tool>.d.ts, or \`search\` with detail "full"; \`search\` also finds tools by what they do.`,
+    " *",
+  ];
+  for (const tool of tools) {
+    const summary = toolSummary(tool).replace(/\*\//g, "*\\/");
+    lines.push(` * - ${tool.tool}${summary ? ` — ${summary}` : ""}`);
+  }
+  lines.push(" */", `declare namespace ${server} {}`);
+  return `${lines.join("\n")}\n`;
+}
+
+/**
+ * What `servers/<server>/index.d.ts` and `types(server)` show: the full namespace
+ * ({@link renderServerIndex}), or the listing ({@link renderServerListing}) for servers with
+ * more than `maxTools` tools.
+ */
+export function renderServerFile(server: string, tools: readonly CatalogTool[], maxTools = MAX_NAMESPACE_TOOLS): string {
+  return tools.length > maxTools ? renderServerListing(server, tools) : renderServerIndex(server, tools);
+}
+
+/**
  * The full namespace of one server, as the model reads it:
  * a header (tool count, how to call), then per tool its interfaces and function.
  * `$ref` aliases are emitted once per namespace. Tools keep their given order.
@@ -130,16 +201,28 @@ export function renderToolDeclaration(
   siblings: readonly CatalogTool[] = [tool],
   options: DeclarationRenderOptions = {},
 ): string {
-  const emitter = new TypeEmitter({ maxDepth: options.maxDepth });
+  const emitter = new TypeEmitter({ maxDepth: options.maxDepth, maxAliasChars: options.maxAliasChars ?? TOOL_ALIAS_BUDGET });
   const names =
     options.typeNames?.get(tool.tool) ?? toolTypeNames(siblings.includes(tool) ? siblings : [...siblings, tool]).get(tool.tool)!;
   reserveNames(emitter, names);
   return `declare namespace ${tool.server} {\n${renderToolMembers(tool, names, emitter).join("\n")}\n}\n`;
 }
 
-/** Renders `schema` on one line with refs inlined, eliding nesting beyond `maxDepth`. */
-function inlineType(schema: JsonSchema, maxDepth: number): string {
-  return schemaToType(schema, { multiline: false, comments: false, maxDepth, elide: true });
+/**
+ * Schema nodes one signature attempt may visit (4 per output character allowed): inlining the refs
+ * of a cyclic schema graph (Stripe) at depth 8 would otherwise take minutes; the attempt gives up
+ * and the next one, with less depth, is tried.
+ */
+const SIGNATURE_NODES_PER_CHAR = 4;
+
+/** Renders `schema` on one line with refs inlined, eliding nesting beyond `maxDepth`; undefined when over the node budget. */
+function inlineType(schema: JsonSchema, maxDepth: number, maxNodes: number, root?: JsonSchema): string | undefined {
+  try {
+    return schemaToType(schema, { multiline: false, comments: false, maxDepth, elide: true, maxNodes, ...(root ? { root, refs: "inline" } : {}) });
+  } catch (error) {
+    if (error instanceof RenderBudgetError) return undefined;
+    throw error;
+  }
 }
 
 /**
@@ -154,21 +237,24 @@ export function renderSignature(tool: CatalogTool, options: SignatureOptions = {
   const empty = isEmptyInput(inputSchema);
   const param = empty ? "input?" : `input${isOptionalInput(inputSchema) ? "?" : ""}`;
   const line = (input: string, output: string): string => `${tool.id}(${param}: ${input}): Promise<${output}>`;
+  const maxNodes = maxLength * SIGNATURE_NODES_PER_CHAR;
   let candidate = "";
   for (const depth of [8, 3, 2, 1]) {
-    const input = empty ? "{}" : inlineType(inputSchema, depth);
-    candidate = line(input, outputSchema ? inlineType(outputSchema, depth) : "unknown");
+    const input = empty ? "{}" : inlineType(inputSchema, depth, maxNodes);
+    if (input === undefined) continue;
+    const output = outputSchema ? (inlineType(outputSchema, depth, maxNodes) ?? "…") : "unknown";
+    candidate = line(input, output);
     if (candidate.length <= maxLength) return candidate;
   }
   // Still too long: keep as many top-level parameters as fit and elide the rest and the output.
   const properties = inputSchema.properties;
-  if (typeof properties !== "object" || properties === null) return candidate;
+  if (typeof properties !== "object" || properties === null) return candidate || line("{ … }", outputSchema ? "…" : "unknown");
   const required = new Set(Array.isArray(inputSchema.required) ? inputSchema.required : []);
   const budget = maxLength - line("{  }", "…").length - 4;
   const kept: string[] = [];
   let used = 0;
   for (const [name, schema] of Object.entries(properties as Record<string, JsonSchema>)) {
-    const type = schemaToType(schema, { root: inputSchema, multiline: false, comments: false, maxDepth: 1, elide: true, refs: "inline" });
+    const type = inlineType(schema, 1, maxNodes, inputSchema) ?? "unknown";
     const member = `${propertyKey(name)}${required.has(name) ? "" : "?"}: ${type}`;
     if (used + member.length + 2 > budget && kept.length > 0) break;
     kept.push(member);

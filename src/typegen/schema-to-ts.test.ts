@@ -1,7 +1,7 @@
 import ts from "typescript";
 import { describe, expect, it } from "vitest";
 import type { JsonSchema } from "../sources/tool-source.js";
-import { TypeEmitter, formatDoc, pascalCase, schemaDoc, schemaToDeclarations, schemaToType } from "./schema-to-ts.js";
+import { RenderBudgetError, TypeEmitter, formatDoc, pascalCase, schemaDoc, schemaToDeclarations, schemaToType } from "./schema-to-ts.js";
 
 const one = (schema: JsonSchema | boolean): string => schemaToType(schema, { multiline: false, comments: false });
 
@@ -349,6 +349,50 @@ describe("depth cap", () => {
     const text = schemaToType(nest(50));
     expect(text).toContain("nested deeper than 8 levels");
     expect(text.split("\n").length).toBeLessThan(30);
+  });
+});
+
+/** A graph of `count` object types where each refers to the next three (cyclically), like Stripe's. */
+function cyclicGraph(count: number): JsonSchema {
+  const $defs: Record<string, JsonSchema> = {};
+  for (let i = 0; i < count; i++) {
+    const properties: Record<string, JsonSchema> = { id: { type: "string", description: `Identifier of thing ${i}.` } };
+    for (let k = 1; k <= 3; k++) properties[`link${k}`] = { anyOf: [{ $ref: `#/$defs/T${(i + k) % count}` }, { type: "null" }] };
+    $defs[`T${i}`] = { type: "object", description: `Thing number ${i}.`, properties, required: ["id"] };
+  }
+  return { type: "object", properties: { root: { $ref: "#/$defs/T0" } }, required: ["root"], $defs };
+}
+
+describe("alias budget (maxAliasChars)", () => {
+  const graph = cyclicGraph(300);
+
+  it("declares every reachable alias without a budget", () => {
+    const text = schemaToDeclarations("Root", graph);
+    expect(text.match(/^interface T\d+ \{/gm)).toHaveLength(300);
+  });
+
+  it("stops declaring aliases past the budget and renders the rest as commented stand-ins", () => {
+    const text = schemaToDeclarations("Root", graph, { maxAliasChars: 2_000 });
+    const declared = text.match(/^interface T\d+ \{/gm) ?? [];
+    expect(declared.length).toBeGreaterThan(1);
+    expect(declared.length).toBeLessThan(20);
+    expect(text).toContain("interface T0 {"); // referred to directly: always declared
+    expect(text).toMatch(/link\d\?: Record<string, unknown> \/\* T\d+: not expanded \(declaration size limit\) \*\/ \| null;/);
+    expect(typecheck(text, "declare const r: Root; const id: string = r.root.id; void id;")).toEqual([]);
+  });
+
+  it("always declares the aliases the rendered types refer to directly", () => {
+    const text = schemaToDeclarations("Root", graph, { maxAliasChars: 0 });
+    expect(text).toContain("interface T0 {");
+    expect(text.match(/^interface T\d+ \{/gm)).toHaveLength(1);
+    expect(typecheck(text)).toEqual([]);
+  });
+});
+
+describe("node budget (maxNodes)", () => {
+  it("throws RenderBudgetError instead of inlining a cyclic graph exponentially", () => {
+    expect(() => schemaToType(cyclicGraph(50), { maxNodes: 1_000 })).toThrow(RenderBudgetError);
+    expect(schemaToType({ type: "object", properties: { a: { type: "string" } } }, { maxNodes: 10, multiline: false })).toBe("{ a?: string }");
   });
 });
 

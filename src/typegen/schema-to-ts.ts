@@ -49,6 +49,31 @@ export interface SchemaToTsOptions {
   elide?: boolean;
   /** Resolver for refs the root document does not contain (unresolved ones render `unknown`). */
   resolveRef?: RefResolver;
+  /**
+   * Soft size budget, in characters, for the aliases one emitter declares (alias mode), so that a
+   * schema graph with hundreds of connected types (Stripe) cannot explode one declaration. Aliases
+   * that {@link TypeEmitter.type} / {@link TypeEmitter.declaration} refer to directly are always
+   * declared; aliases only other aliases need are declared while the estimated size of all aliases
+   * so far (their schemas' JSON length) stays within the budget. A ref beyond it renders
+   * `Record<string, unknown> /* Name: not expanded … *\/` (object schemas), `unknown[]` (arrays)
+   * or `unknown`, with the name in the comment. Default: no budget.
+   */
+  maxAliasChars?: number;
+  /**
+   * Most schema nodes one emitter visits before it gives up with a {@link RenderBudgetError}.
+   * Inline rendering (`refs: "inline"`) of a large cyclic schema graph grows exponentially with
+   * `maxDepth`; callers that only need a short line set this and fall back to less detail.
+   * Default: no limit.
+   */
+  maxNodes?: number;
+}
+
+/** Thrown when rendering visits more than `maxNodes` schema nodes. */
+export class RenderBudgetError extends Error {
+  constructor(readonly maxNodes: number) {
+    super(`rendering visited more than ${maxNodes} schema nodes`);
+    this.name = "RenderBudgetError";
+  }
 }
 
 /** Per-call options of {@link TypeEmitter.type}. */
@@ -278,6 +303,18 @@ function refName(ref: string): string {
   return "Root";
 }
 
+/** What a ref beyond the alias budget renders: the kind of value, and the type's name in a comment. */
+function notExpanded(name: string, schema: SchemaNode): Out {
+  const comment = `/* ${name}: not expanded (declaration size limit) */`;
+  if (!isRecord(schema)) return atom(`unknown ${comment}`);
+  const type = schema.type;
+  if (type === "object" || (type === undefined && ["properties", "additionalProperties"].some((k) => k in schema))) {
+    return atom(`Record<string, unknown> ${comment}`);
+  }
+  if (type === "array") return atom(`unknown[] ${comment}`);
+  return atom(`unknown ${comment}`);
+}
+
 /** Whether a schema says nothing but "see `$ref`". */
 function isPureRef(schema: unknown): schema is { $ref: string } {
   return isRecord(schema) && typeof schema.$ref === "string" && Object.keys(schema).every((k) => ANNOTATIONS.has(k));
@@ -304,6 +341,14 @@ export class TypeEmitter {
   private readonly pending: Alias[] = [];
   private readonly externalKey = {};
   private readonly docIds = new Map<unknown, number>();
+  private readonly maxAliasChars: number;
+  /** Estimated size of the aliases queued so far (for `maxAliasChars`). */
+  private aliasChars = 0;
+  /** True while {@link takeAliases} renders alias bodies (refs found there are not direct). */
+  private inAliases = false;
+  private readonly estimates = new WeakMap<object, number>();
+  private readonly maxNodes: number;
+  private visited = 0;
 
   /** An emitter whose aliases and reserved names are shared by everything it renders. */
   constructor(options: SchemaToTsOptions = {}) {
@@ -313,6 +358,8 @@ export class TypeEmitter {
     this.inlineRefs = options.refs === "inline";
     this.elide = options.elide ?? false;
     this.resolveRef = options.resolveRef;
+    this.maxAliasChars = options.maxAliasChars ?? Number.POSITIVE_INFINITY;
+    this.maxNodes = options.maxNodes ?? Number.POSITIVE_INFINITY;
   }
 
   /**
@@ -354,11 +401,16 @@ export class TypeEmitter {
    */
   takeAliases(indent = ""): string[] {
     const out: string[] = [];
-    for (let alias = this.pending.shift(); alias; alias = this.pending.shift()) {
-      const rendered = this.node(alias.schema, { root: alias.root, indent, depth: 0, bare: alias.name, inlining: new Set() });
-      const doc = this.comments ? formatDoc(schemaDoc(alias.schema), indent) : [];
-      const body = rendered.obj ? `interface ${alias.name} ${rendered.t}` : `type ${alias.name} = ${rendered.t};`;
-      out.push([...doc, `${indent}${body}`].join("\n"));
+    this.inAliases = true;
+    try {
+      for (let alias = this.pending.shift(); alias; alias = this.pending.shift()) {
+        const rendered = this.node(alias.schema, { root: alias.root, indent, depth: 0, bare: alias.name, inlining: new Set() });
+        const doc = this.comments ? formatDoc(schemaDoc(alias.schema), indent) : [];
+        const body = rendered.obj ? `interface ${alias.name} ${rendered.t}` : `type ${alias.name} = ${rendered.t};`;
+        out.push([...doc, `${indent}${body}`].join("\n"));
+      }
+    } finally {
+      this.inAliases = false;
     }
     return out;
   }
@@ -408,7 +460,13 @@ export class TypeEmitter {
     const map = this.aliasMap(target.key);
     let name = map.get(target.ref);
     if (name === undefined) {
-      name = this.reserve(target.name ? pascalCase(target.name) : refName(target.ref));
+      const preferred = target.name ? pascalCase(target.name) : refName(target.ref);
+      if (this.maxAliasChars !== Number.POSITIVE_INFINITY) {
+        const size = this.estimate(target.schema);
+        if (this.inAliases && this.aliasChars + size > this.maxAliasChars) return notExpanded(preferred, target.schema);
+        this.aliasChars += size;
+      }
+      name = this.reserve(preferred);
       map.set(target.ref, name);
       this.pending.push({ name, schema: target.schema, root: target.root });
     }
@@ -416,7 +474,16 @@ export class TypeEmitter {
     return name === f.bare ? UNKNOWN : atom(name);
   }
 
+  /** Rough size of an alias's declaration: its schema's JSON length (cached per schema object). */
+  private estimate(schema: SchemaNode): number {
+    if (!isRecord(schema)) return 16;
+    let size = this.estimates.get(schema);
+    if (size === undefined) this.estimates.set(schema, (size = JSON.stringify(schema).length));
+    return size;
+  }
+
   private node(schema: SchemaNode | undefined, f: Frame): Out {
+    if (++this.visited > this.maxNodes) throw new RenderBudgetError(this.maxNodes);
     if (schema === false) return NEVER;
     if (!isRecord(schema)) return UNKNOWN;
     const parts: Out[] = [];

@@ -5,25 +5,28 @@
  *
  * @module
  */
+import type { CatalogTool } from "../catalog/catalog-tool.js";
 import type { SearchResult } from "../catalog/search-index.js";
-import { renderSignature, renderToolDeclaration } from "./declarations.js";
+import { firstSentence, renderSignature, renderToolDeclaration } from "./declarations.js";
+
+export { firstSentence };
 
 /** How much of each tool to show. */
 export type SearchDetail = "names" | "signatures" | "full";
 
-/** Longest one-line description before it is cut with `…`. */
-const SENTENCE_MAX = 160;
-
 /**
- * The first sentence of a description, on one line and at most 160 characters
- * (`"Read a file. Also …"` → `"Read a file."`). Empty for no description.
+ * Where rendered signatures and declarations come from: a `DeclarationStore` (cached, with the
+ * interface names of the whole server), or by default rendered on the spot.
  */
-export function firstSentence(description: string | undefined): string {
-  const text = (description ?? "").replace(/\s+/g, " ").trim();
-  const end = /[.!?](\s|$)/.exec(text);
-  const sentence = end ? text.slice(0, end.index + 1) : text;
-  return sentence.length > SENTENCE_MAX ? `${sentence.slice(0, SENTENCE_MAX - 1).trimEnd()}…` : sentence;
+export interface RenderedDeclarations {
+  signature(tool: CatalogTool): string;
+  declaration(tool: CatalogTool): string;
 }
+
+const RENDER_NOW: RenderedDeclarations = {
+  signature: (tool) => renderSignature(tool),
+  declaration: (tool) => renderToolDeclaration(tool),
+};
 
 /** One `names` line: `server.tool — first sentence`. */
 function nameLine(result: SearchResult): string {
@@ -38,7 +41,7 @@ function nameLine(result: SearchResult): string {
  * - `full`: each tool's `declare namespace <server> { … }` declaration.
  * An empty list renders a hint instead of nothing.
  */
-export function describeResults(results: readonly SearchResult[], detail: SearchDetail = "signatures"): string {
+export function describeResults(results: readonly SearchResult[], detail: SearchDetail = "signatures", rendered: RenderedDeclarations = RENDER_NOW): string {
   if (results.length === 0) return "No tools match. Try other or fewer words, or an empty query to list all tools.";
   switch (detail) {
     case "names":
@@ -47,10 +50,10 @@ export function describeResults(results: readonly SearchResult[], detail: Search
       return results
         .map(({ tool }) => {
           const sentence = firstSentence(tool.spec.description);
-          return `${sentence ? `// ${sentence}\n` : ""}${renderSignature(tool)}`;
+          return `${sentence ? `// ${sentence}\n` : ""}${rendered.signature(tool)}`;
         })
         .join("\n");
     case "full":
-      return results.map(({ tool }) => renderToolDeclaration(tool).trimEnd()).join("\n\n");
+      return results.map(({ tool }) => rendered.declaration(tool).trimEnd()).join("\n\n");
   }
 }

@@ -2,7 +2,8 @@
  * The virtual tree the model can browse instead of reading every declaration at once:
  *
  * - `servers/index.d.ts` — the servers, their tool counts and how to call or import them;
- * - `servers/<server>/index.d.ts` — the server's full namespace ({@link renderServerIndex});
+ * - `servers/<server>/index.d.ts` — the server's full namespace, or for servers with more than
+ *   {@link MAX_NAMESPACE_TOOLS} tools an index of names and summaries ({@link renderServerFile});
  * - `servers/<server>/<tool>.d.ts` — one tool ({@link renderToolDeclaration}).
  *
  * Every file has its own render function, so a caller can list paths cheaply and render only the
@@ -11,7 +12,7 @@
  * @module
  */
 import type { CatalogTool } from "../catalog/catalog-tool.js";
-import { renderServerIndex, renderToolDeclaration, toolTypeNames } from "./declarations.js";
+import { MAX_NAMESPACE_TOOLS, renderServerFile, renderToolDeclaration, toolTypeNames } from "./declarations.js";
 
 /** Path of the file that lists every server. */
 export const SERVERS_INDEX_PATH = "servers/index.d.ts";
@@ -66,7 +67,8 @@ export function renderServersIndex(tools: readonly CatalogTool[]): string {
   for (const [server, group] of groups) {
     const names = group.slice(0, PREVIEW).map((t) => t.tool);
     const more = group.length > PREVIEW ? ", …" : "";
-    lines.push(` * - \`${server}\` — ${group.length} tool${group.length === 1 ? "" : "s"}: ${names.join(", ")}${more}`);
+    const listing = group.length > MAX_NAMESPACE_TOOLS ? " (its index.d.ts lists names and summaries; read one tool's file for its types)" : "";
+    lines.push(` * - \`${server}\` — ${group.length} tool${group.length === 1 ? "" : "s"}${listing}: ${names.join(", ")}${more}`);
   }
   lines.push(" */");
   for (const server of groups.keys()) lines.push(`/// <reference path="./${server}/index.d.ts" />`);
@@ -80,7 +82,7 @@ export function renderVirtualFile(path: string, tools: readonly CatalogTool[]): 
   if (!match) return undefined;
   const group = groupByServer(tools).get(match[1]!);
   if (!group) return undefined;
-  if (match[2] === "index") return renderServerIndex(match[1]!, group);
+  if (match[2] === "index") return renderServerFile(match[1]!, group);
   const tool = group.find((t) => toolFilePath(t) === path);
   return tool ? renderToolDeclaration(tool, group) : undefined;
 }
@@ -90,7 +92,7 @@ export function buildVirtualTree(tools: readonly CatalogTool[]): Map<string, str
   const tree = new Map<string, string>();
   tree.set(SERVERS_INDEX_PATH, renderServersIndex(tools));
   for (const [server, group] of groupByServer(tools)) {
-    tree.set(serverIndexPath(server), renderServerIndex(server, group));
+    tree.set(serverIndexPath(server), renderServerFile(server, group));
     const typeNames = toolTypeNames(group);
     for (const tool of group) tree.set(toolFilePath(tool), renderToolDeclaration(tool, group, { typeNames }));
   }

@@ -66,6 +66,12 @@ export interface OpenApiLoadInfo {
   fromCache: boolean;
   /** SHA-256 cache key of the spec bytes. */
   specHash: string;
+  /**
+   * Directory of the processed-spec cache entry (`<specHash>.json`), where derived caches (rendered
+   * declarations) may live too; undefined when caching is off or the spec has external refs (its
+   * hash does not cover the other files).
+   */
+  cacheDir?: string;
   /** `openapi` / `swagger` version of the spec. */
   specVersion: string;
   /** `info.title` of the spec. */
@@ -342,11 +348,12 @@ export async function loadOpenApiSource(name: string, config: OpenApiSourceConfi
 
   let processed = cacheDir === undefined ? undefined : await readCachedSpec(cacheDir, hash, validate);
   const fromCache = processed !== undefined;
+  let external = false;
   if (processed === undefined) {
     let doc = parseSpecText(ctx, spec);
     await checkSpec(ctx, spec, doc, validate);
     // External refs depend on other files, which the hash does not cover: such specs are not cached.
-    const external = hasExternalRefs(doc);
+    external = hasExternalRefs(doc);
     if (external) doc = await bundleSpec(ctx, spec, doc);
     processed = processSpec(doc);
     if (cacheDir !== undefined && !external) {
@@ -363,7 +370,14 @@ export async function loadOpenApiSource(name: string, config: OpenApiSourceConfi
       processed,
       baseUrl,
       serverBase: spec.isUrl ? spec.location : baseUrl.href,
-      info: { fromCache, specHash: hash, specVersion: processed.specVersion, title: processed.title, operations: processed.operations.length },
+      info: {
+        fromCache,
+        specHash: hash,
+        ...(cacheDir !== undefined && !external ? { cacheDir } : {}),
+        specVersion: processed.specVersion,
+        title: processed.title,
+        operations: processed.operations.length,
+      },
       warnings,
     },
     options,
