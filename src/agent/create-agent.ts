@@ -86,6 +86,9 @@ export interface Agent {
   stream(task: string, options?: AgentRunOptions): AgentRun;
 }
 
+/** What the guest hears when it calls `final()` without an answer. */
+const FINAL_WITHOUT_ANSWER = 'final(answer) needs the answer, e.g. final("There are 3 files.")';
+
 /** Default steps per run. */
 export const DEFAULT_MAX_STEPS = 10;
 
@@ -446,13 +449,15 @@ class AgentLoop {
     const toolcode = this.settings.toolcode;
     return {
       prelude:
-        "globalThis.final = (answer) => __host.final({ answer }); globalThis.final_answer = globalThis.final; " +
+        "globalThis.final = (answer) => { if (answer === undefined) throw new TypeError(" +
+        JSON.stringify(FINAL_WITHOUT_ANSWER) +
+        "); return __host.final({ answer }); }; globalThis.final_answer = globalThis.final; " +
         "globalThis.searchTools = (query, options) => __host.searchTools({ ...(options ?? {}), query: String(query ?? '') });",
       functions: {
         final: (arg) => {
           const { answer } = (isObject(arg) ? arg : {}) as { answer?: unknown };
           if (answer === undefined) {
-            throw new ToolcodeError("INVALID_ARGUMENTS", 'final(answer) needs the answer, e.g. final("There are 3 files.").');
+            throw new ToolcodeError("INVALID_ARGUMENTS", FINAL_WITHOUT_ANSWER);
           }
           this.#final ??= { value: answer };
           return answer;

@@ -78,7 +78,14 @@ export function addRunCommand(program: Command, configOption: () => Option, open
 
 /** Renders events as terminal lines (exported for tests). */
 export function renderer(write: (text: string) => void): (event: AgentEvent) => void {
+  // A step's tokens are known first but read best last: held until the step's output is shown.
+  let tokens = "";
+  const flush = (): void => {
+    if (tokens !== "") write(tokens);
+    tokens = "";
+  };
   return (event) => {
+    if (event.type === "step" || event.type === "final" || event.type === "done") flush();
     switch (event.type) {
       case "start":
         write(`toolcode run · ${event.model} · mode ${event.mode} (${event.modeReason}) · up to ${event.maxSteps} steps\n`);
@@ -99,7 +106,7 @@ export function renderer(write: (text: string) => void): (event: AgentEvent) => 
         write(indent(clipLines(event.text.trim() === "" ? "(no output)" : event.text, OUTPUT_LINES), event.error ? "  ✗ " : "  → "));
         return;
       case "tokens":
-        write(`  tokens: in ${event.input} · out ${event.output}\n`);
+        tokens = `  tokens: in ${fmt(event.input)} · out ${fmt(event.output)}\n`;
         return;
       case "error":
         write(`  ! ${event.kind === "parse" ? "unusable reply" : event.kind === "mode" ? "switching mode" : "model error"}: ${event.message}\n`);
