@@ -10,7 +10,7 @@ import path from "node:path";
 import ts from "typescript";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Toolcode, createToolcode } from "../../src/execute/create-toolcode.js";
-import { OpenApiSource } from "../../src/sources/openapi/openapi-source.js";
+import type { OpenApiSource } from "../../src/sources/openapi/openapi-source.js";
 import { ROOT, tempDir } from "./test-paths.js";
 
 const GITHUB = path.join(ROOT, "node_modules", "@octokit", "openapi", "generated", "api.github.com.json");
