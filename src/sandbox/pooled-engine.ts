@@ -35,7 +35,7 @@ import {
   type ResolvedLimits,
 } from "./limits.js";
 import type { HostMessage, ToolCallMessage, ToolEnvelope, WorkerMessage, WorkerOutcome } from "./protocol.js";
-import { scrubHostPaths } from "./runner/guest-code.js";
+import { fitEnvelope, scrubHostPaths } from "./runner/guest-code.js";
 import type { SandboxWorker, SpawnWorker, WorkerExit } from "./sandbox-worker.js";
 
 /** Options of {@link PooledEngine}. */
@@ -209,7 +209,7 @@ export class PooledEngine implements Engine {
           active.answered = true;
           this.settle(active, toRunResult(message.outcome, active.job.limits, this.stats(active)));
         }
-        if (slot.runs >= this.recycleAfter && !slot.retired) {
+        if ((message.final === true || slot.runs >= this.recycleAfter) && !slot.retired) {
           void this.retire(slot);
           this.replace();
         }
@@ -420,6 +420,9 @@ async function callHost(host: SandboxHost, message: ToolCallMessage, limits: Res
       details: { limit: "maxToolResultBytes", max: limits.maxToolResultBytes, bytes },
     });
   }
+  // What cannot fit into the guest's memory is not worth shipping to the worker.
+  const fitted = fitEnvelope(text, limits.memoryMb);
+  if (fitted !== text) return fitted;
   if (jsonDepthExceeds(text, limits.maxJsonDepth + 2)) {
     return encodeError({
       code: "SANDBOX_LIMIT",

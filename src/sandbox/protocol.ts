@@ -61,6 +61,8 @@ export interface DoneMessage {
   type: "done";
   runId: number;
   outcome: WorkerOutcome;
+  /** The worker exits after this message (its engine may be damaged): run nothing more on it. */
+  final?: boolean;
 }
 
 /** Every message a worker sends. */

@@ -26,7 +26,7 @@ import {
   type ThrownInfo,
 } from "../runner/classify.js";
 import type { GuestExecution, RunHooks } from "../runner/execution.js";
-import { moduleFileName, moduleWrapper, neverSettles } from "../runner/guest-code.js";
+import { fitEnvelope, moduleFileName, moduleWrapper, neverSettles } from "../runner/guest-code.js";
 import { LogSink } from "../runner/log-sink.js";
 import { ToolGate } from "../runner/tool-gate.js";
 import type { IvmIsolate, IvmModule, IvmReference, IvmScript } from "./ivm-types.js";
@@ -131,9 +131,12 @@ export class IsolateRun implements GuestExecution {
     try {
       const isolate = new this.ivm.Isolate({
         memoryLimit: Math.max(MIN_ISOLATE_MB, limits.memoryMb),
-        onCatastrophicError: () => {
+        // V8 lost control of the isolate (e.g. one allocation far beyond any heap): report it and
+        // let the worker process be replaced, as isolated-vm advises.
+        onCatastrophicError: (message) => {
           this.catastrophic = true;
-          this.finish(this.failure({ code: "SANDBOX_CRASHED", message: crashedMessage() }), false);
+          const error = /memory/i.test(message) ? memoryError(limits.memoryMb) : { code: "SANDBOX_CRASHED", message: crashedMessage() };
+          this.finish(this.failure(error), false);
         },
       });
       this.isolate = isolate;
@@ -176,7 +179,7 @@ export class IsolateRun implements GuestExecution {
     const deliver = this.deliverRef;
     if (deliver === undefined) return;
     this.delivering += 1;
-    deliver.apply(undefined, [callId, envelope]).then(
+    deliver.apply(undefined, [callId, fitEnvelope(envelope, this.request.limits.memoryMb)]).then(
       () => {
         this.delivering -= 1;
         this.checkSettled();
@@ -231,10 +234,10 @@ export class IsolateRun implements GuestExecution {
   private failWithHostError(error: unknown, phase: Phase): void {
     if (this.finished) return;
     const { limits } = this.request;
-    if (this.timedOut) return this.finish(this.failure(timeoutError(limits.timeoutMs)), true);
+    if (this.timedOut) return this.finish(this.failure(timeoutError(limits.timeoutMs)), false);
     const message = error instanceof Error ? error.message : String(error);
     if (/memory limit/i.test(message) || (this.isolate?.isDisposed === true && !this.catastrophic)) {
-      return this.finish(this.failure(memoryError(limits.memoryMb)), true);
+      return this.finish(this.failure(memoryError(limits.memoryMb)), false);
     }
     if (phase === "compile") {
       const info = compileErrorInfo(error);
@@ -243,10 +246,15 @@ export class IsolateRun implements GuestExecution {
     this.finish(this.failure({ code: "SANDBOX_CRASHED", message: crashedMessage() }), !this.catastrophic);
   }
 
+  /**
+   * The deadline passed. Disposing an isolate that is busy (collecting garbage near its heap cap,
+   * say) can block this thread for seconds, so the worker is not reused: it reports, exits, and the
+   * host starts a fresh one.
+   */
   private onDeadline(): void {
     if (this.finished) return;
     this.timedOut = true;
-    this.finish(this.failure(timeoutError(this.request.limits.timeoutMs)), true);
+    this.finish(this.failure(timeoutError(this.request.limits.timeoutMs)), false);
   }
 
   private finish(outcome: WorkerOutcome, reusable: boolean): void {
@@ -254,7 +262,10 @@ export class IsolateRun implements GuestExecution {
     this.finished = true;
     clearTimeout(this.watchdog);
     const isolate = this.isolate;
-    // Never dispose from inside one of the isolate's own callbacks: defer it one turn.
+    this.hooks.done(outcome, reusable);
+    // The worker exits instead (see onDeadline); otherwise never dispose from inside one of the
+    // isolate's own callbacks: defer it one turn.
+    if (!reusable) return;
     setImmediate(() => {
       try {
         if (isolate !== undefined && !isolate.isDisposed) isolate.dispose();
@@ -262,7 +273,6 @@ export class IsolateRun implements GuestExecution {
         // already gone
       }
     });
-    this.hooks.done(outcome, reusable);
   }
 
   private failure(error: WorkerError): WorkerOutcome {

@@ -14,8 +14,7 @@
  */
 import type { QuickJSContext, QuickJSDeferredPromise, QuickJSHandle, QuickJSRuntime } from "quickjs-emscripten-core";
 import { BRIDGE_PRELUDE } from "../bridge-prelude.js";
-import { byteLength } from "../json-limits.js";
-import type { RunMessage, ToolEnvelope, WorkerError, WorkerOutcome } from "../protocol.js";
+import type { RunMessage, WorkerError, WorkerOutcome } from "../protocol.js";
 import {
   classifyThrown,
   GUEST_FILE,
@@ -27,7 +26,7 @@ import {
   type ThrownInfo,
 } from "../runner/classify.js";
 import type { GuestExecution, RunHooks } from "../runner/execution.js";
-import { moduleFileName, moduleWrapper, neverSettles } from "../runner/guest-code.js";
+import { fitEnvelope, moduleFileName, moduleWrapper, neverSettles } from "../runner/guest-code.js";
 import { LogSink } from "../runner/log-sink.js";
 import { ToolGate } from "../runner/tool-gate.js";
 import { stackMessage } from "../limits.js";
@@ -127,19 +126,7 @@ export class GuestRun implements GuestExecution {
     this.pending.delete(callId);
     this.gate.answered(callId);
     this.guard(() => {
-      let text = envelope;
-      // Parsing JSON in QuickJS takes a few times its size: refuse what cannot fit.
-      if (byteLength(text) > (this.request.limits.memoryMb * MIB) / 2) {
-        text = JSON.stringify({
-          ok: false,
-          error: {
-            code: "SANDBOX_MEMORY",
-            message: `The tool result is too large for the sandbox's ${this.request.limits.memoryMb} MiB memory. ` +
-              "Ask the tool for less (filters, pagination, fewer fields).",
-          },
-        } satisfies ToolEnvelope);
-      }
-      this.settle(deferred, text);
+      this.settle(deferred, fitEnvelope(envelope, this.request.limits.memoryMb));
       this.pump();
     });
   }

@@ -50,7 +50,7 @@ export async function serveRuns(transport: RunnerTransport, engine: RunnerEngine
           if (ended) return;
           ended = true;
           if (current === slot) current = undefined;
-          const done: DoneMessage = { type: "done", runId, outcome };
+          const done: DoneMessage = reusable ? { type: "done", runId, outcome } : { type: "done", runId, outcome, final: true };
           transport.send(done);
           if (!reusable) transport.exit(0);
         },
@@ -62,6 +62,7 @@ export async function serveRuns(transport: RunnerTransport, engine: RunnerEngine
       const done: DoneMessage = {
         type: "done",
         runId,
+        final: true,
         outcome: {
           ok: false,
           error: {
