@@ -223,6 +223,8 @@ class ToolcodeInstance implements Toolcode {
       this.index.add(library.catalogTools());
       library.onChange(() => this.index.replace(SKILLS_SERVER, library.catalogTools()));
       this.#skills = library;
+    } else {
+      this.#skills.refresh(); // skills saved or removed by other processes since
     }
     return this.#skills;
   }
@@ -277,7 +279,7 @@ class ToolcodeInstance implements Toolcode {
       const executionGuard = guard;
       const workspace = session.workspace;
       const builtins = options.builtins;
-      const skillRun = this.skills.beginRun();
+      const skillRun = this.skills.beginRun(code);
       const transpiled = transpileGuest(code, { prelude: GUEST_PRELUDE + skillRun.prelude + (builtins?.prelude ?? "") });
       const host: SandboxHost = {
         callTool: async (server, tool, args, signal) => {

@@ -28,8 +28,12 @@ import type {
   SourceFile,
   StringLiteralLike,
 } from "typescript";
+import type { CatalogTool } from "../catalog/catalog-tool.js";
 import { ToolcodeError } from "../errors.js";
 import { codeExcerpt } from "../sandbox/code-excerpt.js";
+import { renderServerIndex } from "../typegen/declarations.js";
+import { groupByServer } from "../typegen/virtual-tree.js";
+import { GUEST_GLOBALS_DECLARATION } from "./skill-declarations.js";
 
 type TypeScript = typeof TS;
 
@@ -68,6 +72,34 @@ export interface CheckInput {
   identifiers: ReadonlyMap<string, string>;
   /** Only these skills are checked and described (default: all). */
   only?: readonly string[];
+  /**
+   * Parsed (and bound) files kept between checks, keyed by file name: a file whose text did not
+   * change is reused instead of parsed again (the tool declarations of a big API are megabytes).
+   */
+  cache?: SourceFileCache;
+}
+
+/** See {@link CheckInput.cache}. */
+export type SourceFileCache = Map<string, { text: string; file: SourceFile }>;
+
+/** The tools and guest globals skills are checked against. */
+export interface CheckEnvironment {
+  ambient: string;
+  servers: Map<string, string[]>;
+}
+
+/**
+ * Renders the environment a check needs from the catalog: one `declare namespace` per server
+ * (typegen's full declarations, with every tool's types), the guest globals and `builtins`
+ * (e.g. the `workspace` declaration). `skills` entries of the catalog are left out.
+ */
+export function checkEnvironment(tools: readonly CatalogTool[], builtins: string): CheckEnvironment {
+  const groups = groupByServer(tools.filter((t) => t.server !== "skills"));
+  const namespaces = [...groups].map(([server, group]) => renderServerIndex(server, group));
+  return {
+    ambient: [GUEST_GLOBALS_DECLARATION, builtins, ...namespaces].join("\n"),
+    servers: new Map([...groups].map(([server, group]) => [server, group.map((t) => t.tool)])),
+  };
 }
 
 const GLOBALS_FILE = "/toolcode/globals.d.ts";
@@ -143,7 +175,13 @@ export function checkSkills(input: CheckInput): Map<string, CheckedSkill> {
   const host: CompilerHost = {
     getSourceFile(fileName) {
       const text = files.get(fileName);
-      if (text !== undefined) return ts.createSourceFile(fileName, text, target, true);
+      if (text !== undefined) {
+        const cached = input.cache?.get(fileName);
+        if (cached?.text === text) return cached.file;
+        const file = ts.createSourceFile(fileName, text, target, true);
+        input.cache?.set(fileName, { text, file });
+        return file;
+      }
       const cached = libCache.get(fileName);
       if (cached) return cached;
       const lib = readLib(fileName);

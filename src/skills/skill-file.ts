@@ -72,10 +72,12 @@ export function renderSkillFile(meta: SkillFrontMatter, extra: { identifier: str
 }
 
 /**
- * Reads the front matter of a `SKILL.md`. Returns undefined (with a reason) when it is missing or
- * malformed, so one broken file never hides the other skills.
+ * Reads the front matter of a `SKILL.md`, and the declarations block its body carries (the
+ * module's `.d.ts` as the compiler emitted it when the skill was saved). Returns an error (a
+ * reason) when the front matter is missing or malformed, so one broken file never hides the
+ * other skills.
  */
-export function parseSkillFile(text: string): { meta: SkillFrontMatter } | { error: string } {
+export function parseSkillFile(text: string): { meta: SkillFrontMatter; declaration?: string } | { error: string } {
   const match = /^---\r?\n([\s\S]*?)\r?\n---\r?\n?/.exec(text);
   if (!match) return { error: "SKILL.md has no front matter (a block between --- lines at the top)" };
   let raw: unknown;
@@ -89,7 +91,8 @@ export function parseSkillFile(text: string): { meta: SkillFrontMatter } | { err
     const issue = parsed.error.issues[0];
     return { error: `SKILL.md front matter: ${issue ? `${issue.path.join(".") || "(root)"}: ${issue.message}` : "invalid"}` };
   }
-  return { meta: parsed.data };
+  const declaration = /\n## Declarations\s*\n+```ts\n([\s\S]*?)\n```/.exec(text.slice(match[0].length))?.[1];
+  return declaration === undefined ? { meta: parsed.data } : { meta: parsed.data, declaration: `${declaration}\n` };
 }
 
 /** Function names from signature lines (`normalizeAddress(address: string): string` → `normalizeAddress`), deduplicated. */

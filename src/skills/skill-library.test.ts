@@ -2,11 +2,12 @@ import { readFileSync, readdirSync, existsSync } from "node:fs";
 import { mkdtemp } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { describe, expect, it } from "vitest";
+import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { CatalogTool } from "../catalog/catalog-tool.js";
 import { sanitizeUnique } from "../catalog/names.js";
 import { WORKSPACE_DECLARATION } from "../execute/guest-builtins.js";
 import type { ToolSpec } from "../sources/tool-source.js";
+import { SkillChecker } from "./skill-checker.js";
 import { SkillLibrary } from "./skill-library.js";
 import { parseSkillFile } from "./skill-file.js";
 import { validateSkillName } from "./skill-name.js";
@@ -20,13 +21,30 @@ function fixtureTools(file: string, server: string): CatalogTool[] {
 
 const TOOLS = [...fixtureTools("filesystem", "fs"), ...fixtureTools("memory", "memory")];
 
-async function open(dir?: string, extra: { shared?: string; allowSharedWrite?: boolean } = {}): Promise<SkillLibrary> {
-  return SkillLibrary.open({
+const opened: SkillLibrary[] = [];
+/** One type-checker worker for the whole file (each library would otherwise start its own). */
+const checker = new SkillChecker();
+afterEach(async () => {
+  await Promise.all(opened.splice(0).map((lib) => lib.close()));
+});
+afterAll(async () => {
+  await checker.close();
+});
+
+async function open(dir?: string, extra: { shared?: string; allowSharedWrite?: boolean; checkTimeoutMs?: number } = {}): Promise<SkillLibrary> {
+  return track({
     dir: dir ?? (await mkdtemp(path.join(tmpdir(), "toolcode-skills-"))),
+    ...(extra.checkTimeoutMs === undefined ? { checker } : {}),
     ...extra,
     tools: () => TOOLS,
     builtinDeclarations: WORKSPACE_DECLARATION,
   });
+}
+
+function track(options: Parameters<typeof SkillLibrary.open>[0]): SkillLibrary {
+  const lib = SkillLibrary.open(options);
+  opened.push(lib);
+  return lib;
 }
 
 const COUNT_LINES = `import { read_text_file } from "./servers/fs";
@@ -120,6 +138,37 @@ describe("SkillLibrary", () => {
     await expect(lib.save({ name: "wrong", description: "Wrong.", code: wrong })).rejects.toThrow(/Argument of type 'number' is not assignable to parameter of type 'string'/);
   });
 
+  it("hands a run only the skills its code can reach (transitively), all of them for dynamic picks", async () => {
+    const lib = await open();
+    await lib.save({ name: "base-one", description: "One.", code: "export const one = (): number => 1;" });
+    await lib.save({ name: "uses-one", description: "Two.", code: 'import { one } from "./skills/base-one";\nexport const two = (): number => one() + 1;' });
+    await lib.save({ name: "other", description: "Other.", code: "export const other = (): number => 3;" });
+    const keys = (code: string): string[] => Object.keys(lib.beginRun(code).modules).sort();
+    expect(keys('import { two } from "./skills/uses-one";\nreturn two();')).toEqual(["./skills", "./skills/base-one", "./skills/uses-one"]);
+    expect(keys("return skills.other.other();")).toEqual(["./skills", "./skills/other"]);
+    expect(keys("return 1;")).toEqual(["./skills"]);
+    const all = ["./skills", "./skills/base-one", "./skills/other", "./skills/uses-one"];
+    expect(keys("const n = 'other'; return skills[n].other();")).toEqual(all);
+    expect(keys('import { x } from "./skills/nope";')).toEqual(all);
+  });
+
+  it("notices skills saved or removed by another process (another library on the same directory)", async () => {
+    const lib = await open();
+    const other = await open(lib.dir);
+    let changes = 0;
+    lib.onChange(() => changes++);
+    await other.save({ name: "from-elsewhere", description: "Saved by another process.", code: "export const hi = (): string => 'hi';" });
+    expect(lib.get("from-elsewhere")).toBeUndefined();
+    lib.refresh();
+    expect(lib.get("from-elsewhere")).toMatchObject({ version: 1 });
+    expect(changes).toBe(1);
+    lib.refresh();
+    expect(changes).toBe(1);
+    await other.remove("from-elsewhere");
+    lib.refresh();
+    expect(lib.get("from-elsewhere")).toBeUndefined();
+  });
+
   it("shared skills are read-only unless allowed; user skills shadow them", async () => {
     const shared = await mkdtemp(path.join(tmpdir(), "toolcode-shared-"));
     const writer = await open(undefined, { shared, allowSharedWrite: true });
@@ -134,6 +183,15 @@ describe("SkillLibrary", () => {
     expect(reader.get("team-greet")).toMatchObject({ scope: "user", description: "Mine." });
     await reader.remove("team-greet");
     expect(reader.get("team-greet")).toMatchObject({ scope: "shared" });
+  });
+
+  it("stops a type-check over its time limit in the worker; the next check starts a fresh worker", async () => {
+    const dir = await mkdtemp(path.join(tmpdir(), "toolcode-skills-"));
+    const hasty = await open(dir, { checkTimeoutMs: 1 });
+    await expect(hasty.save({ name: "slow", description: "x", code: "export const f = () => 1;" })).rejects.toThrow(/took longer than 0 s and was stopped/);
+    await expect(hasty.save({ name: "slow", description: "x", code: "export const f = () => 1;" })).rejects.toMatchObject({ code: "SKILL_INVALID" });
+    const patient = await open(dir);
+    await expect(patient.save({ name: "slow", description: "x", code: "export const f = () => 1;" })).resolves.toMatchObject({ version: 1 });
   });
 
   it("skips broken directories with a warning and reports not-found with the valid names", async () => {

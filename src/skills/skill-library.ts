@@ -10,13 +10,12 @@
  *
  * @module
  */
+import { createHash } from "node:crypto";
 import path from "node:path";
 import type { CatalogTool } from "../catalog/catalog-tool.js";
 import type { SkillsConfig } from "../config/schema.js";
 import { ToolcodeError, isToolcodeError } from "../errors.js";
-import { renderServerIndex } from "../typegen/declarations.js";
 import { type SearchDetail, firstSentence } from "../typegen/search-render.js";
-import { groupByServer } from "../typegen/virtual-tree.js";
 import {
   SKILLS_MODULE,
   SKILLS_PRELUDE,
@@ -25,8 +24,9 @@ import {
   skillsRuntimeModule,
   wrapMainForSkills,
 } from "./guest-skills.js";
-import { type CheckedSkill, type CheckInput, checkSkills, formatDiagnostics } from "./skill-compiler.js";
-import { type DeclaredSkill, GUEST_GLOBALS_DECLARATION, importLine, renderSkillModule, renderSkillsNamespace } from "./skill-declarations.js";
+import { SkillChecker } from "./skill-checker.js";
+import { type CheckedSkill, formatDiagnostics } from "./skill-compiler.js";
+import { type DeclaredSkill, importLine, renderSkillModule, renderSkillsNamespace } from "./skill-declarations.js";
 import { exportedNames } from "./skill-file.js";
 import { skillIdentifier, validateSkillName } from "./skill-name.js";
 import { type SkillScope, SkillStore, type StoredSkill } from "./skill-store.js";
@@ -52,6 +52,10 @@ export interface SkillLibraryOptions {
   tools?: () => readonly CatalogTool[];
   /** Declarations of other guest built-ins skills may use (e.g. `workspace`). */
   builtinDeclarations?: string;
+  /** Longest type-check of one save, in ms (default 60 s); the check runs in a worker thread. */
+  checkTimeoutMs?: number;
+  /** A type-checker shared with other libraries (not closed by {@link SkillLibrary.close}); default: its own. */
+  checker?: SkillChecker;
 }
 
 /** A saved skill as toolcode shows it. */
@@ -127,9 +131,11 @@ export class SkillLibrary {
   readonly #builtins: string;
   #skills = new Map<string, StoredSkill>();
   #sharedSkills = new Map<string, StoredSkill>();
-  #checked: Map<string, CheckedSkill> | undefined;
-  #ambient: { text: string; servers: Map<string, string[]> } | undefined;
+  readonly #checker: SkillChecker;
+  readonly #ownsChecker: boolean;
   #modules: Record<string, string> | undefined;
+  /** Generations of the directories as last read (see {@link SkillLibrary.refresh}). */
+  #generation = "";
   readonly #listeners = new Set<() => void>();
   /** Warnings from loading (skipped directories). */
   readonly warnings: string[] = [];
@@ -142,6 +148,8 @@ export class SkillLibrary {
     this.#tracker = new UsageTracker(this.#user.usageFile);
     this.#tools = options.tools ?? (() => []);
     this.#builtins = options.builtinDeclarations ?? "";
+    this.#ownsChecker = options.checker === undefined;
+    this.#checker = options.checker ?? new SkillChecker(options.checkTimeoutMs);
   }
 
   /** Opens the library and reads every skill of its directories (synchronously: small files, once). */
@@ -174,6 +182,7 @@ export class SkillLibrary {
 
   /** Re-reads both directories (skills saved or removed by other processes). */
   reload(): void {
+    this.#generation = this.#currentGeneration();
     const user = this.#user.load();
     const shared = this.#shared?.load();
     this.warnings.length = 0;
@@ -181,6 +190,20 @@ export class SkillLibrary {
     this.#skills = new Map(user.skills.map((s) => [s.name, s]));
     this.#sharedSkills = new Map((shared?.skills ?? []).map((s) => [s.name, s]));
     this.#changed(false);
+  }
+
+  /**
+   * Re-reads the directories if another process (or `toolcode skills remove`) changed them since
+   * they were last read: one small file read per directory. Notifies listeners on a change.
+   */
+  refresh(): void {
+    if (this.#currentGeneration() === this.#generation) return;
+    this.reload();
+    for (const listener of this.#listeners) listener();
+  }
+
+  #currentGeneration(): string {
+    return `${this.#user.generation()}|${this.#shared?.generation() ?? ""}`;
   }
 
   /** Calls `listener` after every save or removal. Returns an unsubscribe function. */
@@ -243,9 +266,18 @@ export class SkillLibrary {
     const store = this.#writableStore(shared, name);
     const sources = new Map([...this.#effective()].map((s) => [s.name, s.source] as [string, string]));
     sources.set(name, code);
-    const checked = checkSkills({ ...this.#checkEnvironment(), skills: sources, identifiers: identifiersOf(sources.keys()), only: [name] }).get(name);
+    const tools = this.#tools().filter((t) => t.server !== SKILLS_SERVER);
+    const checked = (
+      await this.#checker.check({
+        environmentKey: environmentKey(tools),
+        environment: () => ({ tools: [...tools], builtins: this.#builtins }),
+        skills: sources,
+        identifiers: identifiersOf(sources.keys()),
+        only: [name],
+      })
+    ).get(name);
     if (!checked) throw new ToolcodeError("INTERNAL", `The compiler did not check skill "${name}".`);
-    if (checked.diagnostics.length > 0) throw this.#compileError(name, code, checked);
+    if (checked.diagnostics.length > 0) throw this.#compileError(name, code, checked, [...new Set(tools.map((t) => t.server))]);
     if (checked.signatures.length === 0) {
       throw new ToolcodeError(
         "SKILL_INVALID",
@@ -268,7 +300,10 @@ export class SkillLibrary {
       declaration: checked.declaration,
     });
     (store.scope === "user" ? this.#skills : this.#sharedSkills).set(name, skill);
-    if (!unchanged) this.#changed(true);
+    if (!unchanged) {
+      this.#generation = this.#currentGeneration();
+      this.#changed(true);
+    }
     return { name, version: skill.version, signatures: skill.signatures, import: importLine(skill), scope: skill.scope, unchanged };
   }
 
@@ -290,6 +325,7 @@ export class SkillLibrary {
     const store = skill.scope === "user" ? this.#user : this.#shared;
     await store?.remove(skill.name);
     (skill.scope === "user" ? this.#skills : this.#sharedSkills).delete(skill.name);
+    this.#generation = this.#currentGeneration();
     if (!this.#find(skill.name)) {
       this.#tracker.forget(skill.name);
       await this.#tracker.flush();
@@ -356,8 +392,32 @@ export class SkillLibrary {
   }
 
   /** The guest side of one execution. */
-  beginRun(): SkillRun {
-    return new Run(this, this.#runModules(), new Set(this.#effective().map((s) => s.name)));
+  /**
+   * The guest side of one execution of `code`. Only the skills `code` can reach are handed to the
+   * sandbox (those it names, and the skills they name, transitively), so a big library costs a
+   * script that uses none of it almost nothing; code that picks skills dynamically
+   * (`skills[name]`, `require(…)`) gets them all.
+   */
+  beginRun(code?: string): SkillRun {
+    const all = this.#runModules();
+    const skills = this.#effective();
+    let modules = all;
+    const known = new Set(skills.map((s) => s.name));
+    const unknownImport = [...(code ?? "").matchAll(/["'](?:\.{0,2}\/)*skills\/([^"'/]+)/g)].some((m) => !known.has(m[1]!.replace(/\.(?:ts|js)$/, "")));
+    // Dynamic picks, and imports of a name that does not exist (whose error lists the modules), get every skill.
+    if (code !== undefined && !unknownImport && !/\bskills\s*\[|\brequire\s*\(/.test(code)) {
+      modules = { [SKILLS_MODULE]: all[SKILLS_MODULE] ?? "" };
+      const pending = [code];
+      for (let text = pending.pop(); text !== undefined; text = pending.pop()) {
+        for (const skill of skills) {
+          const key = `./skills/${skill.name}`;
+          if (modules[key] !== undefined || !mentions(text, skill.name)) continue;
+          modules[key] = all[key] ?? "";
+          pending.push(skill.source);
+        }
+      }
+    }
+    return new Run(this, modules, known);
   }
 
   /** Records usage reported by a run. */
@@ -370,9 +430,9 @@ export class SkillLibrary {
     await this.#tracker.flush();
   }
 
-  /** Flushes usage. The library stays readable. */
+  /** Flushes usage and stops the type-checker. The library stays readable. */
   async close(): Promise<void> {
-    await this.#tracker.flush();
+    await Promise.all([this.#tracker.flush(), this.#ownsChecker ? this.#checker.close() : undefined]);
   }
 
   #effective(): StoredSkill[] {
@@ -407,9 +467,7 @@ export class SkillLibrary {
     return this.#shared;
   }
 
-  #compileError(name: string, code: string, checked: CheckedSkill): ToolcodeError {
-    const { servers } = this.#checkEnvironment();
-    const ids = [...servers.keys()];
+  #compileError(name: string, code: string, checked: CheckedSkill, ids: readonly string[]): ToolcodeError {
     const text = formatDiagnostics(checked.diagnostics, code, `skills/${name}/index.ts`);
     return new ToolcodeError(
       "SKILL_INVALID",
@@ -419,34 +477,10 @@ export class SkillLibrary {
     );
   }
 
-  /** Global declarations and server modules skills are checked against (computed once). */
-  #checkEnvironment(): Omit<CheckInput, "skills" | "identifiers" | "only"> & { servers: Map<string, string[]> } {
-    if (!this.#ambient) {
-      const groups = groupByServer(this.#tools().filter((t) => t.server !== SKILLS_SERVER));
-      const namespaces = [...groups].map(([server, tools]) => renderServerIndex(server, tools));
-      this.#ambient = {
-        text: [GUEST_GLOBALS_DECLARATION, this.#builtins, ...namespaces].join("\n"),
-        servers: new Map([...groups].map(([server, tools]) => [server, tools.map((t) => t.tool)])),
-      };
-    }
-    return { ambient: this.#ambient.text, servers: this.#ambient.servers };
-  }
-
-  /** Declarations of every skill, compiled together once (until the next change). */
+  /** What the model reads about a skill: its declarations as saved (or, without them, its signatures). */
   #declared(skill: StoredSkill): DeclaredSkill {
-    const id = skillIdentifier(skill.name);
-    let declaration: string | undefined;
-    try {
-      if (!this.#checked) {
-        const sources = new Map(this.#effective().map((s) => [s.name, s.source] as [string, string]));
-        this.#checked = checkSkills({ ...this.#checkEnvironment(), skills: sources, identifiers: identifiersOf(sources.keys()) });
-      }
-      declaration = this.#checked.get(skill.name)?.declaration;
-    } catch {
-      // No TypeScript compiler: fall back to the signatures stored in SKILL.md.
-    }
-    if (!declaration) declaration = skill.signatures.map((s) => `export declare function ${s};`).join("\n");
-    return { name: skill.name, id, description: skill.description, signatures: skill.signatures, declaration };
+    const declaration = skill.declaration?.trim() ? skill.declaration : skill.signatures.map((s) => `export declare function ${s};`).join("\n");
+    return { name: skill.name, id: skillIdentifier(skill.name), description: skill.description, signatures: skill.signatures, declaration };
   }
 
   /** Guest modules for a run (rebuilt after changes). */
@@ -471,7 +505,6 @@ export class SkillLibrary {
   }
 
   #changed(notify: boolean): void {
-    this.#checked = undefined;
     this.#modules = undefined;
     if (!notify) return;
     for (const listener of this.#listeners) listener();
@@ -569,6 +602,16 @@ function toInfo(skill: StoredSkill): SkillInfo {
     dir: skill.dir,
     import: importLine(skill),
   };
+}
+
+/** Changes when the set of tools changes (their declarations are re-rendered then). */
+function environmentKey(tools: readonly CatalogTool[]): string {
+  return createHash("sha256").update(tools.map((t) => t.id).join("\n")).digest("hex");
+}
+
+/** Whether `text` may refer to skill `name`: by its module path (`…/normalize-address`) or identifier (`normalize_address`). */
+function mentions(text: string, name: string): boolean {
+  return text.includes(name) || text.includes(skillIdentifier(name));
 }
 
 function identifiersOf(names: Iterable<string>): Map<string, string> {

@@ -16,6 +16,7 @@
  */
 import { readFileSync, readdirSync } from "node:fs";
 import { readFile, readdir, rm } from "node:fs/promises";
+import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { withFileLock, writeFileAtomic } from "./file-lock.js";
 import { type SkillFrontMatter, parseSkillFile, renderSkillFile } from "./skill-file.js";
@@ -28,6 +29,8 @@ export type SkillScope = "user" | "shared";
 export interface StoredSkill extends SkillFrontMatter {
   /** Its TypeScript source (`index.ts`). */
   source: string;
+  /** Its declarations as emitted when it was saved (from `SKILL.md`), if present. */
+  declaration?: string;
   scope: SkillScope;
   /** Absolute path of the skill's directory. */
   dir: string;
@@ -48,6 +51,8 @@ const SKILL_FILE = "SKILL.md";
 const SOURCE_FILE = "index.ts";
 const VERSIONS_DIR = "versions";
 const LOCK_FILE = ".lock";
+/** Rewritten after every change, so other processes notice it with one small read. */
+const GENERATION_FILE = ".generation";
 
 /** A skill directory. */
 export class SkillStore {
@@ -89,6 +94,18 @@ export class SkillStore {
     return { skills, warnings };
   }
 
+  /**
+   * A token that changes whenever any process saves or removes a skill here (the content of
+   * `.generation`; empty before the first change).
+   */
+  generation(): string {
+    return readOptional(path.join(this.root, GENERATION_FILE)) ?? "";
+  }
+
+  async #bumpGeneration(): Promise<void> {
+    await writeFileAtomic(path.join(this.root, GENERATION_FILE), `${Date.now()} ${process.pid} ${randomBytes(6).toString("hex")}\n`);
+  }
+
   /** Reads one skill. */
   read(name: string): { skill: StoredSkill } | { error: string } {
     if (!isSkillName(name)) return { error: `"${name}" is not a valid skill name` };
@@ -99,7 +116,7 @@ export class SkillStore {
     if (markdown === undefined) return { error: `no ${SKILL_FILE}` };
     const parsed = parseSkillFile(markdown);
     if ("error" in parsed) return { error: parsed.error };
-    return { skill: { ...parsed.meta, name, source, scope: this.scope, dir } };
+    return { skill: { ...parsed.meta, name, source, scope: this.scope, dir, ...(parsed.declaration !== undefined ? { declaration: parsed.declaration } : {}) } };
   }
 
   /** The `SKILL.md` text of a skill, or undefined. */
@@ -139,7 +156,8 @@ export class SkillStore {
       if (previous) await writeFileAtomic(path.join(dir, VERSIONS_DIR, `${previous.version}.ts`), previous.source);
       await writeFileAtomic(path.join(dir, SOURCE_FILE), input.source);
       await writeFileAtomic(path.join(dir, SKILL_FILE), renderSkillFile(meta, { identifier: input.identifier, declaration: input.declaration }));
-      return { skill: { ...meta, source: input.source, scope: this.scope, dir }, unchanged: false };
+      await this.#bumpGeneration();
+      return { skill: { ...meta, source: input.source, declaration: input.declaration, scope: this.scope, dir }, unchanged: false };
     });
   }
 
@@ -149,7 +167,10 @@ export class SkillStore {
     return withFileLock(path.join(this.root, LOCK_FILE), async () => {
       const dir = path.join(this.root, name);
       const exists = await readdir(dir).then(() => true, () => false);
-      if (exists) await rm(dir, { recursive: true, force: true });
+      if (exists) {
+        await rm(dir, { recursive: true, force: true });
+        await this.#bumpGeneration();
+      }
       return exists;
     });
   }

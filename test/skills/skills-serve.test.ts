@@ -156,5 +156,13 @@ describe("skills through toolcode serve", () => {
     expect(removed.stdout).toContain(`Removed skill sum-all (version 1) from ${path.join(dir, ".toolcode", "skills", "sum-all")}.`);
     const after = await toolcode(["skills", "list", "--json", "--config", config]);
     expect(JSON.parse(after.stdout)).toEqual([]);
+
+    // The server still running notices the removal by the other process without a restart.
+    const f = await httpClient(second!.url, "session-f");
+    const found = await f.callTool({ name: "search", arguments: { query: "", server: "skills" } });
+    expect(text(found)).toContain("No tools match");
+    const gone = await execute(f, 'import { sumAll } from "./skills/sum-all";\nreturn await sumAll([1]);');
+    expect(gone.error?.message).toContain("Cannot find module './skills/sum-all'");
+    await f.close();
   }, 180_000);
 });
