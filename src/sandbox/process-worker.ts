@@ -76,7 +76,7 @@ export function processLaunch(options: ProcessWorkerOptions): ProcessLaunch {
   const inner = [...unshare, ...node];
   if (stack.raiseToKb !== undefined) {
     // The main thread's stack size is fixed at exec time by RLIMIT_STACK: raise it in a shell first.
-    const [command, ...args] = ["/bin/sh", "-c", `ulimit -s ${stack.raiseToKb} 2>/dev/null; exec "$@"`, "toolcode-sandbox", ...inner];
+    const [command, ...args] = ["/bin/sh", "-c", `ulimit -s ${stack.raiseToKb} 2>/dev/null; unset PWD OLDPWD SHLVL _; exec "$@"`, "toolcode-sandbox", ...inner];
     return { command: command ?? "/bin/sh", args, networkIsolated: unshare.length > 0, maxGuestStackKb };
   }
   const [command, ...args] = inner;
@@ -127,7 +127,11 @@ function spawnWorker(launch: ProcessLaunch): SandboxWorker {
       });
     },
     async kill() {
-      if (child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
+      if (child.exitCode === null && child.signalCode === null) {
+        // An idle worker is unref'd: keep the host alive until the exit is seen.
+        child.ref();
+        child.kill("SIGKILL");
+      }
       await exited;
     },
     ref(keep) {
