@@ -9,6 +9,7 @@ import { type CallToolResult, ElicitResultSchema } from "@modelcontextprotocol/s
 import { z } from "zod";
 import type { ExecuteOptions, Toolcode } from "../execute/create-toolcode.js";
 import { SessionStore } from "../execute/sessions.js";
+import { Policy } from "../guard/policy.js";
 
 /** Package version reported to clients. */
 export const TOOLCODE_VERSION = "0.1.0";
@@ -50,9 +51,11 @@ export function executeDescription(toolcode: Toolcode): string {
 
 /** Lines added to the `execute` description when guardrails apply (approvals, PII tokens). */
 export function guardDescription(toolcode: Toolcode): string[] {
-  const lines = [
-    '- Some calls need the user\'s approval: the run then stops with APPROVAL_REQUIRED and an approval id. Ask the user; if they agree, run the same code again with `approve: "<id>"`.',
-  ];
+  const lines: string[] = [];
+  const policy = new Policy(toolcode.config.policy);
+  if (toolcode.catalog.tools().some((tool) => policy.decide(tool).action === "approve")) {
+    lines.push('- Some calls need the user\'s approval: the run then stops with APPROVAL_REQUIRED and an approval id. Ask the user; if they agree, run the same code again with `approve: "<id>"`.');
+  }
   const { privacy } = toolcode.config;
   if (privacy.tokenize.length > 0 || privacy.fields.length > 0) {
     lines.push("- Personal data in tool results appears as tokens like `<email_3>`. Pass tokens to tools unchanged (the host fills in the real values); never guess what they stand for.");
