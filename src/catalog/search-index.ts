@@ -86,8 +86,8 @@ function tokenize(text: string): string[] {
   const tokens: string[] = [];
   for (const chunk of text.split(/[^\p{L}\p{N}_-]+/u)) {
     if (chunk === "") continue;
-    if (/^[a-z0-9]+$/.test(chunk)) {
-      tokens.push(chunk); // the common case: a plain lower-case word
+    if (/^[A-Za-z0-9][a-z0-9]*$/.test(chunk)) {
+      tokens.push(chunk); // the common case: a plain word, perhaps capitalized
       continue;
     }
     const parts = chunk
@@ -249,14 +249,19 @@ function bm25(tf: number, matching: number, total: number, length: number, avera
 function build(entries: readonly IndexedTool[]): Built {
   const total = entries.length;
   const averages = FIELDS.map((_, f) => (total === 0 ? 1 : entries.reduce((sum, e) => sum + e.lengths[f]!, 0) / total) || 1);
-  // term → field → [doc, tf, doc, tf, …]
-  const raw = new Map<string, number[][]>();
+  // term → [field, doc, tf, field, doc, tf, …] (one flat array per term: few allocations)
+  const raw = new Map<string, number[]>();
+  const matching = new Map<string, Uint32Array>();
   entries.forEach((entry, doc) => {
     entry.freqs.forEach((counts, f) => {
       for (const [term, tf] of counts) {
-        let fields = raw.get(term);
-        if (fields === undefined) raw.set(term, (fields = FIELDS.map(() => [])));
-        fields[f]!.push(doc, tf);
+        let triples = raw.get(term);
+        if (triples === undefined) {
+          raw.set(term, (triples = []));
+          matching.set(term, new Uint32Array(FIELDS.length));
+        }
+        triples.push(f, doc, tf);
+        matching.get(term)![f]!++;
       }
     });
   });
@@ -264,22 +269,21 @@ function build(entries: readonly IndexedTool[]): Built {
   const short = new Float64Array(total);
   const prose = new Float64Array(total);
   const seen = new Uint8Array(total);
-  for (const [term, fields] of raw) {
+  for (const [term, triples] of raw) {
+    const counts = matching.get(term)!;
     const docs: number[] = [];
-    fields.forEach((pairs, f) => {
+    for (let i = 0; i < triples.length; i += 3) {
+      const f = triples[i]!;
+      const doc = triples[i + 1]!;
       const field = FIELDS[f]!;
-      const matching = pairs.length / 2;
-      for (let i = 0; i < pairs.length; i += 2) {
-        const doc = pairs[i]!;
-        const score = field.boost * bm25(pairs[i + 1]!, matching, total, entries[doc]!.lengths[f]!, averages[f]!);
-        if (field.prose) prose[doc]! += score;
-        else short[doc]! += score;
-        if (seen[doc] === 0) {
-          seen[doc] = 1;
-          docs.push(doc);
-        }
+      const score = field.boost * bm25(triples[i + 2]!, counts[f]!, total, entries[doc]!.lengths[f]!, averages[f]!);
+      if (field.prose) prose[doc]! += score;
+      else short[doc]! += score;
+      if (seen[doc] === 0) {
+        seen[doc] = 1;
+        docs.push(doc);
       }
-    });
+    }
     docs.sort((a, b) => a - b);
     const postings: Postings = { docs: Int32Array.from(docs), short: new Float32Array(docs.length), prose: new Float32Array(docs.length) };
     docs.forEach((doc, i) => {

@@ -194,7 +194,7 @@ class ToolcodeInstance implements Toolcode {
   #closed = false;
   readonly #defaultSession = SessionStore.newId();
   /** Rendered declarations: lazily, per tool, cached in memory and (OpenAPI sources) on disk by spec hash. */
-  readonly #declarations = new DeclarationStore(() => this.catalog.tools(), {
+  readonly #declarations = new DeclarationStore(() => this.catalog, {
     diskCache: (server) => declarationDiskCache(this.catalog.server(server)?.source, server),
   });
   #skills: SkillLibrary | undefined;

@@ -6,7 +6,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import type { CatalogTool } from "../catalog/catalog-tool.js";
 import { sanitizeUnique } from "../catalog/names.js";
 import type { ToolSpec } from "../sources/tool-source.js";
-import { DeclarationStore, type DeclarationDiskCache } from "./declaration-store.js";
+import { DeclarationStore, type DeclarationDiskCache, toolList } from "./declaration-store.js";
 import { renderServerIndex, renderServerListing, renderSignature, renderToolDeclaration, toolTypeNames } from "./declarations.js";
 import { describeResults } from "./search-render.js";
 import { renderServersIndex } from "./virtual-tree.js";
@@ -39,7 +39,7 @@ const big = (n: number): CatalogTool[] =>
 
 describe("DeclarationStore", () => {
   it("renders each tool once, with the server's interface names, and serves the virtual tree", () => {
-    const store = new DeclarationStore(() => FS);
+    const store = new DeclarationStore(() => toolList(FS));
     const tool = FS.find((t) => t.tool === "read_text_file")!;
     const expected = renderToolDeclaration(tool, FS, { typeNames: toolTypeNames(FS) });
     expect(store.declaration(tool)).toBe(expected);
@@ -57,7 +57,7 @@ describe("DeclarationStore", () => {
 
   it("shows a big server as a listing and renders only the tools asked for", () => {
     const tools = big(150);
-    const store = new DeclarationStore(() => tools);
+    const store = new DeclarationStore(() => toolList(tools));
     expect(store.server("api")).toBe(renderServerListing("api", tools));
     expect(store.file("servers/api/op_7.d.ts")).toContain("function op_7(input: Op7Input): Promise<unknown>;");
     expect(store.stats.rendered).toBe(1);
@@ -70,7 +70,7 @@ describe("DeclarationStore", () => {
     const dir = tempDir();
     const disk = (server: string): DeclarationDiskCache => ({ dir: path.join(dir, server), key: "spec-hash-1" });
     const tools = big(150);
-    const first = new DeclarationStore(() => tools, { diskCache: disk });
+    const first = new DeclarationStore(() => toolList(tools), { diskCache: disk });
     const text = first.declaration(tools[3]!);
     const signature = first.signature(tools[3]!);
     expect(first.stats).toEqual({ rendered: 2, diskHits: 0 });
@@ -78,7 +78,7 @@ describe("DeclarationStore", () => {
     expect(files).toHaveLength(2);
     expect(files.every((f) => f.startsWith("op_3."))).toBe(true);
 
-    const second = new DeclarationStore(() => tools, { diskCache: disk });
+    const second = new DeclarationStore(() => toolList(tools), { diskCache: disk });
     expect(second.declaration(tools[3]!)).toBe(text);
     expect(second.signature(tools[3]!)).toBe(signature);
     expect(second.stats).toEqual({ rendered: 0, diskHits: 2 });
@@ -86,13 +86,13 @@ describe("DeclarationStore", () => {
     // The text really comes from the file.
     const file = files.find((f) => f.endsWith(".d.ts"))!;
     writeFileSync(path.join(dir, "api", file), "// from disk\n");
-    expect(new DeclarationStore(() => tools, { diskCache: disk }).declaration(tools[3]!)).toBe("// from disk\n");
+    expect(new DeclarationStore(() => toolList(tools), { diskCache: disk }).declaration(tools[3]!)).toBe("// from disk\n");
   });
 
   it("renders again when anything the text depends on changed", () => {
     const dir = tempDir();
     const tools = big(3);
-    const store = (key: string, list: CatalogTool[]): DeclarationStore => new DeclarationStore(() => list, { diskCache: () => ({ dir, key }) });
+    const store = (key: string, list: CatalogTool[]): DeclarationStore => new DeclarationStore(() => toolList(list), { diskCache: () => ({ dir, key }) });
     store("a", tools).declaration(tools[0]!);
     const again = store("b", tools); // another spec
     again.declaration(tools[0]!);
@@ -109,9 +109,11 @@ describe("DeclarationStore", () => {
 
   it("follows changes of the tool list", () => {
     let tools = big(2);
-    const store = new DeclarationStore(() => tools);
+    let view = toolList(tools);
+    const store = new DeclarationStore(() => view);
     expect(store.server("api")).toContain("function op_1(");
     tools = big(1);
+    view = toolList(tools);
     expect(store.server("api")).not.toContain("function op_1(");
     expect(store.file("servers/api/op_1.d.ts")).toBeUndefined();
   });
@@ -120,7 +122,7 @@ describe("DeclarationStore", () => {
     const dir = tempDir();
     writeFileSync(path.join(dir, "file"), "not a directory");
     const tools = big(1);
-    const store = new DeclarationStore(() => tools, { diskCache: () => ({ dir: path.join(dir, "file", "sub"), key: "k" }) });
+    const store = new DeclarationStore(() => toolList(tools), { diskCache: () => ({ dir: path.join(dir, "file", "sub"), key: "k" }) });
     expect(store.declaration(tools[0]!)).toContain("function op_0(");
     expect(store.stats.rendered).toBe(1);
   });

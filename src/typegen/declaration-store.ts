@@ -31,6 +31,12 @@ import {
 } from "./declarations.js";
 import { SERVERS_INDEX_PATH, groupByServer, renderServersIndex, serverIndexPath, toolFilePath } from "./virtual-tree.js";
 
+/** A catalog view over a plain list of tools (grouped by server once). */
+export function toolList(tools: readonly CatalogTool[]): DeclarationCatalog {
+  const groups = groupByServer(tools);
+  return { tools: () => tools, server: (id) => (groups.has(id) ? { tools: groups.get(id)! } : undefined) };
+}
+
 /** Bump when rendering changes in a way the fingerprint below might not catch. */
 const RENDER_VERSION = 1;
 
@@ -48,6 +54,14 @@ export interface DeclarationStoreOptions {
   diskCache?: (server: string) => DeclarationDiskCache | undefined;
   /** Servers with more tools are shown as a listing instead of their full namespace. Default {@link MAX_NAMESPACE_TOOLS}. */
   maxNamespaceTools?: number;
+}
+
+/** The tools a store renders: a `Catalog` fits. `server(id).tools` must keep its identity while unchanged. */
+export interface DeclarationCatalog {
+  /** Every tool, server by server. */
+  tools(): readonly CatalogTool[];
+  /** One server's tools, or undefined. */
+  server(id: string): { readonly tools: readonly CatalogTool[] } | undefined;
 }
 
 /** How often text was rendered and where cached text came from (for tests and benchmarks). */
@@ -122,8 +136,8 @@ function rendererFingerprint(): string {
 }
 
 /**
- * Lazily rendered, cached declarations over a changing set of tools (`tools()` is read on every
- * call; a server whose tool list changed is re-rendered).
+ * Lazily rendered, cached declarations over a changing catalog (`catalog()` is read on every
+ * call; a server whose tool list changed is rendered again).
  */
 export class DeclarationStore {
   /** Rendering and cache counters. */
@@ -135,7 +149,7 @@ export class DeclarationStore {
   private readonly maxNamespaceTools: number;
 
   constructor(
-    private readonly tools: () => readonly CatalogTool[],
+    private readonly catalog: () => DeclarationCatalog,
     private readonly options: DeclarationStoreOptions = {},
   ) {
     this.maxNamespaceTools = options.maxNamespaceTools ?? MAX_NAMESPACE_TOOLS;
@@ -167,7 +181,7 @@ export class DeclarationStore {
    * ({@link server}) or `servers/<server>/<tool>.d.ts` ({@link declaration}); undefined otherwise.
    */
   file(file: string): string | undefined {
-    if (file === SERVERS_INDEX_PATH) return renderServersIndex(this.tools());
+    if (file === SERVERS_INDEX_PATH) return renderServersIndex(this.catalog().tools());
     const match = /^servers\/([^/]+)\/([^/]+)\.d\.ts$/.exec(file);
     if (!match) return undefined;
     const server = match[1]!;
@@ -178,13 +192,13 @@ export class DeclarationStore {
 
   /** The current tools of `server` and their interface names (recomputed when the list changed). */
   private state(server: string): ServerState | undefined {
-    const tools = groupByServer(this.tools()).get(server);
+    const tools = this.catalog().server(server)?.tools;
     if (tools === undefined) {
       this.servers.delete(server);
       return undefined;
     }
     let state = this.servers.get(server);
-    if (state === undefined || state.tools.length !== tools.length || state.tools.some((t, i) => t !== tools[i])) {
+    if (state === undefined || state.tools !== tools) {
       state = { tools, typeNames: toolTypeNames(tools) };
       this.servers.set(server, state);
     }
