@@ -101,9 +101,11 @@ export function detectPii(text: string, kinds: ReadonlySet<PiiKind>): PiiMatch[]
     }
   });
   found.sort((a, b) => a.priority - b.priority || a.start - b.start);
+  const claimed = new Uint8Array(text.length);
   const kept: PiiMatch[] = [];
   for (const match of found) {
-    if (kept.some((k) => match.start < k.end && k.start < match.end)) continue;
+    if (claimed.subarray(match.start, match.end).includes(1)) continue;
+    claimed.fill(1, match.start, match.end);
     kept.push({ kind: match.kind, start: match.start, end: match.end, value: match.value });
   }
   return kept.sort((a, b) => a.start - b.start);

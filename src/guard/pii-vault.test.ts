@@ -53,6 +53,17 @@ describe("PiiVault", () => {
     expect(off.enabled).toBe(false);
   });
 
+  it("finds every known value again among thousands that share their first word (longest match wins)", () => {
+    const vault = new PiiVault({ kinds: [], fields: ["name"] });
+    const people = Array.from({ length: 2000 }, (_, i) => ({ name: `Person ${i} Smith` }));
+    vault.tokenize(people);
+    vault.tokenize({ name: "Person" });
+    const prose = people.map((p) => `${p.name} met Person.`).join(" ");
+    const out = vault.tokenizeText(prose);
+    expect(out).not.toMatch(/Smith/);
+    expect(out.startsWith("<name_1> met <name_2001>. <name_2> met <name_2001>.")).toBe(true);
+  });
+
   it("two vaults never share tokens", () => {
     const a = new PiiVault({ kinds: ["email"], fields: [] });
     const b = new PiiVault({ kinds: ["email"], fields: [] });

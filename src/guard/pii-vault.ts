@@ -42,10 +42,14 @@ export class PiiVault {
   readonly #tokenOf = new Map<string, string>();
   readonly #valueOf = new Map<string, string | number | boolean>();
   readonly #counters = new Map<string, number>();
-  #known: RegExp | undefined;
-  #knownDirty = false;
-  /** Raw or JSON-escaped text of a known value → its raw string form. */
-  readonly #variants = new Map<string, string>();
+  /**
+   * Known values for the sweep: raw and JSON-escaped form → raw form, the set of their first
+   * words, and the most words any of them spans. Matching looks up text slices that start at a
+   * known first word, so thousands of values stay linear in the text.
+   */
+  readonly #known = new Map<string, string>();
+  readonly #firstWords = new Set<string>();
+  #maxWords = 0;
 
   constructor(rules: PrivacyRules) {
     this.#kinds = new Set(rules.kinds);
@@ -73,10 +77,9 @@ export class PiiVault {
     const token = `<${prefix}_${n}>`;
     this.#tokenOf.set(text, token);
     this.#valueOf.set(token, value);
-    this.#variants.set(text, text);
+    this.#remember(text, text);
     const escaped = JSON.stringify(text).slice(1, -1);
-    if (escaped !== text) this.#variants.set(escaped, text);
-    this.#knownDirty = true;
+    if (escaped !== text) this.#remember(escaped, text);
     return token;
   }
 
@@ -87,7 +90,7 @@ export class PiiVault {
   tokenize<T>(value: T): T {
     if (!this.enabled) return value;
     if (this.#fields.length > 0) this.#collectFields(value, undefined);
-    return this.#tokenizeDeep(value, undefined) as T;
+    return this.#tokenizeDeep(value, undefined, new Map()) as T;
   }
 
   /** Replaces tokens of this vault in a value (tool arguments) by the real values. */
@@ -102,8 +105,14 @@ export class PiiVault {
     if (text.length >= BLOB_MIN && BLOB.test(text)) return text;
     if (this.#fields.length > 0 && text.includes('"')) this.#collectJsonFields(text);
     const spans: Span[] = [];
-    const taken = (start: number, end: number): boolean => spans.some((s) => start < s.end && s.start < end);
-    for (const match of text.matchAll(TOKEN)) spans.push({ start: match.index, end: match.index + match[0].length, replacement: match[0] });
+    // Characters already claimed by a span: a later candidate overlapping one is dropped.
+    const claimed = new Uint8Array(text.length);
+    const taken = (start: number, end: number): boolean => claimed.subarray(start, end).includes(1);
+    const claim = (span: Span): void => {
+      claimed.fill(1, span.start, span.end);
+      spans.push(span);
+    };
+    for (const match of text.matchAll(TOKEN)) claim({ start: match.index, end: match.index + match[0].length, replacement: match[0] });
     if (this.#fields.length > 0 && text.includes('"')) {
       for (const match of text.matchAll(JSON_PAIR)) {
         const key = decodeJsonString(match[1] ?? "");
@@ -113,19 +122,29 @@ export class PiiVault {
         if (decoded === undefined || decoded === "") continue;
         const start = match.index + match[0].length - rawValue.length;
         const end = match.index + match[0].length;
-        if (!taken(start, end)) spans.push({ start, end, replacement: `"${this.tokenFor(key, decoded)}"` });
+        if (!taken(start, end)) claim({ start, end, replacement: `"${this.tokenFor(key, decoded)}"` });
       }
     }
-    for (const match of detectPii(text, this.#kinds)) {
-      if (!taken(match.start, match.end)) spans.push({ start: match.start, end: match.end, replacement: this.tokenFor(tokenKind(match.kind), match.value) });
+    // Every detector needs a digit, "@" or ":" (IPv6); most strings have none of them.
+    if (this.#kinds.size > 0 && MAYBE_PII.test(text)) {
+      for (const match of detectPii(text, this.#kinds)) {
+        if (!taken(match.start, match.end)) claim({ start: match.start, end: match.end, replacement: this.tokenFor(tokenKind(match.kind), match.value) });
+      }
     }
-    const known = this.#knownPattern();
-    if (known) {
-      for (const match of text.matchAll(known)) {
-        const raw = this.#variants.get(match[0]);
-        const token = raw === undefined ? undefined : this.#tokenOf.get(raw);
-        if (token !== undefined && !taken(match.index, match.index + match[0].length)) {
-          spans.push({ start: match.index, end: match.index + match[0].length, replacement: token });
+    if (this.#known.size > 0) {
+      const words = [...text.matchAll(WORD)].map((m) => [m.index, m.index + m[0].length, m[0]] as const);
+      for (let i = 0; i < words.length; i++) {
+        const [start, , first] = words[i] as readonly [number, number, string];
+        if (!this.#firstWords.has(first)) continue;
+        // Longest first: try the furthest word end a known value could reach, then shorter.
+        for (let k = Math.min(words.length, i + this.#maxWords) - 1; k >= i; k--) {
+          const end = (words[k] as readonly [number, number, string])[1];
+          const raw = this.#known.get(text.slice(start, end));
+          const token = raw === undefined ? undefined : this.#tokenOf.get(raw);
+          if (token !== undefined && !taken(start, end)) {
+            claim({ start, end, replacement: token });
+            break;
+          }
         }
       }
     }
@@ -187,17 +206,20 @@ export class PiiVault {
     }
   }
 
-  #tokenizeDeep(value: unknown, field: string | undefined): unknown {
+  /** `keys` caches the tokenized form of object keys for one call (records repeat them). */
+  #tokenizeDeep(value: unknown, field: string | undefined, keys: Map<string, string>): unknown {
     if (typeof value === "string") {
       if (field !== undefined && value !== "" && !TOKEN_ONLY.test(value)) return this.tokenFor(field, value);
       return this.tokenizeText(value);
     }
     if (typeof value === "number") return field !== undefined ? this.tokenFor(field, value) : value;
-    if (Array.isArray(value)) return value.map((item) => this.#tokenizeDeep(item, field));
+    if (Array.isArray(value)) return value.map((item) => this.#tokenizeDeep(item, field, keys));
     if (value !== null && typeof value === "object") {
       const out: Record<string, unknown> = {};
       for (const [key, item] of Object.entries(value)) {
-        out[this.tokenizeText(key)] = this.#tokenizeDeep(item, field ?? (this.#isField(key) ? key : undefined));
+        let safeKey = keys.get(key);
+        if (safeKey === undefined) keys.set(key, (safeKey = this.tokenizeText(key)));
+        out[safeKey] = this.#tokenizeDeep(item, field ?? (this.#isField(key) ? key : undefined), keys);
       }
       return out;
     }
@@ -218,26 +240,27 @@ export class PiiVault {
     return value;
   }
 
-  /** One RegExp over every known value (raw and JSON-escaped), longest first, at word edges. */
-  #knownPattern(): RegExp | undefined {
-    if (this.#knownDirty) {
-      const variants = [...this.#variants.keys()].filter((v) => v.length >= 2).sort((a, b) => b.length - a.length);
-      this.#known = variants.length > 0 ? new RegExp(`(?<![\\p{L}\\p{N}_])(?:${variants.map(escapeRegExp).join("|")})(?![\\p{L}\\p{N}_])`, "gu") : undefined;
-      this.#knownDirty = false;
-    }
-    return this.#known;
+  /** Adds one form of a known value to the sweep (only forms that start and end with a word character). */
+  #remember(text: string, raw: string): void {
+    const words = [...text.matchAll(WORD)];
+    const first = words[0];
+    const last = words.at(-1);
+    if (!first || !last || first.index !== 0 || last.index + last[0].length !== text.length || text.length < 2 || words.length > MAX_SWEEP_WORDS) return;
+    this.#known.set(text, raw);
+    this.#firstWords.add(first[0]);
+    this.#maxWords = Math.max(this.#maxWords, words.length);
   }
 }
 
 const TOKEN_ONLY = /^<[a-z][a-z0-9_]*_\d+>$/;
+const WORD = /[\p{L}\p{N}_]+/gu;
+const MAYBE_PII = /[\d@:]/;
+/** Known values longer than this many words are not swept for (detectors and fields still apply). */
+const MAX_SWEEP_WORDS = 16;
 
 /** The token prefix of a detector kind (`national-id` → `national_id`). */
 function tokenKind(kind: PiiKind): string {
   return kind.replace(/-/g, "_");
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[\\^$.*+?()[\]{}|/]/g, "\\$&");
 }
 
 function decodeJsonString(inner: string): string | undefined {
