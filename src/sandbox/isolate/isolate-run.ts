@@ -29,7 +29,7 @@ import type { GuestExecution, RunHooks } from "../runner/execution.js";
 import { fitEnvelope, moduleFileName, moduleWrapper, neverSettles } from "../runner/guest-code.js";
 import { LogSink } from "../runner/log-sink.js";
 import { ToolGate } from "../runner/tool-gate.js";
-import type { IvmIsolate, IvmModule, IvmReference, IvmScript } from "./ivm-types.js";
+import type { IvmContext, IvmIsolate, IvmModule, IvmReference, IvmScript } from "./ivm-types.js";
 
 const PRELUDE_FILE = "toolcode-prelude.js";
 
@@ -93,6 +93,51 @@ export interface BootCache {
   cachedData?: unknown;
 }
 
+/**
+ * An isolate with its context and the bridge's boot script already run, made while the worker
+ * is idle so a run starts without creating them. Used by at most one run.
+ */
+export interface PreparedIsolate {
+  isolate: IvmIsolate;
+  context: IvmContext;
+  /** The boot function (not yet called: it takes the run's callbacks and API). */
+  setup: IvmReference;
+  /** The isolate's heap cap in MiB. */
+  memoryMb: number;
+  /** Where isolated-vm's catastrophic-error callback is routed (the run using the isolate). */
+  catastrophe: { handler?: (message: string) => void };
+}
+
+/** Creates an isolate and context and runs the boot script in it (with V8's code cache). */
+export async function prepareIsolate(ivm: IvmModule, memoryMb: number, cache: BootCache): Promise<PreparedIsolate> {
+  const catastrophe: PreparedIsolate["catastrophe"] = {};
+  const isolate = new ivm.Isolate({ memoryLimit: memoryMb, onCatastrophicError: (message) => catastrophe.handler?.(message) });
+  try {
+    const context = await isolate.createContext();
+    let boot: IvmScript & { cachedData?: unknown };
+    if (cache.cachedData !== undefined) {
+      boot = await isolate.compileScript(BOOT_SOURCE, { filename: PRELUDE_FILE, cachedData: cache.cachedData });
+    } else {
+      boot = await isolate.compileScript(BOOT_SOURCE, { filename: PRELUDE_FILE, produceCachedData: true });
+      if (boot.cachedData !== undefined) cache.cachedData = boot.cachedData;
+    }
+    const setup = await boot.run(context, { reference: true });
+    return { isolate, context, setup, memoryMb, catastrophe };
+  } catch (error) {
+    if (!isolate.isDisposed) isolate.dispose();
+    throw error;
+  }
+}
+
+/** Frees a prepared isolate nobody used. */
+export function disposeIsolate(prepared: PreparedIsolate): void {
+  try {
+    if (!prepared.isolate.isDisposed) prepared.isolate.dispose();
+  } catch {
+    // already gone
+  }
+}
+
 /** One execution in its own isolate; create, {@link start}, feed tool results, wait for `done`. */
 export class IsolateRun implements GuestExecution {
   private isolate: IvmIsolate | undefined;
@@ -111,6 +156,7 @@ export class IsolateRun implements GuestExecution {
     private readonly request: RunMessage,
     private readonly hooks: RunHooks,
     private readonly cache: BootCache,
+    private readonly prepared?: PreparedIsolate,
   ) {
     this.logs = new LogSink(request.limits.maxLogBytes);
     this.gate = new ToolGate(request.api, request.limits, (callId, server, tool, args) => hooks.callTool(callId, server, tool, args));
@@ -129,20 +175,23 @@ export class IsolateRun implements GuestExecution {
     const { limits, code, api } = this.request;
     this.watchdog = setTimeout(() => this.onDeadline(), limits.timeoutMs);
     try {
-      const isolate = new this.ivm.Isolate({
-        memoryLimit: Math.max(MIN_ISOLATE_MB, limits.memoryMb),
-        // V8 lost control of the isolate (e.g. one allocation far beyond any heap): report it and
-        // let the worker process be replaced, as isolated-vm advises.
-        onCatastrophicError: (message) => {
-          this.catastrophic = true;
-          const error = /memory/i.test(message) ? memoryError(limits.memoryMb) : { code: "SANDBOX_CRASHED", message: crashedMessage() };
-          this.finish(this.failure(error), false);
-        },
-      });
+      const isolateMb = Math.max(MIN_ISOLATE_MB, limits.memoryMb);
+      let prepared = this.prepared;
+      if (prepared !== undefined && prepared.memoryMb !== isolateMb) {
+        disposeIsolate(prepared);
+        prepared = undefined;
+      }
+      prepared ??= await prepareIsolate(this.ivm, isolateMb, this.cache);
+      // V8 lost control of the isolate (e.g. one allocation far beyond any heap): report it and
+      // let the worker process be replaced, as isolated-vm advises.
+      prepared.catastrophe.handler = (message) => {
+        this.catastrophic = true;
+        const error = /memory/i.test(message) ? memoryError(limits.memoryMb) : { code: "SANDBOX_CRASHED", message: crashedMessage() };
+        this.finish(this.failure(error), false);
+      };
+      const { isolate, context, setup } = prepared;
       this.isolate = isolate;
-      const context = await isolate.createContext();
-      const boot = await this.compileBoot(isolate);
-      const setup = await boot.run(context, { reference: true });
+      if (this.finished) return;
       const modules = api.modules ?? {};
       const callbacks = [
         new this.ivm.Callback((server: string, tool: string, args: string) => this.onToolCall(server, tool, args)),
@@ -189,15 +238,6 @@ export class IsolateRun implements GuestExecution {
         this.failWithHostError(error, "run");
       },
     );
-  }
-
-  private async compileBoot(isolate: IvmIsolate): Promise<IvmScript> {
-    if (this.cache.cachedData !== undefined) {
-      return isolate.compileScript(BOOT_SOURCE, { filename: PRELUDE_FILE, cachedData: this.cache.cachedData });
-    }
-    const script = await isolate.compileScript(BOOT_SOURCE, { filename: PRELUDE_FILE, produceCachedData: true });
-    if (script.cachedData !== undefined) this.cache.cachedData = script.cachedData;
-    return script;
   }
 
   /** Sync callback: returns the refusal envelope (string) or the call's id (number). */

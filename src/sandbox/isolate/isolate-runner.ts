@@ -9,7 +9,10 @@ import { createRequire } from "node:module";
 import type { RunMessage } from "../protocol.js";
 import type { GuestExecution, RunHooks, RunnerEngine } from "../runner/execution.js";
 import type { IvmModule } from "./ivm-types.js";
-import { IsolateRun, type BootCache } from "./isolate-run.js";
+import { disposeIsolate, IsolateRun, prepareIsolate, type BootCache, type PreparedIsolate } from "./isolate-run.js";
+
+/** Heap cap of the first spare isolate (the config default of sandbox.memoryMb). */
+const DEFAULT_ISOLATE_MB = 64;
 
 /** Loads isolated-vm; throws with the reason when it is not installed or cannot load here. */
 export function loadIsolatedVm(): IvmModule {
@@ -24,20 +27,33 @@ export function loadIsolatedVm(): IvmModule {
 export function createIsolateRunner(): RunnerEngine {
   let ivm: IvmModule | undefined;
   const cache: BootCache = {};
+  let spare: Promise<PreparedIsolate | undefined> | undefined;
+  let spareMb = DEFAULT_ISOLATE_MB;
+  // While idle, make the next run's isolate, context and bridge.
+  const prepareSpare = (): void => {
+    if (ivm === undefined || spare !== undefined) return;
+    spare = prepareIsolate(ivm, spareMb, cache).catch(() => undefined);
+  };
   return {
     async init() {
       ivm = loadIsolatedVm();
-      // One throwaway isolate: loads V8 state and fills the boot script's code cache.
-      const warm = new ivm.Isolate({ memoryLimit: 8 });
-      try {
-        await warm.createContext();
-      } finally {
-        warm.dispose();
-      }
+      // Loads V8 state and fills the boot script's code cache.
+      const first = await prepareIsolate(ivm, 8, cache);
+      disposeIsolate(first);
+      prepareSpare();
     },
     async start(message: RunMessage, hooks: RunHooks): Promise<GuestExecution> {
       if (ivm === undefined) throw new Error("isolated-vm is not loaded");
-      const run = new IsolateRun(ivm, message, hooks, cache);
+      const prepared = spare === undefined ? undefined : await spare;
+      spare = undefined;
+      spareMb = Math.max(8, message.limits.memoryMb);
+      const run = new IsolateRun(ivm, message, {
+        callTool: hooks.callTool,
+        done(outcome, reusable) {
+          hooks.done(outcome, reusable);
+          if (reusable) setImmediate(prepareSpare);
+        },
+      }, cache, prepared);
       void run.start();
       return run;
     },

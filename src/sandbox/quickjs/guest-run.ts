@@ -66,6 +66,7 @@ export class GuestRun implements GuestExecution {
     private readonly request: RunMessage,
     private readonly hooks: GuestRunHooks,
     private readonly maxStackKb: number = MAX_GUEST_STACK_KB,
+    private readonly prepared?: PreparedContext,
   ) {
     const stackKb = effectiveStackKb(request.limits.maxStackKb, maxStackKb);
     this.traits = {
@@ -86,7 +87,9 @@ export class GuestRun implements GuestExecution {
     this.deadline = Date.now() + limits.timeoutMs;
     this.timer = setTimeout(() => this.onDeadline(), limits.timeoutMs + 1);
     this.guard(() => {
-      const rt = this.capped.module.newRuntime();
+      const prepared = this.prepared !== undefined && this.prepared.capped === this.capped ? this.prepared : undefined;
+      if (this.prepared !== undefined && prepared === undefined) disposePrepared(this.prepared);
+      const rt = prepared?.rt ?? this.capped.module.newRuntime();
       this.rt = rt;
       rt.setMemoryLimit(limits.memoryMb * MIB);
       rt.setMaxStackSize(this.traits.stackKb * 1024);
@@ -95,9 +98,9 @@ export class GuestRun implements GuestExecution {
         this.interrupted = true;
         return true;
       });
-      const ctx = rt.newContext();
+      const ctx = prepared?.ctx ?? rt.newContext();
       this.ctx = ctx;
-      if (!this.installPrelude(ctx)) return;
+      if (!this.installPrelude(ctx, prepared?.setup)) return;
       const compiled = ctx.evalCode(this.request.code, GUEST_FILE, { type: "global" });
       if (compiled.error) return this.failWith(compiled.error, "compile");
       const fn = compiled.value;
@@ -132,13 +135,16 @@ export class GuestRun implements GuestExecution {
   }
 
   /** Evaluates the prelude and keeps its `load`, `serialize` and `describe` functions. */
-  private installPrelude(ctx: QuickJSContext): boolean {
-    const evaluated = ctx.evalCode(BRIDGE_PRELUDE, PRELUDE_FILE, { type: "global" });
-    if (evaluated.error) {
-      this.failWith(evaluated.error, "run");
-      return false;
+  private installPrelude(ctx: QuickJSContext, prepared: QuickJSHandle | undefined): boolean {
+    let setup = prepared;
+    if (setup === undefined) {
+      const evaluated = ctx.evalCode(BRIDGE_PRELUDE, PRELUDE_FILE, { type: "global" });
+      if (evaluated.error) {
+        this.failWith(evaluated.error, "run");
+        return false;
+      }
+      setup = evaluated.value;
     }
-    const setup = evaluated.value;
     const hostCall = ctx.newFunction("call", (serverHandle, toolHandle, argsHandle) =>
       this.onToolCall(ctx, serverHandle, toolHandle, argsHandle),
     );
@@ -344,5 +350,52 @@ export class GuestRun implements GuestExecution {
   private runtime(): QuickJSRuntime {
     if (this.rt === undefined) throw new Error("QuickJS runtime not created");
     return this.rt;
+  }
+}
+
+/**
+ * A runtime and context with the bridge prelude already compiled, made while the worker is idle
+ * so that a run starts without parsing the prelude. Used by at most one run, then disposed with it.
+ */
+export interface PreparedContext {
+  capped: CappedModule;
+  rt: QuickJSRuntime;
+  ctx: QuickJSContext;
+  /** The prelude's setup function (not yet called: it takes the run's API). */
+  setup: QuickJSHandle;
+}
+
+/** Prepares the next run's context; undefined if QuickJS fails (the run then makes its own). */
+export function prepareContext(capped: CappedModule): PreparedContext | undefined {
+  let rt: QuickJSRuntime | undefined;
+  try {
+    rt = capped.module.newRuntime();
+    const ctx = rt.newContext();
+    const evaluated = ctx.evalCode(BRIDGE_PRELUDE, PRELUDE_FILE, { type: "global" });
+    if (evaluated.error) {
+      evaluated.error.dispose();
+      ctx.dispose();
+      rt.dispose();
+      return undefined;
+    }
+    return { capped, rt, ctx, setup: evaluated.value };
+  } catch {
+    try {
+      rt?.dispose();
+    } catch {
+      // the module is then replaced on the next failure
+    }
+    return undefined;
+  }
+}
+
+/** Frees a prepared context nobody used. */
+export function disposePrepared(prepared: PreparedContext): void {
+  try {
+    if (prepared.setup.alive) prepared.setup.dispose();
+    prepared.ctx.dispose();
+    prepared.rt.dispose();
+  } catch {
+    // ignore: the module is dropped if it is damaged
   }
 }
