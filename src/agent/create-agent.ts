@@ -538,10 +538,10 @@ function errorMessage(error: unknown): string {
   return error instanceof Error ? error.message : String(error ?? "invalid input");
 }
 
-/** A 4xx from the provider: the request itself was refused (unsupported response format or tools). */
+/** The provider refused the request itself (400/422: e.g. "this model does not support tools"), not the key or the model id. */
 function isClientError(error: unknown): boolean {
   const status = findStatus(error);
-  return status !== undefined && status >= 400 && status < 500 && status !== 401 && status !== 403 && status !== 429;
+  return status === 400 || status === 422;
 }
 
 function findStatus(error: unknown): number | undefined {

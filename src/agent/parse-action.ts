@@ -159,7 +159,7 @@ function lastLine(text: string): string {
 // Cleaning: reasoning tags and chat-template tokens.
 
 const SPECIAL_TOKENS =
-  /<\|(?:im_end|im_start|eot_id|end|endoftext|end_of_text|assistant|python_tag|eom_id|start_header_id|end_header_id|channel|message|return|call|constrain)\|>|<\/s>|<end_code>|<end_of_turn>|<start_of_turn>(?:model)?/g;
+  /<\|(?:im_end|im_start|eot_id|end|endoftext|end_of_text|assistant|python_tag|eom_id|start_header_id|end_header_id|channel|message|return|call|constrain)\|>|<\/s>|<end_code>|<end_of_turn>|<start_of_turn>(?:model)?|\[TOOL_CALLS\]|<\/?tool_call>|<\/?function_call>/g;
 
 function clean(reply: string, recovered: Recovery[]): { body: string; thinking: string } {
   let text = reply.replace(/\r\n?/g, "\n");
@@ -211,6 +211,11 @@ interface Envelope {
 function findEnvelope(body: string, format: ReplyFormat, note: (r: Recovery) => void): Envelope | undefined {
   const candidates: { json: string; prose: string; how: Recovery }[] = [];
   if (body.startsWith("{")) candidates.push({ json: body, prose: "", how: "json-envelope" });
+  // A list of calls ([{"name": "execute", "arguments": {…}}], Mistral's [TOOL_CALLS] shape): the first.
+  if (body.startsWith("[")) {
+    const first = parseLooseJson(body)?.value;
+    if (Array.isArray(first) && typeof first[0] === "object" && first[0] !== null) candidates.push({ json: JSON.stringify(first[0]), prose: "", how: "json-envelope" });
+  }
   const fence = /(^|\n)[ \t]*(`{3,}|~{3,})[ \t]*(json5?|jsonc|javascript|js|ts|typescript)?[ \t]*\n([ \t]*\{[\s\S]*?)(?:\n[ \t]*\2[ \t]*(?=\n|$)|$)/i.exec(body);
   if (fence) {
     const prose = (body.slice(0, fence.index) + body.slice(fence.index + fence[0].length)).trim();

@@ -127,6 +127,11 @@ export const PARSE_CORPUS: ParseCase[] = [
   { name: "chat template tokens", shape: "malformed", reply: `${F}ts\n${SUM}\n${F}<|im_end|>`, expect: code(SUM, { recovered: ["special-tokens"] }) },
   { name: "llama eot token after answer", shape: "malformed", reply: "The answer is 6912.<|eot_id|>", expect: final("The answer is 6912.") },
   { name: "python_tag prefix", shape: "malformed", reply: `<|python_tag|>${SUM}`, expect: code(SUM) },
+  { name: "llama header tokens before a block", shape: "malformed", reply: `<|start_header_id|>assistant<|end_header_id|>\n\n${F}ts\n${SUM}\n${F}<|eot_id|>`, expect: code(SUM, { recovered: ["special-tokens"] }) },
+  { name: "hermes <tool_call> JSON", shape: "malformed", reply: `<tool_call>\n${JSON.stringify({ name: "execute", arguments: { code: GRAPH } })}\n</tool_call>`, expect: code(GRAPH, { recovered: ["function-call-json"] }) },
+  { name: "mistral [TOOL_CALLS] list", shape: "malformed", reply: `[TOOL_CALLS][${JSON.stringify({ name: "execute", arguments: { code: SUM } })}]`, expect: code(SUM, { recovered: ["function-call-json"] }) },
+  { name: "gemma tool_code fence", shape: "malformed", reply: `${F}tool_code\n${SUM}\n${F}`, expect: code(SUM, { recovered: ["wrong-language-tag"] }) },
+  { name: "answer that is a JSON list", shape: "well-formed", reply: '["a.md", "b.md", "c.md"]', expect: final('["a.md", "b.md", "c.md"]') },
 
   // ── Malformed: no fences ──────────────────────────────────────────────────────────────────
   { name: "bare code", shape: "malformed", reply: SUM, expect: code(SUM, { recovered: ["unfenced"] }) },
