@@ -35,6 +35,7 @@ describe("toolcode run (built CLI) with a scripted model server", () => {
   let config: string;
   let data: string;
   let dir: string;
+  let baseConfig: ReturnType<typeof agentEnv>["config"];
   const servers: ScriptedServer[] = [];
   const env = { ...process.env, OPENAI_API_KEY: "", ANTHROPIC_API_KEY: "", TOOLCODE_MODEL: "", TOOLCODE_BASE_URL: "" };
   const cli = (args: string[]) => run(process.execPath, [CLI, ...args], { cwd: dir, env, timeoutMs: 120_000 });
@@ -43,6 +44,7 @@ describe("toolcode run (built CLI) with a scripted model server", () => {
   beforeAll(() => {
     const setup = agentEnv();
     ({ data, dir } = setup);
+    baseConfig = setup.config;
     config = writeConfig(dir, setup.config);
   });
 
@@ -90,6 +92,16 @@ describe("toolcode run (built CLI) with a scripted model server", () => {
     expect(parsed).toMatchObject({ status: "final", answer: "3 markdown files; The sum of 3 and 10 is 13.", mode: "structured" });
     expect(parsed.steps).toHaveLength(2);
     expect(parsed.usage.total).toBeGreaterThan(0);
+  });
+
+  it("takes the model, base URL, mode and step limit from the config's agent section", async () => {
+    const server = await scripted(countAndAdd(data));
+    const withAgent = writeConfig(dir, { ...baseConfig, agent: { model: "openai-compatible:from-config", baseUrl: server.baseUrl, mode: "code", maxSteps: 4 } }, "agent.json");
+    const result = await cli(["run", "--config", withAgent, task]);
+    expect(result.code).toBe(0);
+    expect(result.stderr).toContain("toolcode run · openai-compatible:from-config · mode code (chosen explicitly) · up to 4 steps");
+    expect(server.requests[0]?.model).toBe("from-config");
+    expect(result.stdout).toBe("3 markdown files; The sum of 3 and 10 is 13.\n");
   });
 
   it("exits 1 at the step limit, saying so", async () => {
