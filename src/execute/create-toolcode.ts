@@ -219,7 +219,7 @@ class ToolcodeInstance implements Toolcode {
   get skills(): SkillLibrary {
     if (!this.#skills) {
       // Opened on first use; skills join the search index as the `skills` server.
-      const library = SkillLibrary.fromConfig(this.config.skills, process.cwd(), { tools: () => this.catalog.tools(), builtinDeclarations: WORKSPACE_DECLARATION });
+      const library = SkillLibrary.fromConfig(this.config.skills, process.cwd(), { tools: () => this.catalog.tools(), builtinDeclarations: WORKSPACE_DECLARATION, builtinPrelude: GUEST_PRELUDE });
       this.index.add(library.catalogTools());
       library.onChange(() => this.index.replace(SKILLS_SERVER, library.catalogTools()));
       this.#skills = library;

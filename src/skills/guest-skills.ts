@@ -14,8 +14,8 @@
  *
  * @module
  */
-import { GUEST_PRELUDE } from "../execute/guest-builtins.js";
-import { transpileGuestModule } from "../execute/transpile.js";
+import { transform } from "sucrase";
+import { ToolcodeError } from "../errors.js";
 
 /** The reserved bridge global behind `skills`. Not a valid config key for a server. */
 export const SKILLS_BRIDGE = "__skills";
@@ -122,18 +122,26 @@ module.exports = new Proxy(api, {
 }
 
 /**
- * Source of the guest module `./skills/<name>` from the skill's TypeScript. Line `n` of the skill
- * stays line `n + 1` of the module (the transpiler's prologue line also carries the prelude).
+ * Source of the guest module `./skills/<name>` from the skill's TypeScript: types stripped and
+ * imports/exports rewritten to a CommonJS body (sucrase, like the script itself), with the
+ * one-line `prelude` of other guest built-ins (e.g. `workspace`) after `skills`. Line `n` of the
+ * skill stays line `n + 1` of the module (the transpiler's prologue line also carries the prelude).
  *
  * @throws {ToolcodeError} `GUEST_SYNTAX_ERROR` when the source does not parse.
  */
-export function skillModuleSource(name: string, source: string): string {
-  const js = transpileGuestModule(source, `./skills/${name}`);
-  const prelude = `const skills = require(${JSON.stringify(SKILLS_MODULE)}); ${GUEST_PRELUDE}`;
+export function skillModuleSource(name: string, source: string, prelude = ""): string {
+  let js: string;
+  try {
+    // The leading newline keeps sucrase's prologue on a line of its own.
+    js = transform(`\n${source}`, { transforms: ["typescript", "imports"], disableESTransforms: true }).code;
+  } catch (error) {
+    throw new ToolcodeError("GUEST_SYNTAX_ERROR", `In module ./skills/${name}: ${error instanceof Error ? error.message : String(error)}`, { module: `./skills/${name}` });
+  }
+  const lineOne = `const skills = require(${JSON.stringify(SKILLS_MODULE)});${prelude === "" ? "" : ` ${prelude}`}`;
   const newline = js.indexOf("\n");
   const head = newline === -1 ? js : js.slice(0, newline);
   const rest = newline === -1 ? "" : js.slice(newline);
-  return `${head}${prelude}${rest}\n;require(${JSON.stringify(SKILLS_MODULE)}).__track(${JSON.stringify(name)}, module);\n`;
+  return `${head}${lineOne}${rest}\n;require(${JSON.stringify(SKILLS_MODULE)}).__track(${JSON.stringify(name)}, module);\n`;
 }
 
 /** A module that fails on load with `message` (a stored skill whose source no longer parses). */

@@ -52,6 +52,8 @@ export interface SkillLibraryOptions {
   tools?: () => readonly CatalogTool[];
   /** Declarations of other guest built-ins skills may use (e.g. `workspace`). */
   builtinDeclarations?: string;
+  /** One line of JavaScript defining those built-ins, run at the top of every skill module. */
+  builtinPrelude?: string;
   /** Longest type-check of one save, in ms (default 60 s); the check runs in a worker thread. */
   checkTimeoutMs?: number;
   /** A type-checker shared with other libraries (not closed by {@link SkillLibrary.close}); default: its own. */
@@ -129,6 +131,7 @@ export class SkillLibrary {
   readonly #tracker: UsageTracker;
   readonly #tools: () => readonly CatalogTool[];
   readonly #builtins: string;
+  readonly #prelude: string;
   #skills = new Map<string, StoredSkill>();
   #sharedSkills = new Map<string, StoredSkill>();
   readonly #checker: SkillChecker;
@@ -148,6 +151,7 @@ export class SkillLibrary {
     this.#tracker = new UsageTracker(this.#user.usageFile);
     this.#tools = options.tools ?? (() => []);
     this.#builtins = options.builtinDeclarations ?? "";
+    this.#prelude = options.builtinPrelude ?? "";
     this.#ownsChecker = options.checker === undefined;
     this.#checker = options.checker ?? new SkillChecker(options.checkTimeoutMs);
   }
@@ -160,7 +164,7 @@ export class SkillLibrary {
   }
 
   /** Opens the library a config describes (`skills` section), relative to the config's directory. */
-  static fromConfig(config: SkillsConfig, baseDir: string, extra: Pick<SkillLibraryOptions, "tools" | "builtinDeclarations"> = {}): SkillLibrary {
+  static fromConfig(config: SkillsConfig, baseDir: string, extra: Pick<SkillLibraryOptions, "tools" | "builtinDeclarations" | "builtinPrelude"> = {}): SkillLibrary {
     return SkillLibrary.open({
       dir: config.dir,
       ...(config.shared !== undefined ? { shared: config.shared } : {}),
@@ -493,7 +497,7 @@ export class SkillLibrary {
       for (const skill of skills) {
         let source: string;
         try {
-          source = skillModuleSource(skill.name, skill.source);
+          source = skillModuleSource(skill.name, skill.source, this.#prelude);
         } catch (error) {
           source = brokenModuleSource(`Skill "${skill.name}" cannot be loaded: ${error instanceof Error ? error.message : String(error)} Fix ${path.join(skill.dir, "index.ts")}.`);
         }

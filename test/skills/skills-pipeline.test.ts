@@ -59,6 +59,15 @@ describe("skills in the execute pipeline", () => {
     expect(run.metadata.toolCalls).toBe(5);
   });
 
+  it("skills see the session's workspace and can use other skills", async () => {
+    const code = 'import { sumAll } from "./skills/sum-all";\nexport async function sumAndKeep(numbers: number[]): Promise<unknown> {\n  await workspace.write("sum.json", { sum: await sumAll(numbers) });\n  return workspace.read("sum.json");\n}\n';
+    const saved = await tc.execute(saveScript("sum-and-keep", "Sums numbers and keeps the sum in the workspace.", code));
+    expect(saved.error).toBeNull();
+    const run = await tc.execute('const kept = await skills.sum_and_keep.sumAndKeep([4, 5]);\nreturn { kept, again: await workspace.read("sum.json") };', { sessionId: "keep" });
+    expect(run.error).toBeNull();
+    expect(run.result).toEqual({ kept: { sum: 9 }, again: { sum: 9 } });
+  });
+
   it("refuses a skill that calls a tool that does not exist, with the compiler's error, and saves nothing", async () => {
     const broken = 'export async function wipe(): Promise<void> {\n  await everything.delete_all({});\n}\n';
     const run = await tc.execute(`try { ${saveScript("wipe", "Broken.", broken)} } catch (e) { return { code: e.code, message: e.message }; }`);
@@ -79,7 +88,7 @@ describe("skills in the execute pipeline", () => {
     expect(name.error?.code).toBe("SKILL_INVALID");
     expect(name.error?.message).toContain('e.g. "sum-all"');
     const unknown = await tc.execute("return await skills.nope.run();");
-    expect(unknown.error?.message).toContain("skills.nope is not a saved skill. Saved skills: sum_all.");
+    expect(unknown.error?.message).toContain("skills.nope is not a saved skill. Saved skills: sum_all, sum_and_keep.");
     const missing = await tc.execute('import { x } from "./skills/nope";\nreturn x;');
     expect(missing.error?.message).toContain("Cannot find module './skills/nope'");
     expect(missing.error?.message).toContain("./skills/sum-all");
@@ -110,7 +119,7 @@ describe("skills in the execute pipeline", () => {
     expect(found.results[0]?.id).toBe("skills.sum_all");
     expect(found.text).toContain('// Sums a list of numbers with the get_sum tool, one addition at a time. Skill: import { sumAll, checkPositive } from "./skills/sum-all"');
     expect(found.text).toContain("skills.sum_all.sumAll(numbers: number[]): Promise<number>");
-    expect(tc.search("", { server: "skills" }).results.map((r) => r.id)).toEqual(["skills.sum_all"]);
+    expect(tc.search("", { server: "skills" }).results.map((r) => r.id)).toEqual(["skills.sum_all", "skills.sum_and_keep"]);
     expect(tc.search("sumAll", { detail: "full" }).text).toContain("export declare function sumAll(numbers: number[]): Promise<number>;");
     expect(tc.virtualPaths()).toEqual(expect.arrayContaining(["skills/index.d.ts", "skills/sum-all/index.d.ts"]));
     expect(tc.virtualFile("skills/sum-all/index.d.ts")).toContain("/** Adds numbers one by one with the everything server's get_sum tool. */");
