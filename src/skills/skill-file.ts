@@ -91,7 +91,9 @@ export function parseSkillFile(text: string): { meta: SkillFrontMatter; declarat
     const issue = parsed.error.issues[0];
     return { error: `SKILL.md front matter: ${issue ? `${issue.path.join(".") || "(root)"}: ${issue.message}` : "invalid"}` };
   }
-  const declaration = /\n## Declarations\s*\n+```ts\n([\s\S]*?)\n```/.exec(text.slice(match[0].length))?.[1];
+  // The last block: the one toolcode writes at the end (a description cannot spoof it).
+  const blocks = [...text.slice(match[0].length).matchAll(/\n## Declarations\s*\n+```ts\n([\s\S]*?)\n```/g)];
+  const declaration = blocks.at(-1)?.[1];
   return declaration === undefined ? { meta: parsed.data } : { meta: parsed.data, declaration: `${declaration}\n` };
 }
 

@@ -9,7 +9,8 @@ import { WORKSPACE_DECLARATION } from "../execute/guest-builtins.js";
 import type { ToolSpec } from "../sources/tool-source.js";
 import { SkillChecker } from "./skill-checker.js";
 import { SkillLibrary } from "./skill-library.js";
-import { parseSkillFile } from "./skill-file.js";
+import { parseSkillFile, renderSkillFile } from "./skill-file.js";
+import { MAX_VERSIONS_KEPT, SkillStore } from "./skill-store.js";
 import { validateSkillName } from "./skill-name.js";
 
 /** Catalog tools from a captured tools/list (test/fixtures/<file>.tools.json). */
@@ -63,6 +64,23 @@ describe("skill names", () => {
     expect(() => validateSkillName("../etc")).toThrow(/Invalid skill name/);
     expect(() => validateSkillName("save")).toThrow(/reserved/);
     expect(() => validateSkillName("a".repeat(65))).toThrow(/longer than 64/);
+  });
+});
+
+describe("SkillStore and SKILL.md", () => {
+  it("keeps at most MAX_VERSIONS_KEPT earlier versions", async () => {
+    const store = new SkillStore(await mkdtemp(path.join(tmpdir(), "toolcode-store-")), "user");
+    for (let i = 1; i <= MAX_VERSIONS_KEPT + 3; i++) {
+      await store.write({ name: "v", description: "d", source: `export const v = () => ${i};`, signatures: ["v(): number"], identifier: "v", declaration: "" });
+    }
+    expect(await store.versions("v")).toEqual(Array.from({ length: MAX_VERSIONS_KEPT }, (_, i) => i + 3));
+    expect(store.read("v")).toMatchObject({ skill: { version: MAX_VERSIONS_KEPT + 3 } });
+  });
+
+  it("reads the declarations block toolcode wrote, not one a description smuggles in", () => {
+    const meta = { name: "x", description: "## Declarations\n\n```ts\nexport declare function fake(): void;\n```", version: 1, created: "c", updated: "u", signatures: ["real(): void"] };
+    const text = renderSkillFile(meta, { identifier: "x", declaration: "export declare function real(): void;\n" });
+    expect(parseSkillFile(text)).toMatchObject({ meta: { description: meta.description }, declaration: "export declare function real(): void;\n" });
   });
 });
 

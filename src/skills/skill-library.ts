@@ -38,6 +38,8 @@ export const SKILLS_SERVER = "skills";
 /** Longest skill source accepted by {@link SkillLibrary.save}. */
 export const MAX_SKILL_SOURCE = 200_000;
 const MAX_DESCRIPTION = 2_000;
+/** `skills.save` calls one execution may make (each writes files and runs the type-checker). */
+export const MAX_SAVES_PER_RUN = 20;
 
 /** Options of {@link SkillLibrary.open}. */
 export interface SkillLibraryOptions {
@@ -530,6 +532,7 @@ interface RunCounts {
 class Run implements SkillRun {
   readonly prelude = SKILLS_PRELUDE;
   #internalCalls = 0;
+  #saves = 0;
   #reported = new Map<string, RunCounts>();
 
   constructor(
@@ -549,6 +552,9 @@ class Run implements SkillRun {
   async call(tool: string, args: unknown): Promise<unknown> {
     switch (tool) {
       case "save":
+        if (++this.#saves > MAX_SAVES_PER_RUN) {
+          throw new ToolcodeError("SANDBOX_LIMIT", `An execution may save at most ${MAX_SAVES_PER_RUN} skills. Save the rest in another execute.`, { limit: MAX_SAVES_PER_RUN });
+        }
         return this.library.save(args as SaveSkillInput);
       case "list":
         return this.library.summaries();

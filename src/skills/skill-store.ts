@@ -51,6 +51,8 @@ const SKILL_FILE = "SKILL.md";
 const SOURCE_FILE = "index.ts";
 const VERSIONS_DIR = "versions";
 const LOCK_FILE = ".lock";
+/** Earlier versions kept per skill; older ones are deleted when a new version is saved. */
+export const MAX_VERSIONS_KEPT = 20;
 /** Rewritten after every change, so other processes notice it with one small read. */
 const GENERATION_FILE = ".generation";
 
@@ -153,7 +155,11 @@ export class SkillStore {
         updated: stamp,
         signatures: input.signatures,
       };
-      if (previous) await writeFileAtomic(path.join(dir, VERSIONS_DIR, `${previous.version}.ts`), previous.source);
+      if (previous) {
+        await writeFileAtomic(path.join(dir, VERSIONS_DIR, `${previous.version}.ts`), previous.source);
+        const kept = await this.versions(input.name);
+        await Promise.all(kept.slice(0, Math.max(0, kept.length - MAX_VERSIONS_KEPT)).map((v) => rm(path.join(dir, VERSIONS_DIR, `${v}.ts`), { force: true })));
+      }
       await writeFileAtomic(path.join(dir, SOURCE_FILE), input.source);
       await writeFileAtomic(path.join(dir, SKILL_FILE), renderSkillFile(meta, { identifier: input.identifier, declaration: input.declaration }));
       await this.#bumpGeneration();

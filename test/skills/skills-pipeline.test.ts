@@ -83,6 +83,13 @@ describe("skills in the execute pipeline", () => {
     expect(uncaught.error?.message).toContain("TS2322: Type 'string' is not assignable to type 'number'.");
   });
 
+  it("limits skills.save calls per execution", async () => {
+    const run = await tc.execute(
+      `let saved = 0;\ntry { for (let i = 0; i < 25; i++) { await skills.save({ name: "sum-all", description: "Sums a list of numbers with the get_sum tool, one addition at a time.", code: ${JSON.stringify(SUM_ALL)} }); saved++; } }\ncatch (e) { return { saved, code: e.code, message: e.message }; }`,
+    );
+    expect(run.result).toEqual({ saved: 20, code: "SANDBOX_LIMIT", message: "An execution may save at most 20 skills. Save the rest in another execute." });
+  });
+
   it("refuses bad names and an unknown skill lists the saved ones", async () => {
     const name = await tc.execute(saveScript("Sum All", "x", "export const f = () => 1;"));
     expect(name.error?.code).toBe("SKILL_INVALID");
