@@ -41,6 +41,9 @@ interface Row {
   freshSandboxMs: number | undefined;
   warmP50Ms: number;
   warmP90Ms: number;
+  idleP50Ms: number | undefined;
+  /** Host + worker CPU time per warm trivial execution (robust to a loaded machine). */
+  cpuPerRunMs?: number;
   toolCallUs: number;
   idleKiB: number | undefined;
   workerRssMiB: number | undefined;
@@ -74,6 +77,21 @@ function rssMiB(pid: number): number | undefined {
   }
 }
 
+/** CPU time (ms) used so far by this process and the given worker processes. */
+function cpuMs(pids: number[]): number {
+  const own = process.cpuUsage();
+  let total = (own.user + own.system) / 1000;
+  for (const pid of pids) {
+    try {
+      const fields = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]?.split(" ") ?? [];
+      total += ((Number(fields[11]) + Number(fields[12])) * 1000) / 100;
+    } catch {
+      // not Linux, or the worker is gone
+    }
+  }
+  return total;
+}
+
 async function throughput(engine: Engine, total: number, concurrency: number): Promise<number> {
   let next = 0;
   const start = performance.now();
@@ -93,10 +111,21 @@ async function measureEngine(label: string, config: EngineConfig): Promise<{ row
   if (!first.ok) throw new Error(`${label}: ${first.error.code} ${first.error.message}`);
   const coldEngineMs = performance.now() - coldStart;
   await samples(() => runOnce(engine, trivial), 50);
+  const pids = (engine as Engine & { workerPids(): number[] }).workerPids();
+  const cpuBefore = cpuMs(pids);
   const warm = await samples(() => runOnce(engine, trivial), 400);
+  const cpuPerRunMs = (cpuMs(pids) - cpuBefore) / 400;
+  // As in real use, where the model thinks between executions: the worker prepares the next
+  // sandbox while idle (the 10 ms pause is not timed).
+  const gapped: number[] = [];
+  for (let i = 0; i < 200; i++) {
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    const start = performance.now();
+    await runOnce(engine, trivial);
+    gapped.push(performance.now() - start);
+  }
   const withCalls = median(await samples(() => runOnce(engine, calls), 15));
   const toolCallUs = ((withCalls - median(warm)) / TOOL_CALLS) * 1000;
-  const pids = (engine as Engine & { workerPids(): number[] }).workerPids();
   const workerRssMiB = pids.length > 0 ? rssMiB(pids[0] ?? 0) : undefined;
   await engine.close();
   const pool = createEngine({ ...config, poolSize: 2 });
@@ -108,6 +137,8 @@ async function measureEngine(label: string, config: EngineConfig): Promise<{ row
   for (const source of ["while (true) {}", "await t.x({});\nwhile (true) {}", "await t.x({}).then(() => { for (;;) {} });"]) {
     const code = transpileGuest(source);
     for (let i = 0; i < 5; i++) {
+      // Both workers ready (an isolate worker is replaced after a timeout), so only the deadline is timed.
+      await Promise.all([runOnce(pool, trivial), runOnce(pool, trivial)]);
       const start = performance.now();
       const result = await runOnce(pool, code, { timeoutMs: 200 });
       if (result.ok || result.error.code !== "SANDBOX_TIMEOUT") throw new Error(`${label}: spin did not time out`);
@@ -121,6 +152,8 @@ async function measureEngine(label: string, config: EngineConfig): Promise<{ row
       freshSandboxMs: undefined,
       warmP50Ms: median(warm),
       warmP90Ms: percentile(warm, 90),
+      idleP50Ms: median(gapped),
+      cpuPerRunMs,
       toolCallUs,
       idleKiB: undefined,
       workerRssMiB,
@@ -201,6 +234,7 @@ async function direct(): Promise<Row> {
     freshSandboxMs: undefined,
     warmP50Ms: warm.medianUs / 1000,
     warmP90Ms: warm.medianUs / 1000,
+    idleP50Ms: undefined,
     toolCallUs: withCalls.medianUs / TOOL_CALLS,
     idleKiB: undefined,
     workerRssMiB: undefined,
@@ -243,6 +277,7 @@ function utcp(): { row?: Row; reason: string } {
       freshSandboxMs: undefined,
       warmP50Ms: m.p50,
       warmP90Ms: m.p90,
+      idleP50Ms: undefined,
       toolCallUs: ((m.calls - m.p50) / TOOL_CALLS) * 1000,
       idleKiB: undefined,
       workerRssMiB: undefined,
@@ -341,10 +376,10 @@ async function main(): Promise<void> {
   if (other.row) rows.push(other.row);
 
   const table = [
-    "| engine | cold start: new engine, first run (ms) | fresh sandbox per execution (ms) | warm trivial execute p50 / p90 (ms) | per tool call (µs) | memory per idle sandbox (KiB) | worker RSS (MiB) | executions/s (2 workers, 4 in flight) |",
-    "|---|--:|--:|--:|--:|--:|--:|--:|",
+    "| engine | cold start: new engine, first run (ms) | fresh sandbox per execution (ms) | warm trivial execute, back to back p50 / p90 (ms) | warm trivial execute after 10 ms idle, p50 (ms) | CPU per warm trivial execute, host + worker (ms) | per tool call (µs) | memory per idle sandbox (KiB) | worker RSS (MiB) | executions/s (2 workers, 4 in flight) |",
+    "|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|",
     ...rows.map((r) =>
-      `| ${r.label} | ${cell(r.coldEngineMs, 0)} | ${cell(r.freshSandboxMs, 3)} | ${cell(r.warmP50Ms, 3)} / ${cell(r.warmP90Ms, 3)} | ${cell(r.toolCallUs, 1)} | ${cell(r.idleKiB, 0)} | ${cell(r.workerRssMiB, 0)} | ${cell(r.execPerSec, 0)} |`),
+      `| ${r.label} | ${cell(r.coldEngineMs, 0)} | ${cell(r.freshSandboxMs, 3)} | ${cell(r.warmP50Ms, 3)} / ${cell(r.warmP90Ms, 3)} | ${cell(r.idleP50Ms, 3)} | ${cell(r.cpuPerRunMs, 2)} | ${cell(r.toolCallUs, 1)} | ${cell(r.idleKiB, 0)} | ${cell(r.workerRssMiB, 0)} | ${cell(r.execPerSec, 0)} |`),
   ].join("\n");
 
   console.log(`soak: ${SOAK} executions`);
@@ -359,7 +394,7 @@ async function main(): Promise<void> {
     "",
     "- *cold start*: create the engine and run `return 1` once (starts the worker: process spawn under the permission model, engine load). " +
       "*fresh sandbox*: what every execution pays inside a warm worker for its own fresh context (QuickJS runtime + context + bridge prelude; " +
-      "V8 isolate + context + prelude), measured in-process. *warm trivial execute*: `engine.run` of `return 1` end to end (host → worker → host). " +
+      "V8 isolate + context + prelude), measured in-process. *warm trivial execute*: `engine.run` of `return 1` end to end (host → worker → host), back to back, and after 10 ms of idle time (as between a model's steps), which the worker uses to prepare the next fresh sandbox. *CPU per execution*: CPU time of the host and worker processes over the back-to-back runs (clock ticks from /proc; what the machine's load does not inflate as much as wall time). " +
       `*per tool call*: (run with ${TOOL_CALLS} sequential awaited calls − trivial run) / ${TOOL_CALLS}. *memory per idle sandbox*: growth per live context ` +
       "with the prelude (QuickJS: WebAssembly memory; V8: process RSS per isolate). toolcode keeps no sandbox per idle session (a fresh one per " +
       "execution); an idle session holds only its workspace directory and a small record on the host. *worker RSS*: one warm worker process.",

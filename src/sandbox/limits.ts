@@ -74,7 +74,10 @@ export function memoryMessage(memoryMb: number): string {
 }
 
 /** Message for SANDBOX_STACK. `maxKb` is the largest stack the engine allows, if it clamps. */
-export function stackMessage(stackKb: number, maxKb?: number): string {
+export function stackMessage(stackKb: number | undefined, maxKb?: number): string {
+  if (stackKb === undefined) {
+    return "Stack overflow: recursion went too deep. Use a loop or an explicit stack instead of deep recursion.";
+  }
   return (
     `Stack overflow: recursion went deeper than the ${stackKb} KiB stack allows. ` +
     "Use a loop or an explicit stack instead of deep recursion. Operators can raise sandbox.maxStackKb" +

@@ -162,7 +162,7 @@ export class IsolateRun implements GuestExecution {
     this.gate = new ToolGate(request.api, request.limits, (callId, server, tool, args) => hooks.callTool(callId, server, tool, args));
     this.traits = {
       // V8 sizes its own stack; maxStackKb does not apply to this engine.
-      stackKb: request.limits.maxStackKb,
+      stackKb: undefined,
       isStackOverflow: (info) => info.name === "RangeError" && info.message === "Maximum call stack size exceeded",
       isOutOfMemory: (info) =>
         info.name === "RangeError" && (info.message === "Array buffer allocation failed" || info.message === "Invalid string length"),

@@ -60,6 +60,7 @@ export class GuestRun implements GuestExecution {
   private finished = false;
   private timer: NodeJS.Timeout | undefined;
   private readonly traits: EngineErrorTraits;
+  private readonly stackKb: number;
 
   constructor(
     private readonly capped: CappedModule,
@@ -69,6 +70,7 @@ export class GuestRun implements GuestExecution {
     private readonly prepared?: PreparedContext,
   ) {
     const stackKb = effectiveStackKb(request.limits.maxStackKb, maxStackKb);
+    this.stackKb = stackKb;
     this.traits = {
       stackKb,
       maxStackKb,
@@ -92,7 +94,7 @@ export class GuestRun implements GuestExecution {
       const rt = prepared?.rt ?? this.capped.module.newRuntime();
       this.rt = rt;
       rt.setMemoryLimit(limits.memoryMb * MIB);
-      rt.setMaxStackSize(this.traits.stackKb * 1024);
+      rt.setMaxStackSize(this.stackKb * 1024);
       rt.setInterruptHandler(() => {
         if (Date.now() <= this.deadline) return false;
         this.interrupted = true;
@@ -296,7 +298,7 @@ export class GuestRun implements GuestExecution {
 
   private hostFailure(error: unknown): WorkerError {
     if (error instanceof RangeError && /call stack/i.test(error.message)) {
-      return { code: "SANDBOX_STACK", message: stackMessage(this.traits.stackKb, this.maxStackKb) };
+      return { code: "SANDBOX_STACK", message: stackMessage(this.stackKb, this.maxStackKb) };
     }
     const { limits } = this.request;
     if (this.interrupted) return timeoutError(limits.timeoutMs);

@@ -28,8 +28,8 @@ export interface EngineErrorTraits {
   isStackOverflow(info: ThrownInfo): boolean;
   isOutOfMemory(info: ThrownInfo): boolean;
   isInterrupt(info: ThrownInfo): boolean;
-  /** The guest stack in KiB as enforced, and the engine's maximum (for the message). */
-  stackKb: number;
+  /** The guest stack in KiB as enforced (undefined: the engine sizes its own), and the engine's maximum. */
+  stackKb: number | undefined;
   maxStackKb?: number;
 }
 
