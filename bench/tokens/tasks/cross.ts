@@ -99,7 +99,7 @@ export const teamImport: TokenTask = {
     const session = CodeModeSession.start({ filesystem: servers.filesystem(importDir), memory: servers.memory(codeGraph) });
     const code = await withSession(session, async (s) => {
       const run = s.run(task);
-      await run.search({ query: "read file create entities relations read graph" }, ["filesystem.read_text_file", "memory.create_entities", "memory.create_relations", "memory.read_graph"]);
+      await run.search({ query: "read file create entities relations read graph", limit: 8 }, ["filesystem.read_text_file", "memory.create_entities", "memory.create_relations", "memory.read_graph"]);
       const output = await run.execute(`
         const { content } = await filesystem.read_text_file({ path: ${JSON.stringify(rosterFile)} });
         const people: { id: number; name: string; title: string; team: string; managerId: number | null }[] = JSON.parse(content);
