@@ -20,7 +20,7 @@ import { createEngine, type EngineConfig } from "../src/sandbox/create-engine.js
 import type { Engine, RunResult, SandboxHost, SandboxLimits } from "../src/sandbox/engine.js";
 import { isolateEngineUnavailable } from "../src/sandbox/isolate/isolate-engine.js";
 import { QuickJsModuleCache } from "../src/sandbox/quickjs/quickjs-module.js";
-import { fmt, header, median, percentile, timePerCall, writeSection } from "./lib.js";
+import { fmt, header, median, percentile, RESULTS_FILE, timePerCall, writeSection } from "./lib.js";
 
 // isolated-vm needs --no-node-snapshot on Node 20 (used here to measure bare isolates in-process).
 if (!process.execArgv.includes("--no-node-snapshot")) {
@@ -382,9 +382,17 @@ async function main(): Promise<void> {
       `| ${r.label} | ${cell(r.coldEngineMs, 0)} | ${cell(r.freshSandboxMs, 3)} | ${cell(r.warmP50Ms, 3)} / ${cell(r.warmP90Ms, 3)} | ${cell(r.idleP50Ms, 3)} | ${cell(r.cpuPerRunMs, 2)} | ${cell(r.toolCallUs, 1)} | ${cell(r.idleKiB, 0)} | ${cell(r.workerRssMiB, 0)} | ${cell(r.execPerSec, 0)} |`),
   ].join("\n");
 
-  console.log(`soak: ${SOAK} executions`);
-  const soakRows = [await soak("QuickJS, worker process", { engine: "quickjs", isolation: "process" }, SOAK)];
-  if (isolateReason === undefined) soakRows.push(await soak("V8 isolate, worker process", { engine: "isolate", isolation: "process" }, Math.min(SOAK, 2000)));
+  let soakRows: string[];
+  if (SOAK > 0) {
+    console.log(`soak: ${SOAK} executions`);
+    soakRows = [await soak("QuickJS, worker process", { engine: "quickjs", isolation: "process" }, SOAK)];
+    if (isolateReason === undefined) soakRows.push(await soak("V8 isolate, worker process", { engine: "isolate", isolation: "process" }, Math.min(SOAK, 2000)));
+  } else {
+    // SANDBOX_SOAK=0: keep the soak rows of the last full run.
+    const previous = existsSync(RESULTS_FILE) ? readFileSync(RESULTS_FILE, "utf8") : "";
+    const from = previous.indexOf("| engine | executions |");
+    soakRows = from < 0 ? [] : previous.slice(from).split("\n").slice(2).filter((line) => line.startsWith("| ")).map((line) => `${line.replace(/ \|$/, "")} (earlier run) |`);
+  }
 
   const report = [
     header("Sandbox (issue #3)", "npm run bench -- sandbox"),

@@ -156,7 +156,7 @@ export class IsolateRun implements GuestExecution {
     private readonly request: RunMessage,
     private readonly hooks: RunHooks,
     private readonly cache: BootCache,
-    private readonly prepared?: PreparedIsolate,
+    private readonly prepared?: Promise<PreparedIsolate | undefined>,
   ) {
     this.logs = new LogSink(request.limits.maxLogBytes);
     this.gate = new ToolGate(request.api, request.limits, (callId, server, tool, args) => hooks.callTool(callId, server, tool, args));
@@ -176,7 +176,8 @@ export class IsolateRun implements GuestExecution {
     this.watchdog = setTimeout(() => this.onDeadline(), limits.timeoutMs);
     try {
       const isolateMb = Math.max(MIN_ISOLATE_MB, limits.memoryMb);
-      let prepared = this.prepared;
+      // The watchdog already runs: a slow spare counts against the guest's time, not after it.
+      let prepared = this.prepared === undefined ? undefined : await this.prepared;
       if (prepared !== undefined && prepared.memoryMb !== isolateMb) {
         disposeIsolate(prepared);
         prepared = undefined;
@@ -191,7 +192,11 @@ export class IsolateRun implements GuestExecution {
       };
       const { isolate, context, setup } = prepared;
       this.isolate = isolate;
-      if (this.finished) return;
+      if (this.finished) {
+        // Ended (deadline) while the isolate was being made: nobody else will free it.
+        disposeIsolate(prepared);
+        return;
+      }
       const modules = api.modules ?? {};
       const callbacks = [
         new this.ivm.Callback((server: string, tool: string, args: string) => this.onToolCall(server, tool, args)),

@@ -44,7 +44,7 @@ export function createIsolateRunner(): RunnerEngine {
     },
     async start(message: RunMessage, hooks: RunHooks): Promise<GuestExecution> {
       if (ivm === undefined) throw new Error("isolated-vm is not loaded");
-      const prepared = spare === undefined ? undefined : await spare;
+      const prepared = spare;
       spare = undefined;
       spareMb = Math.max(8, message.limits.memoryMb);
       const run = new IsolateRun(ivm, message, {
