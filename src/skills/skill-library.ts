@@ -426,12 +426,12 @@ export class SkillLibrary {
     return new Run(this, modules, known);
   }
 
-  /** Records usage reported by a run. */
+  /** Records usage reported by a run (used by {@link SkillRun}; not for library users). */
   recordUsage(name: string, delta: Parameters<UsageTracker["record"]>[1]): void {
     this.#tracker.record(name, delta);
   }
 
-  /** Writes pending usage counts. */
+  /** Writes pending usage counts (used by {@link SkillRun} after each execution). */
   async flushUsage(): Promise<void> {
     await this.#tracker.flush();
   }
@@ -516,7 +516,7 @@ export class SkillLibrary {
     for (const listener of this.#listeners) listener();
   }
 
-  /** Guest-facing list. */
+  /** What `skills.list()` returns to guest code. */
   summaries(): { name: string; description: string; version: number; signatures: string[]; updated: string }[] {
     return this.#effective().map((s) => ({ name: s.name, description: s.description, version: s.version, signatures: s.signatures, updated: s.updated }));
   }
