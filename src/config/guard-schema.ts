@@ -35,6 +35,11 @@ export const policySchema = z.strictObject({
   approveDestructive: z.boolean().default(true),
   /** How long a pending approval stays valid, in seconds (default 900). */
   approvalTtlSeconds: z.number().int().positive().max(7 * 24 * 3600).default(900),
+  /**
+   * Whether `search` and `types` name the tools the policy hides (default true: a model that
+   * cannot find a tool concludes it does not exist). False: only counts are given.
+   */
+  revealHidden: z.boolean().default(true),
 });
 
 /** What the PII detectors find. */

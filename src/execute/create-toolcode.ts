@@ -13,6 +13,7 @@ import { type ToolcodeError, ToolcodeError as ToolcodeErrorClass, toErrorInfo } 
 import { type ApprovalInfo, approvalInfo } from "../guard/approvals.js";
 import { AuditLog } from "../guard/audit-log.js";
 import { type ApprovalHandler, type ExecutionGuard, Guard } from "../guard/guard.js";
+import { HiddenTools } from "../guard/hidden-tools.js";
 import { Policy } from "../guard/policy.js";
 import type { Engine, SandboxHost, SandboxLimits } from "../sandbox/engine.js";
 import { createEngine } from "../sandbox/create-engine.js";
@@ -97,6 +98,8 @@ export interface ExecuteOptions {
   approvalVia?: "callback" | "elicitation";
   /** Who runs the script (audit log; a session belongs to the user who opened it). */
   user?: string;
+  /** Called as each tool call of the script starts (`server.tool`), e.g. to report progress. Must not throw. */
+  onToolCall?: (tool: string) => void;
 }
 
 /**
@@ -123,6 +126,8 @@ export interface Toolcode {
   readonly failures: readonly SourceFailure[];
   /** Config problems worth a warning, e.g. policy patterns that match no tool. */
   readonly warnings: readonly string[];
+  /** The tools the policy hides (counted in descriptions, named by search unless `policy.revealHidden` is false). */
+  readonly hidden: HiddenTools;
   search(query: string, options?: SearchOptions): SearchResponse;
   /** Runs a TypeScript script in the sandbox. Never throws for guest failures. */
   execute(code: string, options?: ExecuteOptions): Promise<ExecuteResult>;
@@ -199,6 +204,7 @@ class ToolcodeInstance implements Toolcode {
   });
   #skills: SkillLibrary | undefined;
   #guest: { globals: Record<string, string[]>; hidden: Record<string, string[]> } | undefined;
+  #hidden: HiddenTools | undefined;
 
   constructor(
     readonly config: Config,
@@ -229,6 +235,11 @@ class ToolcodeInstance implements Toolcode {
     return this.#skills;
   }
 
+  get hidden(): HiddenTools {
+    this.#hidden ??= new HiddenTools(this.allTools.tools(), this.guard.policy, this.config.policy.revealHidden);
+    return this.#hidden;
+  }
+
   search(query: string, options: SearchOptions = {}): SearchResponse {
     const skills = this.skills;
     const results = this.index.search(query, {
@@ -239,7 +250,8 @@ class ToolcodeInstance implements Toolcode {
     const text = results.length > 0
       ? results.map((r) => (r.tool.server === SKILLS_SERVER ? skills.describe(r.tool.tool, detail) : undefined) ?? describeResults([r], detail, this.#declarations)).join(detail === "full" ? "\n\n" : "\n")
       : `No tools match "${query}". Servers: ${this.catalog.serverIds().join(", ")}. Try other words, or an empty query to list tools.`;
-    return { results: results.map((r) => ({ id: r.tool.id, score: r.score })), text };
+    const hidden = this.hidden.describeMatches(query, options);
+    return { results: results.map((r) => ({ id: r.tool.id, score: r.score })), text: hidden === undefined ? text : `${text}\n${hidden}` };
   }
 
   async execute(code: string, options: ExecuteOptions = {}): Promise<ExecuteResult> {
@@ -287,6 +299,7 @@ class ToolcodeInstance implements Toolcode {
           if (server === SKILLS_BRIDGE) return skillRun.call(tool, args);
           if (server === HOST_BRIDGE && builtins && Object.hasOwn(builtins.functions, tool)) return (builtins.functions[tool] as (arg: unknown) => unknown)(args);
           const { tool: found, source } = this.allTools.resolve(server, tool);
+          options.onToolCall?.(found.id);
           const input = args === undefined || args === null ? {} : args;
           if (typeof input !== "object" || Array.isArray(input)) {
             throw new ToolcodeErrorClass("INVALID_ARGUMENTS", `${found.id} takes one object argument, e.g. ${found.id}({ … }); got ${Array.isArray(input) ? "an array" : typeof input}.`);
@@ -392,9 +405,9 @@ class ToolcodeInstance implements Toolcode {
           available: this.catalog.serverIds(),
         });
       }
-      return this.#declarations.server(entry.id) ?? "";
+      return (this.#declarations.server(entry.id) ?? "") + this.hidden.declarationComment(entry.id);
     }
-    return [...this.catalog.serverIds().map((id) => this.#declarations.server(id) ?? ""), WORKSPACE_DECLARATION, this.skills.namespaceDeclaration()].join("\n");
+    return [...this.catalog.serverIds().map((id) => this.#declarations.server(id) ?? ""), WORKSPACE_DECLARATION, this.skills.namespaceDeclaration(), this.hidden.declarationComment()].join("\n");
   }
 
   virtualPaths(): string[] {

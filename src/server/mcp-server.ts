@@ -6,62 +6,15 @@
  */
 import { McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { type CallToolResult, ElicitResultSchema } from "@modelcontextprotocol/sdk/types.js";
-import { z } from "zod";
 import type { ExecuteOptions, Toolcode } from "../execute/create-toolcode.js";
 import { SessionStore } from "../execute/sessions.js";
-import { Policy } from "../guard/policy.js";
+import { ExecuteProgress } from "./execute-progress.js";
+import { executeDescription, executeInputShape, executeOptions, executeOutput, executeOutputShape, runSearch, searchDescription, searchInputShape } from "./tool-descriptions.js";
 
 /** Package version reported to clients. */
 export const TOOLCODE_VERSION = "0.1.0";
 
 const RESOURCE_PREFIX = "toolcode://";
-
-/** The `search` tool's description: how to find tools and what comes back. Kept short: a client re-reads it every turn. */
-export function searchDescription(toolcode: Toolcode): string {
-  const servers = toolcode.catalog
-    .serverIds()
-    .map((id) => `${id} (${toolcode.catalog.server(id)?.tools.length ?? 0})`)
-    .join(", ");
-  return [
-    "Find tools to call from `execute`: ranked search over tool names, descriptions and parameters. Empty query lists tools.",
-    `Servers (tools): ${servers || "none connected"}.${skillsLine(toolcode)}`,
-    'detail: "names" (cheapest), "signatures" (default), "full" (declarations with docs, constraints and result types).',
-  ].join("\n");
-}
-
-/** ` Saved skills: N (search them like tools).` when there are any. */
-function skillsLine(toolcode: Toolcode): string {
-  const count = toolcode.skills.list().length;
-  return count > 0 ? ` Saved skills: ${count} (found like tools, as skills.<name>).` : "";
-}
-
-/** The `execute` tool's description: the guest API shape, what comes back, and the limits. Kept short: a client re-reads it every turn. */
-export function executeDescription(toolcode: Toolcode): string {
-  const { sandbox, output } = toolcode.config;
-  return [
-    "Run TypeScript (an async module body: top-level await and return) that calls tools, so loops, filters and joins happen here and only what you print or return comes back.",
-    "- Call a tool: `const r = await server.tool({ arg: value })` (one object argument; find names with search). Results are plain values; a failing tool throws `ToolError` (.code, .message).",
-    "- `console.log` or `return` only what you need: summaries, not raw data.",
-    "- `workspace.read/write/list/remove(path)`: files kept for this session, for later runs.",
-    '- Reuse work: `await skills.save({ name, description, code })` type-checks and keeps a TS module of functions (tool calls allowed); later runs `import { fn } from "./skills/<name>"` or call `skills.<name>.fn()`. search finds skills.',
-    `- Output is capped at ${output.maxTokens} tokens; a cut value is saved in full to the workspace (the output names the file).`,
-    `- No fetch, timers or process. Limits: ${Math.round(sandbox.timeoutMs / 1000)} s, ${sandbox.memoryMb} MB, ${sandbox.maxToolCalls} tool calls.`,
-  ].join("\n");
-}
-
-/** Lines added to the `execute` description when guardrails apply (approvals, PII tokens). */
-export function guardDescription(toolcode: Toolcode): string[] {
-  const lines: string[] = [];
-  const policy = new Policy(toolcode.config.policy);
-  if (toolcode.catalog.tools().some((tool) => policy.decide(tool).action === "approve")) {
-    lines.push('- Some calls need the user\'s approval: the run then stops with APPROVAL_REQUIRED and an approval id. Ask the user; if they agree, run the same code again with `approve: "<id>"`.');
-  }
-  const { privacy } = toolcode.config;
-  if (privacy.tokenize.length > 0 || privacy.fields.length > 0) {
-    lines.push("- Personal data in tool results appears as tokens like `<email_3>`. Pass tokens to tools unchanged (the host fills in the real values); never guess what they stand for.");
-  }
-  return lines;
-}
 
 /** Options for {@link createMcpServer}. */
 export interface McpServerOptions {
@@ -91,53 +44,22 @@ export function createMcpServer(toolcode: Toolcode, options: McpServerOptions = 
     {
       title: "Search tools",
       description: searchDescription(toolcode),
-      inputSchema: {
-        query: z.string().describe('What you want to do, e.g. "read file".'),
-        detail: z.enum(["names", "signatures", "full"]).optional(),
-        limit: z.number().min(1).max(50).optional().describe("Max results (default 5)."),
-        server: z.string().optional().describe("Only this server's tools."),
-      },
+      inputSchema: searchInputShape,
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    ({ query, detail, limit, server: only }): CallToolResult => {
-      const response = toolcode.search(query, {
-        ...(detail !== undefined ? { detail } : {}),
-        limit: Math.floor(limit ?? 5),
-        ...(only !== undefined ? { server: only } : {}),
-      });
-      return { content: [{ type: "text", text: response.text }] };
-    },
+    (input): CallToolResult => ({ content: [{ type: "text", text: runSearch(toolcode, input) }] }),
   );
 
   server.registerTool(
     "execute",
     {
       title: "Execute TypeScript",
-      description: [executeDescription(toolcode), ...guardDescription(toolcode)].join("\n"),
-      inputSchema: {
-        code: z.string().describe("TypeScript to run."),
-        timeoutMs: z.number().positive().optional().describe("Lower time limit, ms."),
-        maxTokens: z.number().positive().max(100_000).optional().describe("Output token budget for this run."),
-        approve: z.string().optional().describe("An approval id from an APPROVAL_REQUIRED result, once the user approved that call: runs the same code again and performs it."),
-      },
-      outputSchema: {
-        result: z.unknown().optional().describe("The script's return value."),
-        logs: z.array(z.string()).describe("Console output lines."),
-        error: z
-          .object({ code: z.string(), message: z.string(), line: z.number().optional(), column: z.number().optional() })
-          .nullable()
-          .describe("Set when the script failed."),
-        truncated: z.boolean().describe("True when logs or result were cut to the token budget."),
-        spilled: z.object({ logs: z.string().optional(), result: z.string().optional() }).describe("Workspace paths of the full values that were cut."),
-        tokens: z.object({ output: z.number(), toolResults: z.number(), saved: z.number() }).describe("o200k_base token accounting."),
-        approval: z
-          .object({ id: z.string(), tool: z.string(), arguments: z.unknown(), reason: z.string(), expiresAt: z.string() })
-          .optional()
-          .describe("Set with APPROVAL_REQUIRED: the call waiting for the user's approval."),
-      },
+      description: executeDescription(toolcode),
+      inputSchema: executeInputShape,
+      outputSchema: executeOutputShape,
       annotations: { readOnlyHint: false, openWorldHint: true },
     },
-    async ({ code, timeoutMs, maxTokens, approve }, extra): Promise<CallToolResult> => {
+    async (input, extra): Promise<CallToolResult> => {
       // With a client that supports elicitation, approvals are asked right away, in the client.
       const elicit: Pick<ExecuteOptions, "onApproval" | "approvalVia"> = server.server.getClientCapabilities()?.elicitation
         ? {
@@ -162,33 +84,25 @@ export function createMcpServer(toolcode: Toolcode, options: McpServerOptions = 
             },
           }
         : {};
-      const result = await toolcode.execute(code, {
+      // With a progressToken, the client hears from a long run (tool calls and a heartbeat).
+      const token = extra._meta?.progressToken;
+      const progress =
+        token !== undefined
+          ? new ExecuteProgress(
+              (update) => extra.sendNotification({ method: "notifications/progress", params: { progressToken: token, ...update } }),
+              Math.min(input.timeoutMs ?? Infinity, toolcode.config.sandbox.timeoutMs),
+            )
+          : undefined;
+      const base: ExecuteOptions = {
         sessionId,
         ...elicit,
         ...(options.user !== undefined ? { user: options.user } : {}),
-        ...(approve !== undefined ? { approve } : {}),
-        ...(timeoutMs !== undefined ? { timeoutMs: Math.floor(timeoutMs) } : {}),
-        ...(maxTokens !== undefined ? { maxTokens: Math.floor(maxTokens) } : {}),
-      });
-      const error = result.error
-        ? {
-            code: result.error.code,
-            message: result.error.message,
-            ...(result.error.line !== undefined ? { line: result.error.line } : {}),
-            ...(result.error.column !== undefined ? { column: result.error.column } : {}),
-          }
-        : null;
+        ...(progress ? { onToolCall: (tool: string) => progress.toolCall(tool) } : {}),
+      };
+      const result = await toolcode.execute(input.code, executeOptions(input, base)).finally(() => progress?.stop());
       return {
         content: [{ type: "text", text: result.text }],
-        structuredContent: {
-          ...(result.result !== undefined ? { result: result.result } : {}),
-          logs: result.logs,
-          error,
-          truncated: result.metadata.truncated,
-          spilled: result.metadata.spilled,
-          tokens: result.metadata.tokens,
-          ...(result.approval ? { approval: result.approval } : {}),
-        },
+        structuredContent: { ...executeOutput(result) },
         ...(result.error ? { isError: true } : {}),
       };
     },

@@ -1,0 +1,163 @@
+/**
+ * The two tools toolcode offers a model, `search` and `execute`, in one place: their
+ * descriptions, input schemas (zod), and how a call maps onto {@link Toolcode}. The MCP server
+ * (`toolcode serve`) and every framework adapter (`toolcode/ai-sdk`, `toolcode/openai-agents`,
+ * `toolcode/langchain`) build their tools from here, so the model reads the same words everywhere.
+ *
+ * @module
+ */
+import { z } from "zod";
+import type { ExecuteOptions, Toolcode } from "../execute/create-toolcode.js";
+import type { ExecuteResult } from "../execute/execute-result.js";
+import { Policy } from "../guard/policy.js";
+
+/** The `search` tool's description: how to find tools and what comes back. Kept short: a client re-reads it every turn. */
+export function searchDescription(toolcode: Toolcode): string {
+  const servers = toolcode.catalog
+    .serverIds()
+    .map((id) => `${id} (${toolcode.catalog.server(id)?.tools.length ?? 0})`)
+    .join(", ");
+  const hidden = toolcode.hidden.summary();
+  return [
+    "Find tools to call from `execute`: ranked search over tool names, descriptions and parameters. Empty query lists tools.",
+    `Servers (tools): ${servers || "none connected"}.${skillsLine(toolcode)}`,
+    ...(hidden !== undefined ? [`Hidden: ${hidden}`] : []),
+    'detail: "names" (cheapest), "signatures" (default), "full" (declarations with docs, constraints and result types).',
+  ].join("\n");
+}
+
+/** ` Saved skills: N (search them like tools).` when there are any. */
+function skillsLine(toolcode: Toolcode): string {
+  const count = toolcode.skills.list().length;
+  return count > 0 ? ` Saved skills: ${count} (found like tools, as skills.<name>).` : "";
+}
+
+/**
+ * The `execute` tool's description: the guest API shape, what comes back, the limits, and the
+ * guardrails that apply (approvals, PII tokens, hidden tools). Kept short: a client re-reads it every turn.
+ */
+export function executeDescription(toolcode: Toolcode): string {
+  const { sandbox, output } = toolcode.config;
+  return [
+    "Run TypeScript (an async module body: top-level await and return) that calls tools, so loops, filters and joins happen here and only what you print or return comes back.",
+    "- Call a tool: `const r = await server.tool({ arg: value })` (one object argument; find names with search). Results are plain values; a failing tool throws `ToolError` (.code, .message).",
+    "- `console.log` or `return` only what you need: summaries, not raw data.",
+    "- `workspace.read/write/list/remove(path)`: files kept for this session, for later runs.",
+    '- Reuse work: `await skills.save({ name, description, code })` type-checks and keeps a TS module of functions (tool calls allowed); later runs `import { fn } from "./skills/<name>"` or call `skills.<name>.fn()`. search finds skills.',
+    `- Output is capped at ${output.maxTokens} tokens; a cut value is saved in full to the workspace (the output names the file).`,
+    `- No fetch, timers or process. Limits: ${Math.round(sandbox.timeoutMs / 1000)} s, ${sandbox.memoryMb} MB, ${sandbox.maxToolCalls} tool calls.`,
+    ...guardDescription(toolcode),
+  ].join("\n");
+}
+
+/** Lines added to the `execute` description when guardrails apply (approvals, PII tokens, hidden tools). */
+export function guardDescription(toolcode: Toolcode): string[] {
+  const lines: string[] = [];
+  const policy = new Policy(toolcode.config.policy);
+  if (toolcode.catalog.tools().some((tool) => policy.decide(tool).action === "approve")) {
+    lines.push('- Some calls need the user\'s approval: the run then stops with APPROVAL_REQUIRED and an approval id. Ask the user; if they agree, run the same code again with `approve: "<id>"`.');
+  }
+  const { privacy } = toolcode.config;
+  if (privacy.tokenize.length > 0 || privacy.fields.length > 0) {
+    lines.push("- Personal data in tool results appears as tokens like `<email_3>`. Pass tokens to tools unchanged (the host fills in the real values); never guess what they stand for.");
+  }
+  const hidden = toolcode.hidden.summary();
+  if (hidden !== undefined) lines.push(`- Not callable: ${hidden}`);
+  return lines;
+}
+
+/** Input of the `search` tool (a zod object shape, as MCP's `registerTool` takes it). */
+export const searchInputShape = {
+  query: z.string().describe('What you want to do, e.g. "read file".'),
+  detail: z.enum(["names", "signatures", "full"]).optional(),
+  limit: z.number().min(1).max(50).optional().describe("Max results (default 5)."),
+  server: z.string().optional().describe("Only this server's tools."),
+};
+
+/** Input of the `search` tool as one zod object. */
+export const searchInputSchema = z.object(searchInputShape);
+
+/** Arguments of one `search` call. */
+export type SearchInput = z.infer<typeof searchInputSchema>;
+
+/** Input of the `execute` tool (a zod object shape). */
+export const executeInputShape = {
+  code: z.string().describe("TypeScript to run."),
+  timeoutMs: z.number().positive().optional().describe("Lower time limit, ms."),
+  maxTokens: z.number().positive().max(100_000).optional().describe("Output token budget for this run."),
+  approve: z.string().optional().describe("An approval id from an APPROVAL_REQUIRED result, once the user approved that call: runs the same code again and performs it."),
+};
+
+/** Input of the `execute` tool as one zod object. */
+export const executeInputSchema = z.object(executeInputShape);
+
+/** Arguments of one `execute` call. */
+export type ExecuteInput = z.infer<typeof executeInputSchema>;
+
+/** Structured output of the `execute` tool (a zod object shape). */
+export const executeOutputShape = {
+  result: z.unknown().optional().describe("The script's return value."),
+  logs: z.array(z.string()).describe("Console output lines."),
+  error: z
+    .object({ code: z.string(), message: z.string(), line: z.number().optional(), column: z.number().optional() })
+    .nullable()
+    .describe("Set when the script failed."),
+  truncated: z.boolean().describe("True when logs or result were cut to the token budget."),
+  spilled: z.object({ logs: z.string().optional(), result: z.string().optional() }).describe("Workspace paths of the full values that were cut."),
+  tokens: z.object({ output: z.number(), toolResults: z.number(), saved: z.number() }).describe("o200k_base token accounting."),
+  approval: z
+    .object({ id: z.string(), tool: z.string(), arguments: z.unknown(), reason: z.string(), expiresAt: z.string() })
+    .optional()
+    .describe("Set with APPROVAL_REQUIRED: the call waiting for the user's approval."),
+};
+
+/** Structured output of one `execute` call. */
+export interface ExecuteOutput {
+  result?: unknown;
+  logs: string[];
+  error: { code: string; message: string; line?: number; column?: number } | null;
+  truncated: boolean;
+  spilled: { logs?: string; result?: string };
+  tokens: { output: number; toolResults: number; saved: number };
+  approval?: { id: string; tool: string; arguments: unknown; reason: string; expiresAt: string };
+}
+
+/** Runs one `search` call: the text the model reads. */
+export function runSearch(toolcode: Toolcode, input: SearchInput): string {
+  return toolcode.search(input.query, {
+    ...(input.detail !== undefined ? { detail: input.detail } : {}),
+    limit: Math.floor(input.limit ?? 5),
+    ...(input.server !== undefined ? { server: input.server } : {}),
+  }).text;
+}
+
+/** The {@link ExecuteOptions} of one `execute` call, on top of the caller's own (`sessionId`, `user`, …). */
+export function executeOptions(input: ExecuteInput, base: ExecuteOptions = {}): ExecuteOptions {
+  return {
+    ...base,
+    ...(input.approve !== undefined ? { approve: input.approve } : {}),
+    ...(input.timeoutMs !== undefined ? { timeoutMs: Math.floor(input.timeoutMs) } : {}),
+    ...(input.maxTokens !== undefined ? { maxTokens: Math.floor(input.maxTokens) } : {}),
+  };
+}
+
+/** The structured output of an `execute` result (what `structuredContent` carries). */
+export function executeOutput(result: ExecuteResult): ExecuteOutput {
+  const error = result.error
+    ? {
+        code: result.error.code,
+        message: result.error.message,
+        ...(result.error.line !== undefined ? { line: result.error.line } : {}),
+        ...(result.error.column !== undefined ? { column: result.error.column } : {}),
+      }
+    : null;
+  return {
+    ...(result.result !== undefined ? { result: result.result } : {}),
+    logs: result.logs,
+    error,
+    truncated: result.metadata.truncated,
+    spilled: result.metadata.spilled,
+    tokens: result.metadata.tokens,
+    ...(result.approval ? { approval: result.approval } : {}),
+  };
+}
