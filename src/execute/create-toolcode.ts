@@ -1,38 +1,39 @@
 /**
  * The library entry point: config → sources → catalog → search/types → sandboxed execute.
+ * This file is wiring: it builds the parts and hands them to {@link ToolcodeInstance}.
  *
  * @module
  */
+import os from "node:os";
+import path from "node:path";
 import { Catalog } from "../catalog/catalog.js";
 import { SearchIndex } from "../catalog/search-index.js";
 import { loadConfig } from "../config/load-config.js";
 import { type Config, type ConfigInput, configSchema } from "../config/schema.js";
-import os from "node:os";
-import path from "node:path";
-import { type ToolcodeError, ToolcodeError as ToolcodeErrorClass, toErrorInfo } from "../errors.js";
-import { type ApprovalInfo, approvalInfo } from "../guard/approvals.js";
+import type { ToolcodeError } from "../errors.js";
+import type { ApprovalInfo } from "../guard/approvals.js";
 import { AuditLog } from "../guard/audit-log.js";
-import { type ApprovalHandler, type ExecutionGuard, Guard } from "../guard/guard.js";
+import { type ApprovalHandler, Guard } from "../guard/guard.js";
 import { HiddenTools } from "../guard/hidden-tools.js";
 import { Policy } from "../guard/policy.js";
-import type { Engine, SandboxHost, SandboxLimits } from "../sandbox/engine.js";
 import { createEngine } from "../sandbox/create-engine.js";
+import { SkillLibrary } from "../skills/skill-library.js";
 import { closeSources, connectSources } from "../sources/connect.js";
 import { loadOpenApiSources } from "../sources/openapi/load-openapi-sources.js";
 import type { ToolSource } from "../sources/tool-source.js";
-import { DeclarationStore, declarationDiskCache } from "../typegen/declaration-store.js";
-import { type SearchDetail, describeResults } from "../typegen/search-render.js";
-import { virtualTreePaths } from "../typegen/virtual-tree.js";
+import type { SearchDetail } from "../typegen/search-render.js";
+import type { GuestBuiltins } from "./builtins/host-functions.js";
+import { registeredBuiltins, skillBuiltins } from "./builtins/registry.js";
 import type { ExecuteResult } from "./execute-result.js";
-import { GUEST_PRELUDE, WORKSPACE_BRIDGE, WORKSPACE_DECLARATION, WORKSPACE_TOOLS, callWorkspace } from "./guest-builtins.js";
-import { type Session, SessionStore } from "./sessions.js";
+import { builtinsProvider } from "./providers/builtins-provider.js";
+import { CatalogProvider } from "./providers/catalog-provider.js";
+import { hiddenToolsProvider } from "./providers/hidden-tools-provider.js";
+import { SkillsProvider } from "./providers/skills-provider.js";
+import { SessionStore } from "./sessions.js";
 import { TokenCounter } from "./token-counter.js";
-import { transpileGuest } from "./transpile.js";
-import { SKILLS_BRIDGE, SKILLS_BRIDGE_TOOLS } from "../skills/guest-skills.js";
-import { SKILLS_SERVER, SkillLibrary } from "../skills/skill-library.js";
+import { ToolcodeInstance, guestTools } from "./toolcode-instance.js";
 
-/** Virtual-tree path of the `workspace` declarations. */
-const WORKSPACE_FILE = "workspace.d.ts";
+export type { GuestBuiltins } from "./builtins/host-functions.js";
 
 /** Options for {@link createToolcode}. */
 export interface ToolcodeOptions {
@@ -102,20 +103,6 @@ export interface ExecuteOptions {
   onToolCall?: (tool: string) => void;
 }
 
-/**
- * Guest built-ins implemented on the host for one run. `prelude` (one line of JavaScript, run
- * after the standard prelude) reaches `functions.<name>` as `__host.<name>(arg)`: one JSON
- * argument, awaited like a tool call (and counted as one); a throw reaches the guest as a
- * `ToolError`. Host functions bypass the catalog, so they must not reach tools themselves.
- */
-export interface GuestBuiltins {
-  prelude: string;
-  functions: Record<string, (arg: unknown) => unknown>;
-}
-
-/** The reserved bridge global behind {@link GuestBuiltins}. Not a valid config key for a server. */
-export const HOST_BRIDGE = "__host";
-
 /** A running toolcode instance. */
 export interface Toolcode {
   readonly config: Config;
@@ -155,6 +142,61 @@ export interface Toolcode {
 
 /** Connects every configured source (in parallel) and returns a ready {@link Toolcode}. */
 export async function createToolcode(options: ToolcodeOptions = {}): Promise<Toolcode> {
+  const { config, baseDir } = resolveConfig(options);
+  const counter = new TokenCounter();
+  counter.warm();
+  const [mcp, openapi] = await Promise.all([connectSources(config.mcpServers, { cwd: baseDir }), loadOpenApiSources(config.openapi, { baseDir })]);
+  const failures = [...mcp.failures, ...openapi.failures];
+  const sources = [...mcp.sources, ...openapi.sources, ...(options.sources ?? [])];
+  let allTools: Catalog;
+  try {
+    allTools = await Catalog.build(sources);
+  } catch (error) {
+    await Promise.all([closeSources(sources), counter.close()]);
+    throw error;
+  }
+  const policy = new Policy(config.policy);
+  const catalog = allTools.filter((tool) => policy.visible(tool));
+  const warnings = policy.unmatched(allTools.tools()).map((key) => `${key} matches no tool; check the <source>.<tool> names with \`toolcode search\`.`);
+  const audit = config.audit.file !== undefined ? AuditLog.open(config.audit.file, baseDir, { arguments: config.audit.arguments, fields: config.privacy.fields }) : undefined;
+  const guard = new Guard({ policy, privacy: config.privacy, ...(audit ? { audit } : {}), ...(options.onApproval ? { onApproval: options.onApproval } : {}) });
+  const sessions = new SessionStore({
+    root: path.resolve(baseDir, config.workspace.dir ?? path.join(os.tmpdir(), "toolcode-workspaces", `${process.pid}-${Date.now().toString(36)}`)),
+    maxBytes: config.workspace.maxBytes,
+    idleMs: config.workspace.idleMinutes * 60_000,
+    keepOnClose: config.workspace.dir !== undefined,
+    newGuardState: () => guard.newSessionState(),
+  });
+  // Skills are opened on first use; skill modules see the built-ins marked `inSkills`.
+  const skills = new SkillsProvider(() => {
+    const inSkills = skillBuiltins(builtins);
+    return SkillLibrary.fromConfig(config.skills, process.cwd(), { tools: () => catalog.tools(), builtinDeclarations: inSkills.declarations, builtinPrelude: inSkills.prelude });
+  });
+  const hidden = new HiddenTools(allTools.tools(), policy, config.policy.revealHidden);
+  const builtins = registeredBuiltins({ skills: () => skills.library() });
+  return new ToolcodeInstance({
+    config,
+    catalog,
+    allTools,
+    failures,
+    warnings,
+    index: new SearchIndex(catalog.tools()),
+    hidden,
+    providers: [new CatalogProvider(catalog, hidden), builtinsProvider(builtins), skills, hiddenToolsProvider(hidden)],
+    skills,
+    builtins,
+    guestTools: guestTools(catalog, allTools),
+    engine: createEngine(config.sandbox),
+    sources,
+    counter,
+    sessions,
+    guard,
+    ...(audit ? { audit } : {}),
+  });
+}
+
+/** The validated config, skill directories made absolute, and the directory relative paths resolve from. */
+function resolveConfig(options: ToolcodeOptions): { config: Config; baseDir: string } {
   const cwd = options.cwd ?? process.cwd();
   let config: Config;
   let baseDir = cwd;
@@ -165,275 +207,6 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
     config = loaded.config;
     baseDir = loaded.baseDir;
   }
-  config = { ...config, skills: { ...config.skills, dir: path.resolve(baseDir, config.skills.dir), ...(config.skills.shared !== undefined ? { shared: path.resolve(baseDir, config.skills.shared) } : {}) } };
-  const counter = new TokenCounter();
-  counter.warm();
-  const [mcp, openapi] = await Promise.all([connectSources(config.mcpServers, { cwd: baseDir }), loadOpenApiSources(config.openapi, { baseDir })]);
-  const failures = [...mcp.failures, ...openapi.failures];
-  const allSources = [...mcp.sources, ...openapi.sources, ...(options.sources ?? [])];
-  let catalog: Catalog;
-  try {
-    catalog = await Catalog.build(allSources);
-  } catch (error) {
-    await Promise.all([closeSources(allSources), counter.close()]);
-    throw error;
-  }
-  const policy = new Policy(config.policy);
-  const visible = catalog.filter((tool) => policy.visible(tool));
-  const warnings = policy.unmatched(catalog.tools()).map((key) => `${key} matches no tool; check the <source>.<tool> names with \`toolcode search\`.`);
-  const audit = config.audit.file !== undefined ? AuditLog.open(config.audit.file, baseDir, { arguments: config.audit.arguments, fields: config.privacy.fields }) : undefined;
-  const guard = new Guard({ policy, privacy: config.privacy, ...(audit ? { audit } : {}), ...(options.onApproval ? { onApproval: options.onApproval } : {}) });
-  const index = new SearchIndex(visible.tools());
-  const engine: Engine = createEngine(config.sandbox);
-  const sessions = new SessionStore({
-    root: path.resolve(baseDir, config.workspace.dir ?? path.join(os.tmpdir(), "toolcode-workspaces", `${process.pid}-${Date.now().toString(36)}`)),
-    maxBytes: config.workspace.maxBytes,
-    idleMs: config.workspace.idleMinutes * 60_000,
-    keepOnClose: config.workspace.dir !== undefined,
-    newGuardState: () => guard.newSessionState(),
-  });
-  return new ToolcodeInstance(config, visible, failures, warnings, index, engine, allSources, counter, sessions, catalog, guard, audit);
-}
-
-class ToolcodeInstance implements Toolcode {
-  #closed = false;
-  readonly #defaultSession = SessionStore.newId();
-  /** Rendered declarations: lazily, per tool, cached in memory and (OpenAPI sources) on disk by spec hash. */
-  readonly #declarations = new DeclarationStore(() => this.catalog, {
-    diskCache: (server) => declarationDiskCache(this.catalog.server(server)?.source, server),
-  });
-  #skills: SkillLibrary | undefined;
-  #guest: { globals: Record<string, string[]>; hidden: Record<string, string[]> } | undefined;
-  #hidden: HiddenTools | undefined;
-
-  constructor(
-    readonly config: Config,
-    readonly catalog: Catalog,
-    readonly failures: readonly SourceFailure[],
-    readonly warnings: readonly string[],
-    private readonly index: SearchIndex,
-    private readonly engine: Engine,
-    private readonly sources: ToolSource[],
-    private readonly counter: TokenCounter,
-    private readonly sessions: SessionStore,
-    /** Every tool, denied ones included: calls resolve here so a denied tool gets POLICY_DENIED. */
-    private readonly allTools: Catalog,
-    private readonly guard: Guard,
-    private readonly audit: AuditLog | undefined,
-  ) {}
-
-  get skills(): SkillLibrary {
-    if (!this.#skills) {
-      // Opened on first use; skills join the search index as the `skills` server.
-      const library = SkillLibrary.fromConfig(this.config.skills, process.cwd(), { tools: () => this.catalog.tools(), builtinDeclarations: WORKSPACE_DECLARATION, builtinPrelude: GUEST_PRELUDE });
-      this.index.add(library.catalogTools());
-      library.onChange(() => this.index.replace(SKILLS_SERVER, library.catalogTools()));
-      this.#skills = library;
-    } else {
-      this.#skills.refresh(); // skills saved or removed by other processes since
-    }
-    return this.#skills;
-  }
-
-  get hidden(): HiddenTools {
-    this.#hidden ??= new HiddenTools(this.allTools.tools(), this.guard.policy, this.config.policy.revealHidden);
-    return this.#hidden;
-  }
-
-  search(query: string, options: SearchOptions = {}): SearchResponse {
-    const skills = this.skills;
-    const results = this.index.search(query, {
-      limit: options.limit ?? 10,
-      ...(options.server !== undefined ? { server: options.server } : {}),
-    });
-    const detail = options.detail ?? "signatures";
-    const text = results.length > 0
-      ? results.map((r) => (r.tool.server === SKILLS_SERVER ? skills.describe(r.tool.tool, detail) : undefined) ?? describeResults([r], detail, this.#declarations)).join(detail === "full" ? "\n\n" : "\n")
-      : `No tools match "${query}". Servers: ${this.catalog.serverIds().join(", ")}. Try other words, or an empty query to list tools.`;
-    const hidden = this.hidden.describeMatches(query, options);
-    return { results: results.map((r) => ({ id: r.tool.id, score: r.score })), text: hidden === undefined ? text : `${text}\n${hidden}` };
-  }
-
-  async execute(code: string, options: ExecuteOptions = {}): Promise<ExecuteResult> {
-    const started = performance.now();
-    const sessionId = options.sessionId ?? this.#defaultSession;
-    const maxTokens = options.maxTokens ?? this.config.output.maxTokens;
-    const limits: SandboxLimits = {
-      timeoutMs: Math.min(options.timeoutMs ?? this.config.sandbox.timeoutMs, this.config.sandbox.timeoutMs),
-      memoryMb: this.config.sandbox.memoryMb,
-      maxStackKb: this.config.sandbox.maxStackKb,
-      maxToolCalls: this.config.sandbox.maxToolCalls,
-      maxLogBytes: this.config.sandbox.maxLogBytes,
-      maxConcurrentToolCalls: this.config.sandbox.maxConcurrentToolCalls,
-      maxToolArgBytes: this.config.sandbox.maxToolArgBytes,
-      maxToolResultBytes: this.config.sandbox.maxToolResultBytes,
-      maxResultBytes: this.config.sandbox.maxResultBytes,
-      maxJsonDepth: this.config.sandbox.maxJsonDepth,
-    };
-    const rawResults: string[] = [];
-    let session: Session | undefined;
-    let logs: string[] = [];
-    let value: unknown;
-    let error: ExecuteResult["error"] = null;
-    let toolCalls = 0;
-    let guard: ExecutionGuard | undefined;
-    try {
-      if (this.#closed) throw new ToolcodeErrorClass("INTERNAL", "This toolcode instance is closed; create a new one.");
-      session = await this.sessions.get(sessionId, options.user ?? null);
-      guard = this.guard.begin({
-        sessionId,
-        state: session.guard,
-        code,
-        ...(options.user !== undefined ? { user: options.user } : {}),
-        ...(options.approve !== undefined ? { approve: options.approve } : {}),
-        ...(options.onApproval ? { onApproval: options.onApproval, approvalVia: options.approvalVia ?? "callback" } : {}),
-      });
-      const executionGuard = guard;
-      const workspace = session.workspace;
-      const builtins = options.builtins;
-      const skillRun = this.skills.beginRun(code);
-      const transpiled = transpileGuest(code, { prelude: GUEST_PRELUDE + skillRun.prelude + (builtins?.prelude ?? "") });
-      const host: SandboxHost = {
-        callTool: async (server, tool, args, signal) => {
-          if (server === WORKSPACE_BRIDGE) return callWorkspace(workspace, tool, args);
-          if (server === SKILLS_BRIDGE) return skillRun.call(tool, args);
-          if (server === HOST_BRIDGE && builtins && Object.hasOwn(builtins.functions, tool)) return (builtins.functions[tool] as (arg: unknown) => unknown)(args);
-          const { tool: found, source } = this.allTools.resolve(server, tool);
-          options.onToolCall?.(found.id);
-          const input = args === undefined || args === null ? {} : args;
-          if (typeof input !== "object" || Array.isArray(input)) {
-            throw new ToolcodeErrorClass("INVALID_ARGUMENTS", `${found.id} takes one object argument, e.g. ${found.id}({ … }); got ${Array.isArray(input) ? "an array" : typeof input}.`);
-          }
-          // The guard checks the policy, asks for approval, replays, and swaps PII tokens.
-          return executionGuard.call(found, input as Record<string, unknown>, signal, async (realArgs) => {
-            const result = await source.callTool(found.spec.name, realArgs, { signal });
-            rawResults.push(typeof result === "string" ? result : (JSON.stringify(result) ?? ""));
-            return result;
-          });
-        },
-      };
-      const globals = { ...this.#guestTools().globals, [WORKSPACE_BRIDGE]: WORKSPACE_TOOLS, [SKILLS_BRIDGE]: SKILLS_BRIDGE_TOOLS, ...(builtins ? { [HOST_BRIDGE]: Object.keys(builtins.functions) } : {}) };
-      const run = await this.engine.run({ code: skillRun.wrapMain(transpiled.code), lineOffset: transpiled.lineOffset, api: { hidden: this.#guestTools().hidden, globals, modules: skillRun.modules }, limits }, host);
-      logs = run.logs.map((entry) => (entry.level === "log" || entry.level === "info" ? entry.message : `[${entry.level}] ${entry.message}`));
-      toolCalls = run.stats.toolCalls - skillRun.internalCalls;
-      if (run.ok) value = run.value;
-      else error = run.error;
-      await skillRun.finish(run.ok);
-    } catch (thrown) {
-      error = guestErrorInfo(thrown);
-    }
-    let approval: ApprovalInfo | undefined;
-    if (guard) {
-      const guarded = guard.finish({ error, toolCalls });
-      if (guarded.error !== error) error = guarded.error;
-      approval = guarded.approval;
-    }
-    const spill = session ? { logs: `spill/${++session.spills}-logs.txt`, result: `spill/${session.spills}-result.json` } : undefined;
-    const [shaped, toolResultTokens] = await Promise.all([
-      this.counter.shape({ logs, result: value, error }, maxTokens, spill),
-      this.counter.count(rawResults).then((counts) => counts.reduce((a, b) => a + b, 0)),
-    ]);
-    const spilled: { logs?: string; result?: string } = {};
-    if (session && spill) {
-      if (shaped.cut.result) spilled.result = (await session.workspace.write(spill.result, value).catch(() => undefined))?.path;
-      if (shaped.cut.logs) spilled.logs = (await session.workspace.write(spill.logs, logs.join("\n")).catch(() => undefined))?.path;
-      if (!spilled.result) delete spilled.result;
-      if (!spilled.logs) delete spilled.logs;
-    }
-    return {
-      result: shaped.result,
-      logs: shaped.logs,
-      error,
-      text: shaped.text,
-      ...(approval ? { approval } : {}),
-      metadata: {
-        engine: this.engine.name,
-        sessionId,
-        durationMs: performance.now() - started,
-        toolCalls,
-        tokens: { output: shaped.tokens, toolResults: toolResultTokens, saved: Math.max(0, toolResultTokens - shaped.tokens) },
-        truncated: shaped.truncated,
-        spilled,
-      },
-    };
-  }
-
-  /**
-   * What the sandbox exposes: every server as a global with the tools the policy lets scripts
-   * see, and the denied tools as hidden ones (callable, so the guard answers POLICY_DENIED, but
-   * never listed).
-   */
-  #guestTools(): { globals: Record<string, string[]>; hidden: Record<string, string[]> } {
-    if (!this.#guest) {
-      const visible = this.catalog.globals();
-      const globals: Record<string, string[]> = {};
-      const hidden: Record<string, string[]> = {};
-      for (const id of this.allTools.serverIds()) {
-        const listed = visible[id] ?? [];
-        globals[id] = listed;
-        const denied = (this.allTools.server(id)?.tools ?? []).map((t) => t.tool).filter((tool) => !listed.includes(tool));
-        if (denied.length > 0) hidden[id] = denied;
-      }
-      this.#guest = { globals, hidden };
-    }
-    return this.#guest;
-  }
-
-  async endSession(sessionId: string): Promise<void> {
-    await this.sessions.end(sessionId);
-  }
-
-  async pendingApprovals(options: { sessionId?: string; user?: string } = {}): Promise<ApprovalInfo[]> {
-    const session = await this.sessions.get(options.sessionId ?? this.#defaultSession, options.user ?? null);
-    return session.guard.approvals.list().map(approvalInfo);
-  }
-
-  async approve(approvalId: string, options: ExecuteOptions = {}): Promise<ExecuteResult> {
-    const session = await this.sessions.get(options.sessionId ?? this.#defaultSession, options.user ?? null);
-    const found = session.guard.approvals.find(approvalId);
-    // An unknown or expired id still goes through execute, which reports APPROVAL_INVALID.
-    return this.execute(found.ok ? found.approval.code : "", { ...options, approve: approvalId });
-  }
-
-  types(server?: string): string {
-    if (server === SKILLS_SERVER && !this.catalog.server(server)) return this.skills.namespaceDeclaration();
-    if (server !== undefined) {
-      const entry = this.catalog.server(server);
-      if (!entry) {
-        throw new ToolcodeErrorClass("SERVER_NOT_FOUND", `Unknown server "${server}". Available servers: ${this.catalog.serverIds().join(", ")}.`, {
-          server,
-          available: this.catalog.serverIds(),
-        });
-      }
-      return (this.#declarations.server(entry.id) ?? "") + this.hidden.declarationComment(entry.id);
-    }
-    return [...this.catalog.serverIds().map((id) => this.#declarations.server(id) ?? ""), WORKSPACE_DECLARATION, this.skills.namespaceDeclaration(), this.hidden.declarationComment()].join("\n");
-  }
-
-  virtualPaths(): string[] {
-    return [...virtualTreePaths(this.catalog.tools()), WORKSPACE_FILE, ...this.skills.virtualPaths()];
-  }
-
-  virtualFile(file: string): string | undefined {
-    if (file === WORKSPACE_FILE) return WORKSPACE_DECLARATION;
-    if (file.startsWith("skills/")) return this.skills.virtualFile(file);
-    return this.#declarations.file(file);
-  }
-
-  async close(): Promise<void> {
-    if (this.#closed) return;
-    this.#closed = true;
-    await this.#skills?.close();
-    await Promise.allSettled([this.engine.close(), closeSources(this.sources), this.counter.close(), this.sessions.close()]);
-    await this.audit?.close();
-  }
-}
-
-/** A host-side failure (syntax error, closed instance, …) as the guest-error shape, keeping line/column. */
-function guestErrorInfo(thrown: unknown): NonNullable<ExecuteResult["error"]> {
-  const info: NonNullable<ExecuteResult["error"]> = toErrorInfo(thrown, "INTERNAL");
-  const { line, column } = (info.details ?? {}) as { line?: unknown; column?: unknown };
-  if (typeof line === "number") info.line = line;
-  if (typeof column === "number") info.column = column;
-  return info;
+  const skills = { ...config.skills, dir: path.resolve(baseDir, config.skills.dir), ...(config.skills.shared !== undefined ? { shared: path.resolve(baseDir, config.skills.shared) } : {}) };
+  return { config: { ...config, skills }, baseDir };
 }

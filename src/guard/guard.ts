@@ -130,6 +130,21 @@ export class Guard {
 /** Performs the real call with (possibly detokenized) arguments. */
 export type CallSource = (args: Record<string, unknown>) => Promise<unknown>;
 
+/** One call on its way through {@link ExecutionGuard.call}. */
+interface GuardedCall {
+  readonly seq: number;
+  readonly started: number;
+  readonly tool: CatalogTool;
+  readonly args: Record<string, unknown>;
+  readonly argsKey: string;
+  readonly decision: PolicyDecision;
+  /** How the call was approved (audit), once it is. */
+  approval: AuditApproval | null;
+}
+
+/** A journal outcome answering a replayed call. */
+type ReplayedOutcome = { ok: true; value: unknown } | { ok: false; error: ErrorInfo };
+
 /** Guards the tool calls of one execution. */
 export class ExecutionGuard {
   readonly id = randomBytes(6).toString("hex");
@@ -152,104 +167,126 @@ export class ExecutionGuard {
 
   /**
    * One tool call from the guest: `args` as the guest passed them (tokens and all). Returns the
-   * value the guest gets (tokenized) or throws the error it sees.
+   * value the guest gets (tokenized) or throws the error it sees. The steps, in order: a halted
+   * run refuses every call; an approved run replays its journal; the policy denies; approval is
+   * asked; the source is called with real values and its result tokenized.
    */
   async call(tool: CatalogTool, args: Record<string, unknown>, signal: AbortSignal, callSource: CallSource): Promise<unknown> {
-    const seq = ++this.#seq;
-    const started = performance.now();
-    const argsKey = canonicalJson(args);
-    const decision = this.guard.policy.decide(tool);
-    const audit = (error: ErrorInfo | null, extra: { approval?: AuditApproval | null; replayed?: boolean } = {}): void => {
-      const log = this.guard.audit;
-      if (!log) return;
-      log.record({
-        ts: new Date().toISOString(),
-        type: "call",
-        user: this.context.user ?? null,
-        session: this.context.sessionId,
-        execution: this.id,
-        codeHash: this.codeHash,
-        seq,
-        tool: tool.id,
-        kind: decision.kind,
-        decision: decision.action,
-        rule: decision.rule,
-        approval: extra.approval ?? null,
-        replayed: extra.replayed ?? false,
-        durationMs: round(performance.now() - started),
-        error: error?.code ?? null,
-        ...log.arguments(args),
-      });
-    };
-    if (this.#halt) {
-      audit(toErrorInfo(this.#halt));
-      throw this.#halt;
+    const call = this.#open(tool, args);
+    if (this.#halt) throw this.#stop(call, this.#halt);
+    const replayed = this.#replay(call);
+    if (replayed) {
+      if (replayed.ok) return replayed.value;
+      throw fromInfo(replayed.error);
     }
+    if (call.decision.action === "deny") throw this.#failed(call, policyDeniedError(tool, call.decision));
+    if (call.decision.action === "approve" && call.approval === null) await this.#askApproval(call, signal);
+    return this.#invoke(call, callSource);
+  }
 
-    let approval: AuditApproval | null = null;
+  /** Numbers the call and takes the policy's decision. */
+  #open(tool: CatalogTool, args: Record<string, unknown>): GuardedCall {
+    return { seq: ++this.#seq, started: performance.now(), tool, args, argsKey: canonicalJson(args), decision: this.guard.policy.decide(tool), approval: null };
+  }
+
+  /** Writes the call's audit line. */
+  #audit(call: GuardedCall, error: ErrorInfo | null, extra: { approval?: AuditApproval | null; replayed?: boolean } = {}): void {
+    const log = this.guard.audit;
+    if (!log) return;
+    log.record({
+      ts: new Date().toISOString(),
+      type: "call",
+      user: this.context.user ?? null,
+      session: this.context.sessionId,
+      execution: this.id,
+      codeHash: this.codeHash,
+      seq: call.seq,
+      tool: call.tool.id,
+      kind: call.decision.kind,
+      decision: call.decision.action,
+      rule: call.decision.rule,
+      approval: extra.approval ?? null,
+      replayed: extra.replayed ?? false,
+      durationMs: round(performance.now() - call.started),
+      error: error?.code ?? null,
+      ...log.arguments(call.args),
+    });
+  }
+
+  /** Halts the run with `error` (audited); returns it to throw. */
+  #stop(call: GuardedCall, error: ToolcodeError, approval?: AuditApproval): ToolcodeError {
+    this.#halt = error;
+    this.#audit(call, toErrorInfo(error), approval ? { approval } : {});
+    return error;
+  }
+
+  /**
+   * With `approve`: a call before the approved one is answered from the journal (its recorded
+   * outcome), the approved call itself consumes the approval; a different call halts the run.
+   */
+  #replay(call: GuardedCall): ReplayedOutcome | undefined {
     const approved = this.approved;
-    if (approved && seq <= approved.seq) {
-      const recorded = seq < approved.seq ? approved.journal[seq - 1] : { seq, tool: approved.tool, argsKey: approved.argsKey };
-      if (!recorded || recorded.tool !== tool.id || recorded.argsKey !== argsKey) {
-        this.#halt = this.#diverged(seq, recorded, tool, args);
-        audit(toErrorInfo(this.#halt));
-        throw this.#halt;
-      }
-      if ("outcome" in recorded) {
-        this.#journal.push(recorded);
-        audit(recorded.outcome.ok ? null : recorded.outcome.error, { replayed: true });
-        if (recorded.outcome.ok) return recorded.outcome.value;
-        throw fromInfo(recorded.outcome.error);
-      }
-      this.context.state.approvals.consume(approved.id);
-      approval = { id: approved.id, via: "execute", granted: true };
+    if (!approved || call.seq > approved.seq) return undefined;
+    const recorded = call.seq < approved.seq ? approved.journal[call.seq - 1] : { seq: call.seq, tool: approved.tool, argsKey: approved.argsKey };
+    if (!recorded || recorded.tool !== call.tool.id || recorded.argsKey !== call.argsKey) throw this.#stop(call, this.#diverged(call.seq, recorded, call.tool, call.args));
+    if ("outcome" in recorded) {
+      this.#journal.push(recorded);
+      this.#audit(call, recorded.outcome.ok ? null : recorded.outcome.error, { replayed: true });
+      return recorded.outcome;
     }
+    this.context.state.approvals.consume(approved.id);
+    call.approval = { id: approved.id, via: "execute", granted: true };
+    return undefined;
+  }
 
-    /** Records a failed call in the journal and the log; returns the error to throw. */
-    const failed = (error: ToolcodeError): ToolcodeError => {
-      const info = toErrorInfo(error);
-      this.#journal.push({ seq, tool: tool.id, argsKey, outcome: { ok: false, error: info } });
-      audit(info, { approval });
-      return error;
-    };
-
-    if (decision.action === "deny") throw failed(policyDeniedError(tool, decision));
-    if (decision.action === "approve" && approval === null) {
-      const request = this.#newPending(seq, tool, args, argsKey, decision);
-      let answer: boolean | undefined;
-      if (this.handler) {
-        try {
-          answer = await this.handler({ ...approvalInfo(request), sessionId: this.context.sessionId, ...(this.context.user !== undefined ? { user: this.context.user } : {}), signal });
-        } catch {
-          answer = undefined;
-        }
-      }
-      if (answer === true) {
-        approval = { id: request.id, via: this.via, granted: true };
-      } else if (answer === false) {
-        approval = { id: request.id, via: this.via, granted: false };
-        throw failed(new ToolcodeError("APPROVAL_DENIED", `The user declined ${tool.id}; it did not run. Do not retry it; continue without it or ask the user what to do instead.`, { tool: tool.id, approval: request.id }));
-      } else {
-        this.context.state.approvals.add(request);
-        this.#pending = request;
-        this.#halt = approvalRequiredError(request);
-        audit(toErrorInfo(this.#halt), { approval: { id: request.id, via: "pending", granted: false } });
-        throw this.#halt;
+  /**
+   * Asks the approver: granted sets `call.approval`; refused throws `APPROVAL_DENIED`; no answer
+   * halts the run with a pending approval (`APPROVAL_REQUIRED`).
+   */
+  async #askApproval(call: GuardedCall, signal: AbortSignal): Promise<void> {
+    const request = this.#newPending(call.seq, call.tool, call.args, call.argsKey, call.decision);
+    let answer: boolean | undefined;
+    if (this.handler) {
+      try {
+        answer = await this.handler({ ...approvalInfo(request), sessionId: this.context.sessionId, ...(this.context.user !== undefined ? { user: this.context.user } : {}), signal });
+      } catch {
+        answer = undefined;
       }
     }
+    if (answer === true) {
+      call.approval = { id: request.id, via: this.via, granted: true };
+    } else if (answer === false) {
+      call.approval = { id: request.id, via: this.via, granted: false };
+      throw this.#failed(call, new ToolcodeError("APPROVAL_DENIED", `The user declined ${call.tool.id}; it did not run. Do not retry it; continue without it or ask the user what to do instead.`, { tool: call.tool.id, approval: request.id }));
+    } else {
+      this.context.state.approvals.add(request);
+      this.#pending = request;
+      throw this.#stop(call, approvalRequiredError(request), { id: request.id, via: "pending", granted: false });
+    }
+  }
 
+  /** Calls the source with real values for permitted tools; tokenizes the result or the error; journals and audits it. */
+  async #invoke(call: GuardedCall, callSource: CallSource): Promise<unknown> {
     const vault = this.context.state.vault;
-    const realArgs = this.guard.detokenizes(tool) ? vault.detokenize(args) : args;
+    const realArgs = this.guard.detokenizes(call.tool) ? vault.detokenize(call.args) : call.args;
     let value: unknown;
     try {
       value = vault.tokenize(await callSource(realArgs));
     } catch (thrown) {
-      if (!vault.enabled && thrown instanceof ToolcodeError) throw failed(thrown);
-      throw failed(fromInfo(vault.tokenize(toErrorInfo(thrown, "TOOL_ERROR"))));
+      if (!vault.enabled && thrown instanceof ToolcodeError) throw this.#failed(call, thrown);
+      throw this.#failed(call, fromInfo(vault.tokenize(toErrorInfo(thrown, "TOOL_ERROR"))));
     }
-    this.#journal.push({ seq, tool: tool.id, argsKey, outcome: { ok: true, value } });
-    audit(null, { approval });
+    this.#journal.push({ seq: call.seq, tool: call.tool.id, argsKey: call.argsKey, outcome: { ok: true, value } });
+    this.#audit(call, null, { approval: call.approval });
     return value;
+  }
+
+  /** Records a failed call in the journal and the log; returns the error to throw. */
+  #failed(call: GuardedCall, error: ToolcodeError): ToolcodeError {
+    const info = toErrorInfo(error);
+    this.#journal.push({ seq: call.seq, tool: call.tool.id, argsKey: call.argsKey, outcome: { ok: false, error: info } });
+    this.#audit(call, info, { approval: call.approval });
+    return error;
   }
 
   /**

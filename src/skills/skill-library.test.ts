@@ -5,7 +5,7 @@ import path from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
 import type { CatalogTool } from "../catalog/catalog-tool.js";
 import { sanitizeUnique } from "../catalog/names.js";
-import { WORKSPACE_DECLARATION } from "../execute/guest-builtins.js";
+import { WORKSPACE_DECLARATION } from "../execute/builtins/workspace-builtin.js";
 import type { ToolSpec } from "../sources/tool-source.js";
 import { SkillChecker } from "./skill-checker.js";
 import { SkillLibrary } from "./skill-library.js";

@@ -1,23 +1,23 @@
 /**
- * Built-in guest APIs that are not tool servers: today `workspace`. They reach the host through
- * the same bridge as tools (a reserved server global) and are wrapped by a one-line guest
- * prelude so the guest gets ordinary positional functions.
+ * The `workspace` built-in: a session's files (`workspace.read/write/list/remove`), over the
+ * reserved `__workspace` bridge global.
  *
  * @module
  */
-import { ToolcodeError } from "../errors.js";
-import type { Workspace } from "./workspace.js";
+import { ToolcodeError } from "../../errors.js";
+import type { Workspace } from "../workspace.js";
+import type { GuestBuiltin } from "./guest-builtin.js";
 
 /** The reserved bridge global behind `workspace`. Not a valid config key for a server. */
-export const WORKSPACE_BRIDGE = "__workspace";
+const WORKSPACE_BRIDGE = "__workspace";
+
+/** Functions of the bridge global. */
+const WORKSPACE_FUNCTIONS = ["read", "write", "list", "remove"];
 
 /** Guest prelude: one line (it must not shift the user's line numbers). */
-export const GUEST_PRELUDE =
+const WORKSPACE_PRELUDE =
   `const workspace = Object.freeze({ read: (path) => ${WORKSPACE_BRIDGE}.read({ path }), write: (path, data) => ${WORKSPACE_BRIDGE}.write({ path, data }), ` +
   `list: (dir) => ${WORKSPACE_BRIDGE}.list({ dir }), remove: (path) => ${WORKSPACE_BRIDGE}.remove({ path }) });`;
-
-/** Tools of the bridge global, as the sandbox needs them. */
-export const WORKSPACE_TOOLS = ["read", "write", "list", "remove"];
 
 /** What the model reads about `workspace`. */
 export const WORKSPACE_DECLARATION = `/** Files kept for this session: the next \`execute\` of the same session can read what this one wrote. */
@@ -33,10 +33,19 @@ declare namespace workspace {
 }
 `;
 
+/** The `workspace` built-in. */
+export const workspaceBuiltin: GuestBuiltin = {
+  bridge: WORKSPACE_BRIDGE,
+  declarations: { file: "workspace.d.ts", text: WORKSPACE_DECLARATION },
+  prelude: WORKSPACE_PRELUDE,
+  inSkills: true,
+  begin: ({ workspace }) => ({ functions: WORKSPACE_FUNCTIONS, call: (fn, args) => callWorkspace(workspace, fn, args) }),
+};
+
 /** Performs one workspace call coming from the guest. */
-export async function callWorkspace(workspace: Workspace, tool: string, args: unknown): Promise<unknown> {
+async function callWorkspace(workspace: Workspace, fn: string, args: unknown): Promise<unknown> {
   const input = (typeof args === "object" && args !== null ? args : {}) as { path?: unknown; data?: unknown; dir?: unknown };
-  switch (tool) {
+  switch (fn) {
     case "read":
       return workspace.read(input.path as string);
     case "write":
@@ -46,6 +55,6 @@ export async function callWorkspace(workspace: Workspace, tool: string, args: un
     case "remove":
       return workspace.remove(input.path as string);
     default:
-      throw new ToolcodeError("TOOL_NOT_FOUND", `workspace has no function "${tool}". Use workspace.read, write, list or remove.`, { available: WORKSPACE_TOOLS });
+      throw new ToolcodeError("TOOL_NOT_FOUND", `workspace has no function "${fn}". Use workspace.read, write, list or remove.`, { available: WORKSPACE_FUNCTIONS });
   }
 }

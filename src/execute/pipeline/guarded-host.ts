@@ -1,0 +1,47 @@
+/**
+ * Step 2 of `execute`: the host side of the bridge for one run. A call on a built-in's bridge
+ * goes to that built-in; every other call resolves in the catalog (denied tools included, so
+ * they get `POLICY_DENIED`) and goes through the execution's guard to its source.
+ *
+ * @module
+ */
+import type { Catalog } from "../../catalog/catalog.js";
+import { ToolcodeError } from "../../errors.js";
+import type { ExecutionGuard } from "../../guard/guard.js";
+import type { SandboxHost } from "../../sandbox/engine.js";
+import type { BuiltinRun } from "../builtins/guest-builtin.js";
+
+/** What {@link guardedHost} needs. */
+export interface GuardedHostOptions {
+  /** Every tool, denied ones included. */
+  allTools: Catalog;
+  guard: ExecutionGuard;
+  /** This run's built-ins by bridge global. */
+  builtins: ReadonlyMap<string, BuiltinRun>;
+  /** Receives each raw tool result as JSON text (token accounting). */
+  onToolResult: (json: string) => void;
+  /** Called as each tool call starts (`server.tool`); must not throw. */
+  onToolCall?: (tool: string) => void;
+}
+
+/** The {@link SandboxHost} of one run. */
+export function guardedHost({ allTools, guard, builtins, onToolResult, onToolCall }: GuardedHostOptions): SandboxHost {
+  return {
+    callTool: async (server, tool, args, signal) => {
+      const builtin = builtins.get(server);
+      if (builtin) return builtin.call(tool, args);
+      const { tool: found, source } = allTools.resolve(server, tool);
+      onToolCall?.(found.id);
+      const input = args === undefined || args === null ? {} : args;
+      if (typeof input !== "object" || Array.isArray(input)) {
+        throw new ToolcodeError("INVALID_ARGUMENTS", `${found.id} takes one object argument, e.g. ${found.id}({ … }); got ${Array.isArray(input) ? "an array" : typeof input}.`);
+      }
+      // The guard checks the policy, asks for approval, replays, and swaps PII tokens.
+      return guard.call(found, input as Record<string, unknown>, signal, async (realArgs) => {
+        const result = await source.callTool(found.spec.name, realArgs, { signal });
+        onToolResult(typeof result === "string" ? result : (JSON.stringify(result) ?? ""));
+        return result;
+      });
+    },
+  };
+}

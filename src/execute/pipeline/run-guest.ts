@@ -1,0 +1,66 @@
+/**
+ * Step 3 of `execute`: transpile the script with the built-ins' preludes and modules, run it in
+ * the engine, and collect what it printed and returned.
+ *
+ * @module
+ */
+import { toErrorInfo } from "../../errors.js";
+import type { Engine, GuestApi, SandboxHost, SandboxLimits } from "../../sandbox/engine.js";
+import type { ExecuteResult } from "../execute-result.js";
+import type { BuiltinRun } from "../builtins/guest-builtin.js";
+import { transpileGuest } from "../transpile.js";
+
+/** What a run produced, before shaping. */
+export interface GuestOutcome {
+  logs: string[];
+  value: unknown;
+  error: ExecuteResult["error"];
+  /** Tool calls made by the script (built-ins' own bridge calls not counted). */
+  toolCalls: number;
+}
+
+/** What {@link runGuest} needs. */
+export interface RunGuestOptions {
+  engine: Engine;
+  code: string;
+  /** Preludes of this run's built-ins, in order (one line each). */
+  preludes: readonly string[];
+  /** This run's built-ins by bridge global. */
+  builtins: ReadonlyMap<string, BuiltinRun>;
+  /** The tool servers the guest sees (and hidden, denied tools). */
+  tools: Pick<GuestApi, "globals" | "hidden">;
+  limits: SandboxLimits;
+  host: SandboxHost;
+}
+
+/** Runs the script; guest failures are in the outcome, never thrown (a syntax error is thrown as `GUEST_SYNTAX_ERROR`). */
+export async function runGuest(options: RunGuestOptions): Promise<GuestOutcome> {
+  const runs = [...options.builtins.values()];
+  const transpiled = transpileGuest(options.code, { prelude: options.preludes.join("") });
+  const code = runs.reduce((main, run) => run.wrapMain?.(main) ?? main, transpiled.code);
+  const globals = { ...options.tools.globals, ...Object.fromEntries([...options.builtins].map(([bridge, run]) => [bridge, [...run.functions]])) };
+  const modules = Object.assign({}, ...runs.map((run) => run.modules ?? {})) as Record<string, string>;
+  const api: GuestApi = { globals, modules, ...(options.tools.hidden ? { hidden: options.tools.hidden } : {}) };
+  const run = await options.engine.run({ code, lineOffset: transpiled.lineOffset, api, limits: options.limits }, options.host);
+  const outcome: GuestOutcome = {
+    logs: run.logs.map((entry) => (entry.level === "log" || entry.level === "info" ? entry.message : `[${entry.level}] ${entry.message}`)),
+    value: run.ok ? run.value : undefined,
+    error: run.ok ? null : run.error,
+    toolCalls: run.stats.toolCalls - runs.reduce((sum, r) => sum + (r.internalCalls ?? 0), 0),
+  };
+  try {
+    for (const r of runs) await r.finish?.(run.ok);
+  } catch (thrown) {
+    outcome.error = guestErrorInfo(thrown);
+  }
+  return outcome;
+}
+
+/** A host-side failure (syntax error, closed instance, …) as the guest-error shape, keeping line/column. */
+export function guestErrorInfo(thrown: unknown): NonNullable<ExecuteResult["error"]> {
+  const info: NonNullable<ExecuteResult["error"]> = toErrorInfo(thrown, "INTERNAL");
+  const { line, column } = (info.details ?? {}) as { line?: unknown; column?: unknown };
+  if (typeof line === "number") info.line = line;
+  if (typeof column === "number") info.column = column;
+  return info;
+}

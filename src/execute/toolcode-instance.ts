@@ -1,0 +1,229 @@
+/**
+ * A running toolcode instance: search, declarations and the virtual tree through its discovery
+ * providers, and `execute` as its steps (limits → guard → run → shape → spill, in `pipeline/`).
+ *
+ * @module
+ */
+import type { Catalog } from "../catalog/catalog.js";
+import type { SearchIndex, SearchResult } from "../catalog/search-index.js";
+import type { Config } from "../config/schema.js";
+import { ToolcodeError } from "../errors.js";
+import { type ApprovalInfo, approvalInfo } from "../guard/approvals.js";
+import type { AuditLog } from "../guard/audit-log.js";
+import type { ExecutionGuard, Guard } from "../guard/guard.js";
+import type { HiddenTools } from "../guard/hidden-tools.js";
+import type { Engine, GuestApi } from "../sandbox/engine.js";
+import type { SkillLibrary } from "../skills/skill-library.js";
+import { closeSources } from "../sources/connect.js";
+import type { ToolSource } from "../sources/tool-source.js";
+import { type SearchDetail, describeResults } from "../typegen/search-render.js";
+import type { BuiltinRun, GuestBuiltin } from "./builtins/guest-builtin.js";
+import { hostFunctionsBuiltin } from "./builtins/host-functions.js";
+import type { ExecuteOptions, SearchOptions, SearchResponse, SourceFailure, Toolcode } from "./create-toolcode.js";
+import type { ExecuteResult } from "./execute-result.js";
+import { guardedHost } from "./pipeline/guarded-host.js";
+import { runLimits } from "./pipeline/limits.js";
+import { type GuestOutcome, guestErrorInfo, runGuest } from "./pipeline/run-guest.js";
+import { shapeOutcome } from "./pipeline/shape.js";
+import { nextSpillPaths, spillCut } from "./pipeline/spill.js";
+import type { DiscoveryProvider } from "./providers/discovery-provider.js";
+import type { SkillsProvider } from "./providers/skills-provider.js";
+import { type Session, SessionStore } from "./sessions.js";
+import type { TokenCounter } from "./token-counter.js";
+
+/** The parts a {@link ToolcodeInstance} is made of (built by `createToolcode`). */
+export interface ToolcodeParts {
+  config: Config;
+  /** The tools the policy lets scripts see. */
+  catalog: Catalog;
+  /** Every tool, denied ones included: calls resolve here so a denied tool gets POLICY_DENIED. */
+  allTools: Catalog;
+  failures: readonly SourceFailure[];
+  warnings: readonly string[];
+  index: SearchIndex;
+  /** What the policy hides. */
+  hidden: HiddenTools;
+  /** Search text, declarations and virtual files, asked in order. */
+  providers: readonly DiscoveryProvider[];
+  skills: SkillsProvider;
+  /** Registered guest built-ins, in prelude order. */
+  builtins: readonly GuestBuiltin[];
+  /** The tool servers the sandbox exposes. */
+  guestTools: Pick<GuestApi, "globals" | "hidden">;
+  engine: Engine;
+  sources: ToolSource[];
+  counter: TokenCounter;
+  sessions: SessionStore;
+  guard: Guard;
+  audit?: AuditLog;
+}
+
+/** The {@link Toolcode} implementation. */
+export class ToolcodeInstance implements Toolcode {
+  #closed = false;
+  readonly #defaultSession = SessionStore.newId();
+  readonly config: Config;
+  readonly catalog: Catalog;
+  readonly failures: readonly SourceFailure[];
+  readonly warnings: readonly string[];
+  readonly hidden: HiddenTools;
+
+  constructor(private readonly parts: ToolcodeParts) {
+    this.config = parts.config;
+    this.catalog = parts.catalog;
+    this.failures = parts.failures;
+    this.warnings = parts.warnings;
+    this.hidden = parts.hidden;
+  }
+
+  get skills(): SkillLibrary {
+    return this.parts.skills.library();
+  }
+
+  search(query: string, options: SearchOptions = {}): SearchResponse {
+    const { index, providers } = this.parts;
+    for (const provider of providers) provider.syncIndex?.(index);
+    const results = index.search(query, { limit: options.limit ?? 10, ...(options.server !== undefined ? { server: options.server } : {}) });
+    const detail = options.detail ?? "signatures";
+    const text = results.length > 0
+      ? results.map((r) => this.#describe(r, detail)).join(detail === "full" ? "\n\n" : "\n")
+      : `No tools match "${query}". Servers: ${this.catalog.serverIds().join(", ")}. Try other words, or an empty query to list tools.`;
+    const notes = providers.flatMap((p) => p.searchNote?.(query, options) ?? []);
+    return { results: results.map((r) => ({ id: r.tool.id, score: r.score })), text: [text, ...notes].join("\n") };
+  }
+
+  #describe(result: SearchResult, detail: SearchDetail): string {
+    for (const provider of this.parts.providers) {
+      const text = provider.describe?.(result, detail);
+      if (text !== undefined) return text;
+    }
+    return describeResults([result], detail);
+  }
+
+  async execute(code: string, options: ExecuteOptions = {}): Promise<ExecuteResult> {
+    const started = performance.now();
+    const sessionId = options.sessionId ?? this.#defaultSession;
+    const limits = runLimits(this.config.sandbox, options.timeoutMs);
+    const toolResults: string[] = [];
+    let session: Session | undefined;
+    let guard: ExecutionGuard | undefined;
+    let outcome: GuestOutcome = { logs: [], value: undefined, error: null, toolCalls: 0 };
+    try {
+      if (this.#closed) throw new ToolcodeError("INTERNAL", "This toolcode instance is closed; create a new one.");
+      session = await this.parts.sessions.get(sessionId, options.user ?? null);
+      guard = this.#beginGuard(sessionId, session, code, options);
+      const builtins = this.#beginBuiltins(code, session, options);
+      const host = guardedHost({ allTools: this.parts.allTools, guard, builtins: builtins.runs, onToolResult: (json) => toolResults.push(json), ...(options.onToolCall ? { onToolCall: options.onToolCall } : {}) });
+      outcome = await runGuest({ engine: this.parts.engine, code, preludes: builtins.preludes, builtins: builtins.runs, tools: this.parts.guestTools, limits, host });
+    } catch (thrown) {
+      outcome = { ...outcome, error: guestErrorInfo(thrown) };
+    }
+    const settled = guard?.finish({ error: outcome.error, toolCalls: outcome.toolCalls });
+    const error = settled && settled.error !== outcome.error ? settled.error : outcome.error;
+    const spill = session ? nextSpillPaths(session) : undefined;
+    const { shaped, toolResultTokens } = await shapeOutcome(this.parts.counter, { ...outcome, error }, options.maxTokens ?? this.config.output.maxTokens, spill, toolResults);
+    const spilled = session && spill ? await spillCut(session, spill, shaped.cut, outcome) : {};
+    return {
+      result: shaped.result,
+      logs: shaped.logs,
+      error,
+      text: shaped.text,
+      ...(settled?.approval ? { approval: settled.approval } : {}),
+      metadata: {
+        engine: this.parts.engine.name,
+        sessionId,
+        durationMs: performance.now() - started,
+        toolCalls: outcome.toolCalls,
+        tokens: { output: shaped.tokens, toolResults: toolResultTokens, saved: Math.max(0, toolResultTokens - shaped.tokens) },
+        truncated: shaped.truncated,
+        spilled,
+      },
+    };
+  }
+
+  #beginGuard(sessionId: string, session: Session, code: string, options: ExecuteOptions): ExecutionGuard {
+    return this.parts.guard.begin({
+      sessionId,
+      state: session.guard,
+      code,
+      ...(options.user !== undefined ? { user: options.user } : {}),
+      ...(options.approve !== undefined ? { approve: options.approve } : {}),
+      ...(options.onApproval ? { onApproval: options.onApproval, approvalVia: options.approvalVia ?? "callback" } : {}),
+    });
+  }
+
+  /** This run's built-ins (the registered ones, then the call's host functions): their runs by bridge, and preludes. */
+  #beginBuiltins(code: string, session: Session, options: ExecuteOptions): { runs: Map<string, BuiltinRun>; preludes: string[] } {
+    const builtins = options.builtins ? [...this.parts.builtins, hostFunctionsBuiltin(options.builtins)] : this.parts.builtins;
+    const context = { code, workspace: session.workspace };
+    return { runs: new Map(builtins.map((b) => [b.bridge, b.begin(context)])), preludes: builtins.map((b) => b.prelude) };
+  }
+
+  async endSession(sessionId: string): Promise<void> {
+    await this.parts.sessions.end(sessionId);
+  }
+
+  async pendingApprovals(options: { sessionId?: string; user?: string } = {}): Promise<ApprovalInfo[]> {
+    const session = await this.parts.sessions.get(options.sessionId ?? this.#defaultSession, options.user ?? null);
+    return session.guard.approvals.list().map(approvalInfo);
+  }
+
+  async approve(approvalId: string, options: ExecuteOptions = {}): Promise<ExecuteResult> {
+    const session = await this.parts.sessions.get(options.sessionId ?? this.#defaultSession, options.user ?? null);
+    const found = session.guard.approvals.find(approvalId);
+    // An unknown or expired id still goes through execute, which reports APPROVAL_INVALID.
+    return this.execute(found.ok ? found.approval.code : "", { ...options, approve: approvalId });
+  }
+
+  types(server?: string): string {
+    const { providers } = this.parts;
+    if (server === undefined) return providers.flatMap((p) => p.declarations()).join("\n");
+    for (const provider of providers) {
+      const text = provider.serverDeclarations?.(server);
+      if (text !== undefined) return text;
+    }
+    throw new ToolcodeError("SERVER_NOT_FOUND", `Unknown server "${server}". Available servers: ${this.catalog.serverIds().join(", ")}.`, {
+      server,
+      available: this.catalog.serverIds(),
+    });
+  }
+
+  virtualPaths(): string[] {
+    return this.parts.providers.flatMap((p) => p.virtualPaths());
+  }
+
+  virtualFile(file: string): string | undefined {
+    for (const provider of this.parts.providers) {
+      const text = provider.virtualFile(file);
+      if (text !== undefined) return text;
+    }
+    return undefined;
+  }
+
+  async close(): Promise<void> {
+    if (this.#closed) return;
+    this.#closed = true;
+    const { engine, sources, counter, sessions, skills, audit } = this.parts;
+    await skills.opened?.close();
+    await Promise.allSettled([engine.close(), closeSources(sources), counter.close(), sessions.close()]);
+    await audit?.close();
+  }
+}
+
+/**
+ * What the sandbox exposes: every server as a global with the tools the policy lets scripts
+ * see, and the denied tools as hidden ones (callable, so the guard answers POLICY_DENIED, but
+ * never listed).
+ */
+export function guestTools(visible: Catalog, allTools: Catalog): { globals: Record<string, string[]>; hidden: Record<string, string[]> } {
+  const listed = visible.globals();
+  const globals: Record<string, string[]> = {};
+  const hidden: Record<string, string[]> = {};
+  for (const id of allTools.serverIds()) {
+    const tools = listed[id] ?? [];
+    globals[id] = tools;
+    const denied = (allTools.server(id)?.tools ?? []).map((t) => t.tool).filter((tool) => !tools.includes(tool));
+    if (denied.length > 0) hidden[id] = denied;
+  }
+  return { globals, hidden };
+}
