@@ -65,6 +65,12 @@ export const sandboxSchema = z.strictObject({
 /** What the model gets back from `execute`. */
 export const outputSchema = z.strictObject({
   maxTokens: z.number().int().positive().default(2000),
+  /** Characters one execution counts exactly (output and tool results); the rest is estimated. */
+  exactCountChars: z.number().int().min(1024).max(100_000_000).default(524_288),
+  /** Deadline of one execution's token accounting, ms; past it the counts are estimated. */
+  countTimeoutMs: z.number().int().min(50).max(60_000).default(2000),
+  /** Worker threads that count tokens (each holds a tokenizer, ~70 MB). */
+  countWorkers: z.number().int().min(1).max(16).default(2),
 });
 
 /** Per-session workspaces (files a script keeps for the next `execute` of the same session). */

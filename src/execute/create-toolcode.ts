@@ -143,7 +143,7 @@ export interface Toolcode {
 /** Connects every configured source (in parallel) and returns a ready {@link Toolcode}. */
 export async function createToolcode(options: ToolcodeOptions = {}): Promise<Toolcode> {
   const { config, baseDir } = resolveConfig(options);
-  const counter = new TokenCounter();
+  const counter = new TokenCounter({ workers: config.output.countWorkers, budgetChars: config.output.exactCountChars, timeoutMs: config.output.countTimeoutMs });
   counter.warm();
   const [mcp, openapi] = await Promise.all([connectSources(config.mcpServers, { cwd: baseDir }), loadOpenApiSources(config.openapi, { baseDir })]);
   const failures = [...mcp.failures, ...openapi.failures];

@@ -20,6 +20,11 @@ export interface TokenAccounting {
   toolResults: number;
   /** `toolResults − output`: what classic tool calling would have added to the context beyond this output (≥ 0). */
   saved: number;
+  /**
+   * True when part of these counts is an estimate: the execution's text went past
+   * `output.exactCountChars`, or its accounting past `output.countTimeoutMs`.
+   */
+  estimated: boolean;
 }
 
 /** Measurements and bookkeeping of one execution. */

@@ -25,8 +25,12 @@ export interface RawOutput {
 /** Options for {@link shapeOutput}. */
 export interface ShapeOptions {
   maxTokens: number;
-  /** Counts tokens of a text (o200k_base in production). */
-  count: (text: string) => number;
+  /**
+   * Counts tokens of a text (o200k_base in production). Given a `limit`, it may stop as soon as
+   * the text is over it and return any number above the limit (so a huge text costs only the
+   * work of reaching the budget).
+   */
+  count: (text: string, limit?: number) => number;
   /** Workspace paths where the full logs / result are saved if they get cut. */
   spill?: { logs?: string; result?: string };
 }
@@ -84,7 +88,7 @@ function renderError(error: GuestErrorInfo): string {
 /** Fits the output into `maxTokens`, cutting structurally; see the module doc. */
 export function shapeOutput(output: RawOutput, options: ShapeOptions): ShapedOutput {
   const full = renderOutput(output);
-  const fullTokens = options.count(full);
+  const fullTokens = options.count(full, options.maxTokens);
   if (fullTokens <= options.maxTokens) {
     return { text: full, logs: [...output.logs], result: output.result, tokens: fullTokens, truncated: false, cut: { logs: false, result: false } };
   }
@@ -97,7 +101,7 @@ export function shapeOutput(output: RawOutput, options: ShapeOptions): ShapedOut
     const result = output.result === undefined ? { value: undefined, cut: false } : truncateValue(output.result, level);
     const cut = { logs: logs.cut, result: result.cut };
     const text = withNotice(renderOutput({ logs: logs.lines, result: result.value, error }), cut, output, options);
-    const tokens = options.count(text);
+    const tokens = options.count(text, options.maxTokens);
     best = { text, logs: logs.lines, result: result.value, tokens, cut };
     if (tokens <= options.maxTokens) break;
   }

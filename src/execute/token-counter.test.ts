@@ -1,7 +1,18 @@
 import { afterAll, describe, expect, it } from "vitest";
 import { TokenCounter } from "./token-counter.js";
 
-describe("TokenCounter (o200k_base in a worker thread)", () => {
+/** Letters without a pre-token break and without repeats (a tokenizer cache cannot help). */
+function letterSoup(chars: number, seed = 7): string {
+  let state = seed;
+  let out = "";
+  for (let i = 0; i < chars; i++) {
+    state = (state * 1103515245 + 12345) % 2147483648;
+    out += String.fromCharCode(97 + (state % 26));
+  }
+  return out;
+}
+
+describe("TokenCounter (o200k_base in a pool of worker threads)", () => {
   const counter = new TokenCounter();
   afterAll(() => counter.close());
 
@@ -9,14 +20,78 @@ describe("TokenCounter (o200k_base in a worker thread)", () => {
     expect(await counter.count(["hello world", "", "The quick brown fox jumps over the lazy dog."])).toEqual([2, 0, 10]);
   });
 
+  it("counts special-token text as ordinary text instead of failing", async () => {
+    const [tokens] = await counter.count(["before <|endoftext|> after"]);
+    expect(tokens).toBeGreaterThan(3);
+  });
+
   it("shapes a large result to the budget with the real tokenizer", async () => {
-    const rows = Array.from({ length: 5000 }, (_, i) => ({ id: i, email: `user${i}@example.com` }));
-    const shaped = await counter.shape({ logs: [], result: rows, error: null }, 1000, { result: "spill/1.json" });
+    const rows = Array.from({ length: 10_000 }, (_, i) => ({ id: i, email: `user${i}@example.com` }));
+    const { shaped, estimated } = await counter.account({ output: { logs: [], result: rows, error: null }, maxTokens: 1000, spill: { result: "spill/1.json" } });
     expect(shaped.truncated).toBe(true);
     expect(shaped.tokens).toBeLessThanOrEqual(1000);
     const [recount] = await counter.count([shaped.text]);
     expect(recount).toBe(shaped.tokens);
     expect(shaped.text).toContain("spill/1.json");
+    expect(estimated).toBe(false); // counting the full rendering stops once it is over the budget
+  });
+
+  it("counts 100 KB runs without pre-token breaks exactly (within the budget)", async () => {
+    for (const text of ["a".repeat(100_000), "漢字仮名交じり文".repeat(12_500), "\u200b".repeat(100_000), " ".repeat(100_000)]) {
+      const { shaped, toolResults, estimated } = await counter.account({ output: { logs: [], result: "ok", error: null }, maxTokens: 2000, toolResults: { texts: [text], chars: text.length } });
+      expect(estimated).toBe(false);
+      expect(shaped.text).toBe('"ok"');
+      expect(toolResults).toBeGreaterThan(0);
+    }
+    const [tokens] = await counter.count(["a".repeat(100_000)]);
+    expect(tokens).toBe(12_500); // "aaaaaaaa" is one o200k token: chunking costs no precision here
+  });
+
+  it("estimates past the per-execution budget and says so", async () => {
+    const small = new TokenCounter({ workers: 1, budgetChars: 10_000 });
+    try {
+      const text = "word ".repeat(40_000);
+      const { toolResults, estimated } = await small.account({ output: { logs: [], result: 1, error: null }, maxTokens: 100, toolResults: { texts: [text], chars: text.length * 3 } });
+      expect(estimated).toBe(true);
+      expect(toolResults).toBeGreaterThan(100_000); // 600,000 chars of "word ": estimated from the counted ratio
+    } finally {
+      await small.close();
+    }
+  });
+
+  it("answers with an estimate at the deadline and replaces the worker it kills", async () => {
+    const slow = new TokenCounter({ workers: 1, budgetChars: 50_000_000, timeoutMs: 50 });
+    try {
+      const soup = letterSoup(2_000_000);
+      const { shaped, estimated } = await slow.account({ output: { logs: [soup], result: undefined, error: null }, maxTokens: 500 });
+      expect(estimated).toBe(true);
+      expect(shaped.truncated).toBe(true);
+      expect(slow.killedWorkers).toBe(1);
+    } finally {
+      await slow.close();
+    }
+    const again = new TokenCounter({ workers: 1 });
+    try {
+      expect(await again.count(["a b"])).toEqual([2]);
+    } finally {
+      await again.close();
+    }
+  });
+
+  it("serves keys in turn: one session's queue does not hold another's request", async () => {
+    const one = new TokenCounter({ workers: 1, budgetChars: 2_000_000, timeoutMs: 60_000 });
+    try {
+      const order: string[] = [];
+      const heavy = letterSoup(200_000);
+      const hostile = Array.from({ length: 4 }, (_, i) =>
+        one.account({ output: { logs: [heavy], result: undefined, error: null }, maxTokens: 100, key: "attacker" }).then(() => order.push(`attacker-${i}`)),
+      );
+      const benign = one.account({ output: { logs: [], result: 1, error: null }, maxTokens: 100, key: "victim" }).then(() => order.push("victim"));
+      await Promise.all([...hostile, benign]);
+      expect(order.indexOf("victim")).toBeLessThanOrEqual(1);
+    } finally {
+      await one.close();
+    }
   });
 
   it("restarts after close", async () => {

@@ -25,6 +25,7 @@ import { guardedHost } from "./pipeline/guarded-host.js";
 import { runLimits } from "./pipeline/limits.js";
 import { type GuestOutcome, guestErrorInfo, runGuest } from "./pipeline/run-guest.js";
 import { shapeOutcome } from "./pipeline/shape.js";
+import { ToolResultTally } from "./tool-result-tally.js";
 import { nextSpillPaths, spillCut } from "./pipeline/spill.js";
 import type { DiscoveryProvider } from "./providers/discovery-provider.js";
 import type { SkillsProvider } from "./providers/skills-provider.js";
@@ -104,7 +105,7 @@ export class ToolcodeInstance implements Toolcode {
     const started = performance.now();
     const sessionId = options.sessionId ?? this.#defaultSession;
     const limits = runLimits(this.config.sandbox, options.timeoutMs);
-    const toolResults: string[] = [];
+    const toolResults = new ToolResultTally(this.config.output.exactCountChars);
     let session: Session | undefined;
     let guard: ExecutionGuard | undefined;
     let outcome: GuestOutcome = { logs: [], value: undefined, error: null, toolCalls: 0 };
@@ -113,7 +114,7 @@ export class ToolcodeInstance implements Toolcode {
       session = await this.parts.sessions.get(sessionId, options.user ?? null);
       guard = this.#beginGuard(sessionId, session, code, options);
       const builtins = this.#beginBuiltins(code, session, options);
-      const host = guardedHost({ allTools: this.parts.allTools, guard, builtins: builtins.runs, onToolResult: (json) => toolResults.push(json), ...(options.onToolCall ? { onToolCall: options.onToolCall } : {}) });
+      const host = guardedHost({ allTools: this.parts.allTools, guard, builtins: builtins.runs, onToolResult: (json) => toolResults.add(json), ...(options.onToolCall ? { onToolCall: options.onToolCall } : {}) });
       outcome = await runGuest({ engine: this.parts.engine, code, preludes: builtins.preludes, builtins: builtins.runs, tools: this.parts.guestTools, limits, host });
     } catch (thrown) {
       outcome = { ...outcome, error: guestErrorInfo(thrown) };
@@ -121,7 +122,7 @@ export class ToolcodeInstance implements Toolcode {
     const settled = guard?.finish({ error: outcome.error, toolCalls: outcome.toolCalls });
     const error = settled && settled.error !== outcome.error ? settled.error : outcome.error;
     const spill = session ? nextSpillPaths(session) : undefined;
-    const { shaped, toolResultTokens } = await shapeOutcome(this.parts.counter, { ...outcome, error }, options.maxTokens ?? this.config.output.maxTokens, spill, toolResults);
+    const { shaped, toolResultTokens, estimated } = await shapeOutcome(this.parts.counter, { ...outcome, error }, options.maxTokens ?? this.config.output.maxTokens, spill, toolResults, sessionId);
     const spilled = session && spill ? await spillCut(session, spill, shaped.cut, outcome) : {};
     return {
       result: shaped.result,
@@ -134,7 +135,7 @@ export class ToolcodeInstance implements Toolcode {
         sessionId,
         durationMs: performance.now() - started,
         toolCalls: outcome.toolCalls,
-        tokens: { output: shaped.tokens, toolResults: toolResultTokens, saved: Math.max(0, toolResultTokens - shaped.tokens) },
+        tokens: { output: shaped.tokens, toolResults: toolResultTokens, saved: Math.max(0, toolResultTokens - shaped.tokens), estimated },
         truncated: shaped.truncated,
         spilled,
       },

@@ -104,7 +104,7 @@ export const executeOutputShape = {
     .describe("Set when the script failed."),
   truncated: z.boolean().describe("True when logs or result were cut to the token budget."),
   spilled: z.object({ logs: z.string().optional(), result: z.string().optional() }).describe("Workspace paths of the full values that were cut."),
-  tokens: z.object({ output: z.number(), toolResults: z.number(), saved: z.number() }).describe("o200k_base token accounting."),
+  tokens: z.object({ output: z.number(), toolResults: z.number(), saved: z.number(), estimated: z.boolean().optional() }).describe("o200k_base token accounting."),
   approval: z
     .object({ id: z.string(), tool: z.string(), arguments: z.unknown(), reason: z.string(), expiresAt: z.string() })
     .optional()
@@ -118,7 +118,7 @@ export interface ExecuteOutput {
   error: { code: string; message: string; line?: number; column?: number } | null;
   truncated: boolean;
   spilled: { logs?: string; result?: string };
-  tokens: { output: number; toolResults: number; saved: number };
+  tokens: { output: number; toolResults: number; saved: number; estimated?: boolean };
   approval?: { id: string; tool: string; arguments: unknown; reason: string; expiresAt: string };
 }
 
