@@ -26,6 +26,16 @@ export type { AuditApproval, AuditCall, AuditExecution, AuditRecord } from "./gu
 export type { PolicyDecision, ToolKind } from "./guard/policy.js";
 export type { CallOptions, JsonSchema, ToolAnnotations, ToolSource, ToolSpec } from "./sources/tool-source.js";
 export { type McpServerOptions, createMcpServer } from "./server/mcp-server.js";
+export {
+  type ExecuteInput,
+  type ExecuteOutput,
+  type SearchInput,
+  executeDescription,
+  executeInputSchema,
+  searchDescription,
+  searchInputSchema,
+} from "./server/tool-descriptions.js";
+export type { HiddenTool, HiddenTools } from "./guard/hidden-tools.js";
 export { type HttpServerOptions, type RunningHttpServer, startHttpServer } from "./server/http-server.js";
 export { type Agent, type AgentOptions, type AgentRun, type AgentRunOptions, type ModelObject, createAgent } from "./agent/create-agent.js";
 export type { ActionMode, AgentEvent, AgentMode, AgentResult, AgentStatus, AgentStep, AgentToolCall, TokenUsage } from "./agent/agent-events.js";
