@@ -44,6 +44,7 @@ export type ErrorCode =
   | "APPROVAL_INVALID"
   | "REPLAY_DIVERGED"
   | "AUTH_REQUIRED"
+  | "STATE_DIR_UNAVAILABLE"
   | "USAGE"
   | "INTERNAL";
 

@@ -6,13 +6,18 @@
  *
  * @module
  */
-import { readFileSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { Command, CommanderError, Option } from "commander";
 import { type Toolcode, createToolcode } from "../execute/create-toolcode.js";
 import { formatExecuteOutput } from "../execute/format-output.js";
 import { ToolcodeError, toErrorInfo } from "../errors.js";
+import { forwardClientRoots } from "../server/client-roots.js";
 import { startHttpServer } from "../server/http-server.js";
+import { RootsChannel } from "../sources/roots.js";
+import { EXPOSES_NOTICE, isProjectDir } from "../config/default-config.js";
+import { CONFIG_FILE_NAME } from "../config/load-config.js";
+import { startMessage } from "./start-message.js";
 import { auditCommand, localUser, terminalApprover } from "./audit-command.js";
 import { addRunCommand } from "./run-command.js";
 import { TOOLCODE_VERSION, createMcpServer } from "../server/mcp-server.js";
@@ -23,14 +28,43 @@ export const DEFAULT_HTTP_PORT = 3333;
 
 interface ConfigOption {
   config?: string;
+  /** `--root DIR`, repeatable. */
+  root?: string[];
 }
 
-async function open(options: ConfigOption): Promise<Toolcode> {
-  const toolcode = await createToolcode(options.config !== undefined ? { configPath: options.config } : {});
+/** After this long without being ready, starting says what it waits for on stderr. */
+const SLOW_START_MS = 1000;
+
+/**
+ * Creates the instance for a command: `--config`, `--root` (a {@link RootsChannel} when given, or
+ * `roots` from the caller), failures and warnings on stderr, notices too unless `quiet`, and a
+ * progress line on stderr when starting takes more than a second.
+ */
+async function open(options: ConfigOption, extra: { roots?: RootsChannel; notices?: "all" | "none" | "problems" } = {}): Promise<Toolcode> {
+  const roots = extra.roots ?? (options.root !== undefined && options.root.length > 0 ? new RootsChannel(options.root) : undefined);
+  const started = performance.now();
+  let slow = false;
+  const timer = setTimeout(() => {
+    slow = true;
+    process.stderr.write("toolcode: starting MCP servers and loading OpenAPI specs…\n");
+  }, SLOW_START_MS);
+  timer.unref();
+  let toolcode: Toolcode;
+  try {
+    toolcode = await createToolcode({ ...(options.config !== undefined ? { configPath: options.config } : {}), ...(roots ? { roots } : {}) });
+  } finally {
+    clearTimeout(timer);
+  }
+  if (slow) process.stderr.write(`toolcode: ready in ${((performance.now() - started) / 1000).toFixed(1)} s (${toolcode.catalog.serverIds().join(", ") || "no servers"})\n`);
   for (const failure of toolcode.failures) {
     process.stderr.write(`warning: ${failure.error.code}: ${failure.error.message}\n`);
   }
   for (const warning of toolcode.warnings) process.stderr.write(`warning: ${warning}\n`);
+  const shown = extra.notices ?? "problems";
+  for (const notice of toolcode.notices) {
+    // What a working default exposes is said by `serve`; other commands say only what is wrong.
+    if (shown === "all" || (shown === "problems" && !notice.startsWith(EXPOSES_NOTICE))) process.stderr.write(`toolcode: ${notice}\n`);
+  }
   return toolcode;
 }
 
@@ -63,16 +97,27 @@ export function buildProgram(): Command {
     .showHelpAfterError()
     .exitOverride();
   const configOption = (): Option => new Option("-c, --config <file>", "config file (default ./toolcode.config.json, else the embedded default)");
+  const rootOption = (): Option =>
+    new Option("-r, --root <dir>", "a directory the tools may use (repeatable): roots the embedded default's filesystem server and is declared as an MCP root to every server").argParser(
+      (value: string, previous: string[] | undefined) => [...(previous ?? []), value],
+    );
 
   program
     .command("serve")
     .description("MCP server exposing `search` and `execute`: stdio by default, streamable HTTP on 127.0.0.1 with --http")
     .addOption(configOption())
+    .addOption(rootOption())
     .option("--http", "serve streamable HTTP on 127.0.0.1 instead of stdio")
     .option("-p, --port <n>", `port for --http (default ${DEFAULT_HTTP_PORT}; 0 picks a free one)`, parsePort)
     .option("--host <address>", "address for --http (default 127.0.0.1); any other than loopback requires auth.users bearer tokens")
     .action(async (options: ConfigOption & { http?: boolean; port?: number; host?: string }) => {
-      const toolcode = await open(options);
+      // Over stdio (one client), the client's MCP roots are passed on unless --root was given.
+      const explicitRoots = options.root !== undefined && options.root.length > 0;
+      const roots = new RootsChannel(options.root ?? []);
+      const toolcode = await open(options, { roots, notices: "none" });
+      // The snippet names the directories exposed now: a client starts serve from its own cwd (often /).
+      const snippetRoots = explicitRoots ? options.root : options.config === undefined && !existsSync(CONFIG_FILE_NAME) && isProjectDir(process.cwd()) ? [process.cwd()] : undefined;
+      const shape = { ...(options.config !== undefined ? { config: options.config } : existsSync(CONFIG_FILE_NAME) ? { config: CONFIG_FILE_NAME } : {}), ...(snippetRoots ? { roots: snippetRoots } : {}) };
       if (!options.http && toolcode.config.audit.file === "-") {
         await toolcode.close();
         throw new ToolcodeError("CONFIG_INVALID", 'audit.file is "-" (stdout), which `serve` over stdio uses for MCP messages: set audit.file to a file path.', { path: "audit.file" });
@@ -86,7 +131,7 @@ export function buildProgram(): Command {
           await toolcode.close();
           throw error;
         });
-        process.stderr.write(`toolcode: MCP over streamable HTTP at ${http.url} (${toolcode.catalog.tools().length} tools from ${toolcode.catalog.serverIds().join(", ") || "no servers"})\n`);
+        process.stderr.write(startMessage(toolcode, { ...shape, url: http.url }));
         const stop = (): void => void http.close().then(shutdown);
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);
@@ -94,6 +139,15 @@ export function buildProgram(): Command {
       }
       const user = localUser();
       const server = createMcpServer(toolcode, user !== undefined ? { user } : {});
+      if (!explicitRoots) {
+        forwardClientRoots(
+          server,
+          roots,
+          (list) => process.stderr.write(`toolcode: MCP roots from the client passed on to the servers: ${roots.directories().join(", ") || list.map((root) => root.uri).join(", ")}\n`),
+          (error) => process.stderr.write(`warning: could not read the client's MCP roots: ${error instanceof Error ? error.message : String(error)}\n`),
+        );
+      }
+      process.stderr.write(startMessage(toolcode, shape));
       const transport = new StdioServerTransport();
       transport.onclose = () => void shutdown();
       process.stdin.once("end", () => void shutdown());
@@ -106,6 +160,7 @@ export function buildProgram(): Command {
     .command("exec")
     .description("run a TypeScript script against the configured tools; prints its console output, then its return value as JSON")
     .addOption(configOption())
+    .addOption(rootOption())
     .option("--json", "print one JSON object { result, logs, error, metadata }")
     .option("--timeout <ms>", "lower time limit for this run", parsePositiveInt)
     .option("--max-tokens <n>", "token budget of the output (default: output.maxTokens)", parsePositiveInt)
@@ -142,6 +197,7 @@ export function buildProgram(): Command {
     .command("search")
     .description("ranked search over all tools, with their TypeScript signatures")
     .addOption(configOption())
+    .addOption(rootOption())
     .option("--json", "print the ranked results as JSON")
     .addOption(new Option("-d, --detail <level>", "names | signatures | full").choices(["names", "signatures", "full"]).default("signatures"))
     .option("-n, --limit <n>", "max results", parsePositiveInt, 10)
@@ -163,6 +219,7 @@ export function buildProgram(): Command {
     .command("types")
     .description("print the TypeScript declarations the model reads (all servers, one server, or one file of the virtual tree)")
     .addOption(configOption())
+    .addOption(rootOption())
     .option("--list", "list the virtual tree (servers/<server>/index.d.ts and one file per tool)")
     .argument("[server]", "a server name, or a tree path such as servers/<server>/<tool>.d.ts")
     .action(async (server: string | undefined, options: ConfigOption & { list?: boolean }) => {

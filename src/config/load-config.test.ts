@@ -1,8 +1,8 @@
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { describe, expect, it } from "vitest";
-import { ConfigError } from "../errors.js";
+import { ConfigError, type ToolcodeError } from "../errors.js";
 import { CONFIG_FILE_NAME, loadConfig, parseConfig } from "./load-config.js";
 
 function tempDir(): string {
@@ -55,6 +55,16 @@ describe("parseConfig", () => {
     expect(error.message).toMatch(/array/);
   });
 
+  it("suggests the key an unknown key is a misspelling of, at any depth", () => {
+    expect(configError(() => parseConfig({ mcpServer: {} })).message).toMatch(/mcpServer: unknown key; did you mean "mcpServers"\?/);
+    expect(configError(() => parseConfig({ mcpServers: {}, sandbox: { timeOutMs: 5 } })).message).toMatch(/sandbox.timeOutMs: unknown key; did you mean "timeoutMs"\?/);
+    expect(configError(() => parseConfig({ mcpServers: { a: { command: "x", arg: [] } } })).message).toMatch(/mcpServers.a.arg: unknown key; did you mean "args"\?/);
+    // A misspelt section next to servers is still an error, not a client file's foreign key.
+    expect(configError(() => parseConfig({ mcpServers: {}, polcy: {} })).message).toMatch(/polcy: unknown key; did you mean "policy"\?/);
+    // Far from any key: the known keys are listed.
+    expect(configError(() => parseConfig({ output: { zzz: 1 } })).message).toMatch(/output.zzz: unknown key; remove it or check its spelling \(known keys: maxTokens\)/);
+  });
+
   it("rejects unknown keys, naming them", () => {
     const error = configError(() => parseConfig({ mcpServer: {} }));
     expect(error.message).toContain("mcpServer");
@@ -84,19 +94,122 @@ describe("loadConfig", () => {
     expect(Object.keys(loaded.config.mcpServers)).toEqual(["a"]);
   });
 
-  it("falls back to the embedded default: filesystem at the cwd and memory", () => {
+  it("falls back to the embedded default: filesystem at a project cwd and memory, state in <cwd>/.toolcode", () => {
     const dir = tempDir();
+    writeFileSync(path.join(dir, "package.json"), "{}");
     const loaded = loadConfig({ cwd: dir });
     expect(loaded.path).toBeNull();
     expect(Object.keys(loaded.config.mcpServers)).toEqual(["filesystem", "memory"]);
     const fs = loaded.config.mcpServers.filesystem;
     expect(fs && "args" in fs ? fs.args.at(-1) : undefined).toBe(dir);
+    expect(loaded.config.skills.dir).toBe(path.join(dir, ".toolcode", "skills"));
+    expect(existsSync(path.join(dir, ".toolcode"))).toBe(true);
+    expect(loaded.notices.join("\n")).toContain(`filesystem exposes ${dir}`);
   });
+
+  it("exposes no directory from a cwd that is not a project, / or the home directory; state goes to ~/.toolcode", () => {
+    const home = tempDir();
+    const previous = process.env.HOME;
+    process.env.HOME = home;
+    try {
+      for (const cwd of [tempDir(), "/", home]) {
+        const loaded = loadConfig({ cwd });
+        const fs = loaded.config.mcpServers.filesystem;
+        expect(fs && "args" in fs ? fs.args : []).toHaveLength(1); // the server's bin, no directory
+        expect(loaded.notices.join("\n")).toMatch(/exposes no directory: .*--root DIR/);
+        expect(loaded.config.skills.dir).toBe(path.join(home, ".toolcode", "skills"));
+      }
+      writeFileSync(path.join(home, ".git"), ""); // a dotfiles repo does not make home a project
+      const fs = loadConfig({ cwd: home }).config.mcpServers.filesystem;
+      expect(fs && "args" in fs ? fs.args : []).toHaveLength(1);
+    } finally {
+      process.env.HOME = previous;
+    }
+  });
+
+  it("roots the default's filesystem server at --root directories, which must exist", () => {
+    const a = tempDir();
+    const b = tempDir();
+    const fs = loadConfig({ cwd: tempDir(), roots: [a, b] }).config.mcpServers.filesystem;
+    expect(fs && "args" in fs ? fs.args.slice(1) : []).toEqual([a, b]);
+    expect(() => loadConfig({ cwd: a, roots: ["missing-dir"] })).toThrow(/--root missing-dir: .* is not a directory/);
+  });
+
+  it("reports a state directory it cannot create as STATE_DIR_UNAVAILABLE, saying what to do", () => {
+    const dir = tempDir();
+    const file = path.join(dir, "a-file");
+    writeFileSync(file, "");
+    const previous = process.env.HOME;
+    process.env.HOME = file;
+    try {
+      const error = (() => {
+        try {
+          loadConfig({ cwd: "/" });
+        } catch (thrown) {
+          return thrown as ToolcodeError;
+        }
+        throw new Error("expected an error");
+      })();
+      expect(error.code).toBe("STATE_DIR_UNAVAILABLE");
+      expect(error.message).toContain(path.join(file, ".toolcode"));
+      expect(error.message).toMatch(/ENOTDIR/);
+      expect(error.message).toMatch(/--config/);
+    } finally {
+      process.env.HOME = previous;
+    }
+  });
+
+  it("reads JSONC: comments and trailing commas", () => {
+    const dir = tempDir();
+    const file = path.join(dir, "c.jsonc");
+    writeFileSync(file, '// a comment\n{\n  /* block */ "mcpServers": { "a": { "command": "x", }, },\n  "output": { "maxTokens": 500, }, // trailing\n}\n');
+    const loaded = loadConfig({ cwd: dir, path: file });
+    expect(loaded.config.mcpServers.a).toMatchObject({ command: "x" });
+    expect(loaded.config.output.maxTokens).toBe(500);
+  });
+
+  it("loads a real Claude Desktop file: other keys ignored with a notice", () => {
+    const dir = tempDir();
+    const file = path.join(dir, "claude_desktop_config.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        globalShortcut: "Alt+Space",
+        preferences: { menuBarEnabled: true },
+        mcpServers: { filesystem: { command: "npx", args: ["-y", "@modelcontextprotocol/server-filesystem", "/Users/me/Desktop"] } },
+      }),
+    );
+    const loaded = loadConfig({ cwd: dir, path: file });
+    expect(Object.keys(loaded.config.mcpServers)).toEqual(["filesystem"]);
+    expect(loaded.notices.join("\n")).toMatch(/ignored "globalShortcut", "preferences"/);
+  });
+
+  it("loads a VS Code .vscode/mcp.json: servers (stdio, http, sse) read as mcpServers, inputs ignored", () => {
+    const dir = tempDir();
+    const file = path.join(dir, "mcp.json");
+    writeFileSync(
+      file,
+      `{
+  // VS Code
+  "inputs": [{ "type": "promptString", "id": "token", "password": true }],
+  "servers": {
+    "fs": { "type": "stdio", "command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem", "."] },
+    "remote": { "type": "http", "url": "http://127.0.0.1:9/mcp" },
+    "legacy": { "type": "sse", "url": "http://127.0.0.1:9/sse", "headers": { "X-Key": "k" } },
+  },
+}`,
+    );
+    const loaded = loadConfig({ cwd: dir, path: file });
+    expect(Object.keys(loaded.config.mcpServers)).toEqual(["fs", "remote", "legacy"]);
+    expect(loaded.config.mcpServers.legacy).toEqual({ type: "sse", url: "http://127.0.0.1:9/sse", headers: { "X-Key": "k" } });
+    expect(loaded.notices.join("\n")).toContain('ignored "inputs"');
+  });
+
 
   it("reports malformed JSON with line and column", () => {
     const dir = tempDir();
     const file = path.join(dir, "bad.json");
-    writeFileSync(file, '{\n  "mcpServers": {\n    "a": { "command": "x", }\n  }\n}\n');
+    writeFileSync(file, '{\n  "mcpServers": {\n    "a": { "command": "x" "args": [] }\n  }\n}\n');
     const error = configError(() => loadConfig({ cwd: dir, path: "bad.json" }));
     expect(error.code).toBe("CONFIG_INVALID");
     expect(error.message).toContain("not valid JSON");

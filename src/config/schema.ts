@@ -29,9 +29,18 @@ export const httpServerSchema = z.strictObject({
   disabled: z.boolean().optional(),
 });
 
-/** One entry of `mcpServers`: stdio (`command`) or streamable HTTP (`url`). */
-export const mcpServerSchema = z.union([stdioServerSchema, httpServerSchema], {
-  error: () => 'an MCP server: { "command", "args", "env" } for stdio or { "url", "headers" } for streamable HTTP',
+/** A legacy remote MCP server over HTTP+SSE (the 2024-11-05 transport): `type: "sse"` is required. */
+export const sseServerSchema = z.strictObject({
+  type: z.literal("sse"),
+  url: z.url("an http(s) URL of the SSE endpoint, e.g. \"http://127.0.0.1:3001/sse\""),
+  headers: z.record(z.string(), z.string()).optional(),
+  startupTimeoutMs: z.number().int().positive().optional(),
+  disabled: z.boolean().optional(),
+});
+
+/** One entry of `mcpServers`: stdio (`command`), streamable HTTP (`url`) or legacy SSE (`type: "sse"`, `url`). */
+export const mcpServerSchema = z.union([stdioServerSchema, sseServerSchema, httpServerSchema], {
+  error: () => 'an MCP server: { "command", "args", "env" } for stdio, { "url", "headers" } for streamable HTTP, or { "type": "sse", "url" } for a legacy SSE server',
 });
 
 /** Sandbox engine and its limits. */
@@ -129,10 +138,16 @@ export type Config = z.output<typeof configSchema>;
 export type McpServerConfig = z.output<typeof mcpServerSchema>;
 export type StdioServerConfig = z.output<typeof stdioServerSchema>;
 export type HttpServerConfig = z.output<typeof httpServerSchema>;
+export type SseServerConfig = z.output<typeof sseServerSchema>;
 export type SandboxConfig = z.output<typeof sandboxSchema>;
 export type SkillsConfig = z.output<typeof skillsSchema>;
 
 /** True when the entry starts a child process. */
 export function isStdioServer(server: McpServerConfig): server is StdioServerConfig {
   return "command" in server;
+}
+
+/** True for a legacy HTTP+SSE server (`type: "sse"`). */
+export function isSseServer(server: McpServerConfig): server is SseServerConfig {
+  return server.type === "sse";
 }

@@ -19,6 +19,7 @@ import { Policy } from "../guard/policy.js";
 import { createEngine } from "../sandbox/create-engine.js";
 import { SkillLibrary } from "../skills/skill-library.js";
 import { closeSources, connectSources } from "../sources/connect.js";
+import { RootsChannel } from "../sources/roots.js";
 import { loadOpenApiSources } from "../sources/openapi/load-openapi-sources.js";
 import type { ToolSource } from "../sources/tool-source.js";
 import type { SearchDetail } from "../typegen/search-render.js";
@@ -45,6 +46,13 @@ export interface ToolcodeOptions {
   cwd?: string;
   /** Extra sources to add beside the configured MCP servers (e.g. for tests or embedding). */
   sources?: ToolSource[];
+  /**
+   * The MCP roots declared to the configured MCP servers (they may confine themselves to them);
+   * its directories also root the embedded default's filesystem server. `set()` later tells the
+   * servers (`toolcode serve` passes on its client's roots this way). Without it, only the
+   * embedded default declares roots (none, so its filesystem server keeps its directories).
+   */
+  roots?: RootsChannel;
   /**
    * Decides approvals interactively (calls marked `policy.approve` and destructive calls):
    * `true` runs the call, `false` refuses it, `undefined` stops the run with a pending approval.
@@ -113,6 +121,8 @@ export interface Toolcode {
   readonly failures: readonly SourceFailure[];
   /** Config problems worth a warning, e.g. policy patterns that match no tool. */
   readonly warnings: readonly string[];
+  /** What the operator should know: what the embedded default exposes, keys of a client's file that were ignored. */
+  readonly notices: readonly string[];
   /** The tools the policy hides (counted in descriptions, named by search unless `policy.revealHidden` is false). */
   readonly hidden: HiddenTools;
   search(query: string, options?: SearchOptions): SearchResponse;
@@ -142,10 +152,10 @@ export interface Toolcode {
 
 /** Connects every configured source (in parallel) and returns a ready {@link Toolcode}. */
 export async function createToolcode(options: ToolcodeOptions = {}): Promise<Toolcode> {
-  const { config, baseDir } = resolveConfig(options);
+  const { config, baseDir, notices, roots } = resolveConfig(options);
   const counter = new TokenCounter({ workers: config.output.countWorkers, budgetChars: config.output.exactCountChars, timeoutMs: config.output.countTimeoutMs });
   counter.warm();
-  const [mcp, openapi] = await Promise.all([connectSources(config.mcpServers, { cwd: baseDir }), loadOpenApiSources(config.openapi, { baseDir })]);
+  const [mcp, openapi] = await Promise.all([connectSources(config.mcpServers, { cwd: baseDir, ...(roots ? { roots } : {}) }), loadOpenApiSources(config.openapi, { baseDir })]);
   const failures = [...mcp.failures, ...openapi.failures];
   const sources = [...mcp.sources, ...openapi.sources, ...(options.sources ?? [])];
   let allTools: Catalog;
@@ -180,6 +190,7 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
     allTools,
     failures,
     warnings,
+    notices,
     index: new SearchIndex(catalog.tools()),
     hidden,
     providers: [new CatalogProvider(catalog, hidden), builtinsProvider(builtins), skills, hiddenToolsProvider(hidden)],
@@ -196,17 +207,22 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
 }
 
 /** The validated config, skill directories made absolute, and the directory relative paths resolve from. */
-function resolveConfig(options: ToolcodeOptions): { config: Config; baseDir: string } {
+function resolveConfig(options: ToolcodeOptions): { config: Config; baseDir: string; notices: string[]; roots: RootsChannel | undefined } {
   const cwd = options.cwd ?? process.cwd();
   let config: Config;
   let baseDir = cwd;
+  let notices: string[] = [];
+  let roots = options.roots;
   if (options.config !== undefined) {
     config = configSchema.parse(options.config);
   } else {
-    const loaded = loadConfig({ cwd, ...(options.configPath !== undefined ? { path: options.configPath } : {}) });
+    const loaded = loadConfig({ cwd, ...(options.configPath !== undefined ? { path: options.configPath } : {}), ...(roots ? { roots: roots.directories() } : {}) });
     config = loaded.config;
     baseDir = loaded.baseDir;
+    notices = loaded.notices;
+    // server-filesystem without directories needs a client that declares roots.
+    if (loaded.path === null) roots ??= new RootsChannel();
   }
   const skills = { ...config.skills, dir: path.resolve(baseDir, config.skills.dir), ...(config.skills.shared !== undefined ? { shared: path.resolve(baseDir, config.skills.shared) } : {}) };
-  return { config: { ...config, skills }, baseDir };
+  return { config: { ...config, skills }, baseDir, notices, roots };
 }

@@ -41,6 +41,8 @@ export interface ToolcodeParts {
   allTools: Catalog;
   failures: readonly SourceFailure[];
   warnings: readonly string[];
+  /** What the operator should know (what the embedded default exposes, ignored keys of a client's file). */
+  notices?: readonly string[];
   index: SearchIndex;
   /** What the policy hides. */
   hidden: HiddenTools;
@@ -67,9 +69,11 @@ export class ToolcodeInstance implements Toolcode {
   readonly catalog: Catalog;
   readonly failures: readonly SourceFailure[];
   readonly warnings: readonly string[];
+  readonly notices: readonly string[];
   readonly hidden: HiddenTools;
 
   constructor(private readonly parts: ToolcodeParts) {
+    this.notices = parts.notices ?? [];
     this.config = parts.config;
     this.catalog = parts.catalog;
     this.failures = parts.failures;

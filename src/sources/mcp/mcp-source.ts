@@ -14,15 +14,18 @@
 import { resolve } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { getDefaultEnvironment } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import {
   CallToolResultSchema,
+  ListRootsRequestSchema,
   ToolListChangedNotificationSchema,
   type CallToolResult,
   type Tool,
 } from "@modelcontextprotocol/sdk/types.js";
 import { SourceError, ToolError, ToolcodeError } from "../../errors.js";
-import { isStdioServer, type McpServerConfig } from "../../config/schema.js";
+import { isSseServer, isStdioServer, type McpServerConfig } from "../../config/schema.js";
+import type { RootsChannel } from "../roots.js";
 import type { CallOptions, JsonSchema, SourceLogger, ToolAnnotations, ToolSource, ToolSpec } from "../tool-source.js";
 import { ChildStdioTransport } from "./child-stdio-transport.js";
 import { callFailure, cancelled, startupFailure, type FailureContext } from "./mcp-errors.js";
@@ -53,6 +56,11 @@ export interface McpSourceOptions {
   callTimeoutMs?: number;
   /** Receives restart and refresh events. Default: warnings to stderr, info dropped. */
   logger?: SourceLogger;
+  /**
+   * Roots to declare (the MCP `roots` capability): the server may ask for them with `roots/list`
+   * and is told when they change. Without it, no roots capability is declared.
+   */
+  roots?: RootsChannel;
 }
 
 /** Writes warnings to stderr (stdout may carry the MCP protocol) and drops info. */
@@ -67,7 +75,7 @@ const DEFAULT_CLIENT_INFO = { name: "toolcode", version: "0.1.0" };
 /** One live (or just-died) connection: a client, its transport, and what we know about them. */
 interface Connection {
   client: Client;
-  transport: ChildStdioTransport | StreamableHTTPClientTransport;
+  transport: ChildStdioTransport | StreamableHTTPClientTransport | SSEClientTransport;
   ctx: FailureContext;
   /** The transport has closed, for whatever reason. */
   closed: boolean;
@@ -131,8 +139,8 @@ async function abortable<T>(promise: Promise<T>, signal: AbortSignal | undefined
 export class McpSource implements ToolSource {
   /** Always `"mcp"`. */
   readonly kind = "mcp";
-  /** `stdio` for a child process, `http` for streamable HTTP. */
-  readonly transportKind: "stdio" | "http";
+  /** `stdio` for a child process, `http` for streamable HTTP, `sse` for the legacy HTTP+SSE transport. */
+  readonly transportKind: "stdio" | "http" | "sse";
   private readonly callTimeoutMs: number;
   private readonly logger: SourceLogger;
   private conn: Connection | undefined;
@@ -154,7 +162,7 @@ export class McpSource implements ToolSource {
     private readonly config: McpServerConfig,
     private readonly options: McpSourceOptions = {},
   ) {
-    this.transportKind = isStdioServer(config) ? "stdio" : "http";
+    this.transportKind = isStdioServer(config) ? "stdio" : isSseServer(config) ? "sse" : "http";
     this.callTimeoutMs = options.callTimeoutMs ?? DEFAULT_CALL_TIMEOUT_MS;
     this.logger = options.logger ?? defaultSourceLogger;
   }
@@ -258,7 +266,7 @@ export class McpSource implements ToolSource {
   private async openConnection(): Promise<{ conn: Connection; tools: ToolSpec[] }> {
     const timeoutMs = this.config.startupTimeoutMs ?? DEFAULT_STARTUP_TIMEOUT_MS;
     const baseDir = this.options.cwd ?? process.cwd();
-    let transport: ChildStdioTransport | StreamableHTTPClientTransport;
+    let transport: ChildStdioTransport | StreamableHTTPClientTransport | SSEClientTransport;
     let cwd = baseDir;
     if (isStdioServer(this.config)) {
       cwd = resolve(baseDir, this.config.cwd ?? ".");
@@ -268,12 +276,16 @@ export class McpSource implements ToolSource {
         env: { ...getDefaultEnvironment(), ...this.config.env },
         cwd,
       });
+    } else if (isSseServer(this.config)) {
+      // The SDK sends requestInit.headers with the event stream's GET and every POST.
+      transport = new SSEClientTransport(new URL(this.config.url), this.config.headers === undefined ? {} : { requestInit: { headers: this.config.headers } });
     } else {
       transport = new StreamableHTTPClientTransport(new URL(this.config.url), {
         requestInit: this.config.headers === undefined ? undefined : { headers: this.config.headers },
       });
     }
-    const client = new Client(this.options.clientInfo ?? DEFAULT_CLIENT_INFO, { capabilities: {} });
+    const roots = this.options.roots;
+    const client = new Client(this.options.clientInfo ?? DEFAULT_CLIENT_INFO, { capabilities: roots ? { roots: { listChanged: true } } : {} });
     const conn: Connection = {
       client,
       transport,
@@ -289,6 +301,17 @@ export class McpSource implements ToolSource {
     // Failures reach us through the pending requests; stray protocol noise is not worth a crash.
     client.onerror = () => {};
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.toolsChanged(conn));
+    if (roots) {
+      client.setRequestHandler(ListRootsRequestSchema, () => ({ roots: roots.list() }));
+      const unsubscribe = roots.onChange(() => {
+        if (!conn.closed && conn.closing === undefined) client.sendRootsListChanged().catch(() => {});
+      });
+      const onclose = client.onclose;
+      client.onclose = () => {
+        unsubscribe();
+        onclose?.();
+      };
+    }
 
     this.opening = conn;
     let timer: NodeJS.Timeout | undefined;

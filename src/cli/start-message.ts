@@ -1,0 +1,54 @@
+/**
+ * What `toolcode serve` says on stderr when it is ready: what it serves, what the policy lets
+ * through, and how to connect a client (a config snippet with this install's absolute path).
+ *
+ * @module
+ */
+import path from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Toolcode } from "../execute/create-toolcode.js";
+
+/** Absolute path of this package's bin (`dist/cli/main.js`). */
+export function binPath(): string {
+  return path.join(path.dirname(fileURLToPath(import.meta.url)), "main.js");
+}
+
+/** One line about the policy: its default, how many tools scripts see, and how to widen it. */
+export function policyLine(toolcode: Toolcode): string {
+  const { policy } = toolcode.config;
+  const how = policy.default === "read-only" ? "; write and destructive tools stay off until policy.allow or policy.approve in a config file names them" : "";
+  return `policy ${policy.default}: ${toolcode.catalog.tools().length} tools callable${how}`;
+}
+
+/** How the serve process was started, for the client snippet. */
+export interface ServeShape {
+  /** The HTTP endpoint, or undefined for stdio. */
+  url?: string;
+  /** `--config` as given (made absolute in the snippet). */
+  config?: string;
+  /** `--root` directories (made absolute in the snippet). */
+  roots?: readonly string[];
+}
+
+/** The start message: ready line, notices, policy, and a client config snippet. */
+export function startMessage(toolcode: Toolcode, shape: ServeShape): string {
+  const servers = toolcode.catalog.serverIds().join(", ") || "no servers";
+  const lines = [
+    shape.url !== undefined
+      ? `toolcode: MCP over streamable HTTP at ${shape.url} (${toolcode.catalog.tools().length} tools from ${servers})`
+      : `toolcode: MCP over stdio (${toolcode.catalog.tools().length} tools from ${servers})`,
+    ...toolcode.notices.map((notice) => `toolcode: ${notice}`),
+    `toolcode: ${policyLine(toolcode)}`,
+  ];
+  const args = [binPath(), "serve"];
+  if (shape.config !== undefined) args.push("--config", path.resolve(shape.config));
+  for (const root of shape.roots ?? []) args.push("--root", path.resolve(root));
+  const stdio = { command: process.execPath, args };
+  const entry = shape.url !== undefined ? { url: shape.url } : stdio;
+  lines.push(
+    `toolcode: connect a client (claude_desktop_config.json, .cursor/mcp.json: "mcpServers"; VS Code .vscode/mcp.json: "servers"):`,
+    JSON.stringify({ mcpServers: { toolcode: entry } }),
+  );
+  if (shape.url !== undefined) lines.push(`toolcode: or over stdio: ${JSON.stringify({ mcpServers: { toolcode: stdio } })}`);
+  return `${lines.join("\n")}\n`;
+}
