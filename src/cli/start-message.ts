@@ -13,11 +13,11 @@ export function binPath(): string {
   return path.join(path.dirname(fileURLToPath(import.meta.url)), "main.js");
 }
 
-/** One line about the policy: its default, how many tools scripts see, and how to widen it. */
+/** One line about the policy: its default, how many tools scripts see, and what it hides. */
 export function policyLine(toolcode: Toolcode): string {
   const { policy } = toolcode.config;
-  const how = policy.default === "read-only" ? "; write and destructive tools stay off until policy.allow or policy.approve in a config file names them" : "";
-  return `policy ${policy.default}: ${toolcode.catalog.tools().length} tools callable${how}`;
+  const hidden = toolcode.hidden.summary();
+  return `policy ${policy.default}: ${toolcode.catalog.tools().length} of ${toolcode.catalog.tools().length + toolcode.hidden.count} tools callable${hidden !== undefined ? `; ${hidden}` : ""}`;
 }
 
 /** How the serve process was started, for the client snippet. */

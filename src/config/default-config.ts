@@ -56,6 +56,8 @@ export interface DefaultConfigOptions {
   cwd: string;
   /** Directories to expose (`--root DIR`), resolved against `cwd`; they must exist. */
   roots?: readonly string[];
+  /** Where `.toolcode/` goes (default: `cwd` for a project directory, else the home directory). */
+  stateBase?: string;
 }
 
 /** The embedded default, where its relative paths resolve, and what it exposes (for stderr). */
@@ -76,7 +78,7 @@ export function defaultConfig(options: DefaultConfigOptions): DefaultConfig {
   const roots = options.roots !== undefined && options.roots.length > 0 ? options.roots.map((dir) => checkedRoot(cwd, dir)) : project ? [cwd] : [];
   const home = path.resolve(os.homedir());
   // A home directory that is the file system root (some containers) must not get /.toolcode.
-  const baseDir = project ? cwd : home === path.parse(home).root ? path.join(os.tmpdir(), `toolcode-${os.userInfo().uid}`) : home;
+  const baseDir = options.stateBase !== undefined ? path.resolve(options.stateBase) : project ? cwd : home === path.parse(home).root ? path.join(os.tmpdir(), `toolcode-${os.userInfo().uid}`) : home;
   const stateDir = ensureStateDir(baseDir);
   const input: ConfigInput = {
     mcpServers: {
@@ -98,6 +100,14 @@ export function defaultConfig(options: DefaultConfigOptions): DefaultConfig {
       ? `${EXPOSES_NOTICE.slice(0, -1)}${roots.join(", ")} (${why}), read-only; state in ${stateDir}. Pass --root DIR (repeatable) to expose other directories.`
       : `embedded default: filesystem exposes no directory: ${cwd === path.parse(cwd).root ? `${cwd} is the file system root` : cwd === home ? `${cwd} is the home directory` : `${cwd} is not a project directory (it has none of ${PROJECT_MARKERS.join(", ")})`}. Pass --root DIR (repeatable), start toolcode from a project directory, or use a client that sends MCP roots (\`toolcode serve\` passes them on). State in ${stateDir}.`;
   return { input, baseDir, roots, notices: [notice] };
+}
+
+/**
+ * The default config's servers with the filesystem server rooted at `root` and state in
+ * `<root>/.toolcode` (for embedding and tests; the CLI uses {@link defaultConfig}).
+ */
+export function defaultConfigInput(root: string): ConfigInput {
+  return defaultConfig({ cwd: root, roots: [root], stateBase: root }).input;
 }
 
 /** A `--root` directory, resolved; it must exist and be a directory. */
