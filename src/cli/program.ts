@@ -40,11 +40,14 @@ const SLOW_START_MS = 1000;
  * `roots` from the caller), failures and warnings on stderr, notices too unless `quiet`, and a
  * progress line on stderr when starting takes more than a second.
  */
-async function open(options: ConfigOption, extra: { roots?: RootsChannel; notices?: "all" | "none" | "problems" } = {}): Promise<Toolcode> {
+async function open(options: ConfigOption, extra: { roots?: RootsChannel; notices?: "all" | "none" | "problems"; progress?: boolean } = {}): Promise<Toolcode> {
   const roots = extra.roots ?? (options.root !== undefined && options.root.length > 0 ? new RootsChannel(options.root) : undefined);
   const started = performance.now();
   let slow = false;
+  // Progress for people: always for serve (its stderr is the client's log), on a terminal otherwise.
+  const progress = extra.progress ?? process.stderr.isTTY === true;
   const timer = setTimeout(() => {
+    if (!progress) return;
     slow = true;
     process.stderr.write("toolcode: starting MCP servers and loading OpenAPI specs…\n");
   }, SLOW_START_MS);
@@ -114,7 +117,7 @@ export function buildProgram(): Command {
       // Over stdio (one client), the client's MCP roots are passed on unless --root was given.
       const explicitRoots = options.root !== undefined && options.root.length > 0;
       const roots = new RootsChannel(options.root ?? []);
-      const toolcode = await open(options, { roots, notices: "none" });
+      const toolcode = await open(options, { roots, notices: "none", progress: true });
       // The snippet names the directories exposed now: a client starts serve from its own cwd (often /).
       const snippetRoots = explicitRoots ? options.root : options.config === undefined && !existsSync(CONFIG_FILE_NAME) && isProjectDir(process.cwd()) ? [process.cwd()] : undefined;
       const shape = { ...(options.config !== undefined ? { config: options.config } : existsSync(CONFIG_FILE_NAME) ? { config: CONFIG_FILE_NAME } : {}), ...(snippetRoots ? { roots: snippetRoots } : {}) };
