@@ -62,7 +62,7 @@ describe("parseConfig", () => {
     // A misspelt section next to servers is still an error, not a client file's foreign key.
     expect(configError(() => parseConfig({ mcpServers: {}, polcy: {} })).message).toMatch(/polcy: unknown key; did you mean "policy"\?/);
     // Far from any key: the known keys are listed.
-    expect(configError(() => parseConfig({ output: { zzz: 1 } })).message).toMatch(/output.zzz: unknown key; remove it or check its spelling \(known keys: maxTokens\)/);
+    expect(configError(() => parseConfig({ output: { zzz: 1 } })).message).toMatch(/output.zzz: unknown key; remove it or check its spelling \(known keys: maxTokens, /);
   });
 
   it("rejects unknown keys, naming them", () => {
