@@ -6,8 +6,13 @@
  * `getSum`, `issues/list-for-repo`), server, title, description, parameter names and parameter
  * descriptions (nested ones too), and result field names and descriptions, boosted in that
  * spirit: name > title = description > server > parameters > result fields. Terms are
- * lower-cased, stop words dropped, plurals and a few common API abbreviations folded (`entities`
- * → `entity`, `repositories` → `repo`). Query terms match exactly, by prefix (3+ characters) and,
+ * lower-cased, stop words dropped, a few common API abbreviations folded (`repositories` →
+ * `repo`) and the rest stemmed ({@link Analyzer}). The query is widened by a curated table of
+ * API-domain aliases and CRUD verb classes ({@link Vocabulary}: "folder" also looks for
+ * "directory", "make" for "create"); a tool whose own verb is of the class the query asks for
+ * ranks higher, and a deprecated tool lower ({@link isDeprecated}). A term's rarity (IDF) is
+ * measured over whole tools, so a rare word of a description ("upload") outweighs a word common
+ * in names ("repo"). Query terms match exactly, by prefix (3+ characters) and,
  * when a term matches nothing that way, fuzzily (4+ characters; fuzzy hits in prose count little),
  * so `reed fil` still finds `read_file`. Terms combine with OR: tools that match more (and rarer)
  * terms rank higher, and a tool whose title (else name) the query covers word for word ranks
@@ -28,6 +33,9 @@
 import SearchableMap from "minisearch/SearchableMap";
 import type { JsonSchema } from "../sources/tool-source.js";
 import type { CatalogTool } from "./catalog-tool.js";
+import { Analyzer } from "./search-analyzer.js";
+import { DEFAULT_FEATURES, DEFAULT_PARAMS, type RankParams, type SearchFeatures, isDeprecated } from "./search-rank.js";
+import { type QueryTerm, Vocabulary } from "./search-vocabulary.js";
 
 /** Options for {@link SearchIndex.search}. */
 export interface SearchQueryOptions {
@@ -44,7 +52,13 @@ export interface SearchResult {
   score: number;
 }
 
-/** The indexed fields, their boosts, and whether they are short (names) or prose. */
+/** Options for a {@link SearchIndex}: which ranking parts are on and its numbers (defaults: all on, tuned). */
+export interface SearchIndexOptions {
+  features?: Partial<SearchFeatures>;
+  params?: Partial<RankParams>;
+}
+
+/** The indexed fields, their boosts (name, title and description from {@link RankParams}), and whether they are short (names) or prose. */
 const FIELDS = [
   { name: "name", boost: 8, prose: false },
   { name: "title", boost: 2, prose: false },
@@ -54,6 +68,9 @@ const FIELDS = [
   { name: "paramDocs", boost: 0.3, prose: true },
   { name: "output", boost: 0.1, prose: true },
 ] as const;
+const NAME = 0;
+const TITLE = 1;
+const DESCRIPTION = 3;
 
 /** BM25+ parameters (MiniSearch's defaults). */
 const BM25 = { k: 1.2, b: 0.7, d: 0.5 };
@@ -65,75 +82,10 @@ const FUZZY_WEIGHT_PROSE = 0.1;
 /** Fuzzy distance as a fraction of the term length, and its cap. */
 const FUZZY_FRACTION = 0.2;
 const MAX_FUZZY = 6;
-/** How much a title (or name) fully described by the query multiplies the score: up to 1 + this. */
-const COVERAGE_WEIGHT = 2;
-/** Query terms considered (each gets a bit in a 32-bit mask). */
+/** How much a tool whose name is the whole query (`read_file`, `fs.read_file`, `readFile`) is preferred. */
+const EXACT_NAME_FACTOR = 10;
+/** Query words considered (each gets a bit in a 32-bit mask). */
 const MAX_QUERY_TERMS = 32;
-
-const STOP_WORDS = new Set(
-  (
-    "a an and are as at be by can for from has have if in into is it its of on or than that the their then " +
-    "this to was were when which will with you your"
-  ).split(" "),
-);
-
-/**
- * Splits into words on whitespace, punctuation and symbols, and also between `_`/`-` parts and
- * camelCase humps; compound words are kept too, so `dryRun` yields `dryRun`, `dry`, `Run` and an
- * exact parameter or tool name outranks documents that only share its parts.
- */
-function tokenize(text: string): string[] {
-  const tokens: string[] = [];
-  for (const chunk of text.split(/[^\p{L}\p{N}_-]+/u)) {
-    if (chunk === "") continue;
-    if (/^[A-Za-z0-9][a-z0-9]*$/.test(chunk)) {
-      tokens.push(chunk); // the common case: a plain word, perhaps capitalized
-      continue;
-    }
-    const parts = chunk
-      .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
-      .replace(/([A-Z]+)([A-Z][a-z])/g, "$1 $2")
-      .split(/[\s_-]+/)
-      .filter(Boolean);
-    if (parts.length > 1) tokens.push(chunk.replace(/^[-_]+|[-_]+$/g, ""));
-    tokens.push(...parts);
-  }
-  return tokens;
-}
-
-/**
- * Long words APIs commonly abbreviate in names (`repos/list-for-org`), folded to the short form
- * so that "repository" finds `repos_*` and "org" finds "organization".
- */
-const ABBREVIATIONS = new Map([
-  ["repository", "repo"],
-  ["organization", "org"],
-  ["organisation", "org"],
-  ["configuration", "config"],
-  ["environment", "env"],
-  ["information", "info"],
-  ["application", "app"],
-  ["administrator", "admin"],
-]);
-
-/** Lower-cases, drops stop words, folds simple English plurals and common abbreviations. */
-function processTerm(term: string): string | null {
-  let t = term.toLowerCase();
-  if (STOP_WORDS.has(t)) return null;
-  if (t.length > 4 && t.endsWith("ies")) t = `${t.slice(0, -3)}y`;
-  else if (t.length > 3 && t.endsWith("s") && !/(ss|us|is)$/.test(t)) t = t.slice(0, -1);
-  return ABBREVIATIONS.get(t) ?? t;
-}
-
-/** The processed terms of a text, in order (duplicates kept). */
-function terms(text: string): string[] {
-  const out: string[] = [];
-  for (const token of tokenize(text)) {
-    const term = processTerm(token);
-    if (term !== null) out.push(term);
-  }
-  return out;
-}
 
 /** Collects parameter names and descriptions, following properties, items and combinators a few levels down. */
 function collectParams(schema: unknown, names: string[], docs: string[], depth = 0): void {
@@ -182,39 +134,80 @@ interface IndexedTool {
   freqs: Map<string, number>[];
   /** Per field: number of terms. */
   lengths: number[];
+  /** Verb class bit of the tool (-1: none), see {@link Vocabulary.toolVerb}. */
+  verb: number;
+  deprecated: boolean;
+  /** Deprecated tools that name their replacement ("Use read_text_file instead"): its tool name. */
+  replacement?: string;
 }
 
-function indexTool(tool: CatalogTool): IndexedTool {
+/** The tool a deprecated tool's description points to ("DEPRECATED: Use read_text_file instead", "use `x`"). */
+function replacementName(tool: CatalogTool): string | undefined {
+  const match = /\buse\s+[`'"]?([A-Za-z_][\w./-]*)[`'"]?(?:\s+instead)?/i.exec(tool.spec.description ?? "");
+  return match?.[1]?.replace(/[.]$/, "");
+}
+
+/** A name compared whole: lower-case letters and digits only (`fs.read_text_file` = `readTextFile` with its server). */
+const squash = (name: string): string => name.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, "");
+
+function indexTool(tool: CatalogTool, analyzer: Analyzer, vocabulary: Vocabulary): IndexedTool {
   const freqs: Map<string, number>[] = [];
   const lengths: number[] = [];
   for (const text of fieldTexts(tool)) {
     const counts = new Map<string, number>();
-    const list = terms(text);
+    const list = analyzer.terms(text);
     for (const term of list) counts.set(term, (counts.get(term) ?? 0) + 1);
     freqs.push(counts);
     lengths.push(list.length);
   }
-  return { tool, freqs, lengths, label: labelWords(tool) };
+  const title = tool.spec.title ?? tool.spec.annotations?.title ?? "";
+  let verb = vocabulary.toolVerb(title.trim() !== "" ? title : (tool.spec.description ?? ""));
+  if (verb < 0) verb = vocabulary.toolVerb(tool.spec.name.replace(/([a-z0-9])([A-Z])/g, "$1 $2"));
+  const deprecated = isDeprecated(tool);
+  const entry: IndexedTool = { tool, freqs, lengths, label: labelWords(tool, analyzer), verb, deprecated };
+  const replacement = deprecated ? replacementName(tool) : undefined;
+  if (replacement !== undefined) entry.replacement = replacement;
+  return entry;
 }
 
-/** Distinct processed words of the title, else of the original name (no compounds). */
-function labelWords(tool: CatalogTool): string[] {
+/** Distinct terms of the title, else of the original name (no compounds). */
+function labelWords(tool: CatalogTool, analyzer: Analyzer): string[] {
   const title = tool.spec.title ?? tool.spec.annotations?.title ?? "";
   const text = (title.trim() === "" ? tool.spec.name : title).replace(/([a-z0-9])([A-Z])/g, "$1 $2");
   const words = new Set<string>();
   for (const word of text.split(/[^\p{L}\p{N}]+/u)) {
-    const term = word === "" ? null : processTerm(word);
+    const term = word === "" ? null : analyzer.term(word);
     if (term !== null) words.add(term);
   }
   return [...words];
 }
 
-/** Share of `label` words that a query term matches exactly or as a prefix (3+ characters). */
-function coverage(label: readonly string[], queryTerms: readonly string[]): number {
+/** A query's terms prepared for {@link coverage}: exact terms with their best weight, prefixes (the query's own words, 3+ characters). */
+interface CoverageTerms {
+  exact: Map<string, number>;
+  prefixes: string[];
+}
+
+function coverageTerms(queryTerms: readonly QueryTerm[]): CoverageTerms {
+  const exact = new Map<string, number>();
+  const prefixes: string[] = [];
+  for (const { term, original, weight } of queryTerms) {
+    exact.set(term, Math.max(exact.get(term) ?? 0, Math.min(1, weight)));
+    if (original && term.length >= 3) prefixes.push(term);
+  }
+  return { exact, prefixes };
+}
+
+/**
+ * Share of `label` words that a query term matches exactly or as a prefix; a word matched only
+ * through an expansion counts as much as its weight.
+ */
+function coverage(label: readonly string[], terms: CoverageTerms): number {
   if (label.length === 0) return 0;
   let covered = 0;
   for (const word of label) {
-    if (queryTerms.some((q) => word === q || (q.length >= 3 && word.startsWith(q)))) covered++;
+    const best = terms.exact.get(word) ?? 0;
+    covered += best < 1 && terms.prefixes.some((p) => word.startsWith(p)) ? 1 : best;
   }
   return covered / label.length;
 }
@@ -231,6 +224,12 @@ interface Built {
   tools: CatalogTool[];
   servers: string[];
   labels: string[][];
+  verbs: Int8Array;
+  deprecated: Uint8Array;
+  /** Per document: the document of its replacement (a deprecated tool that names one), else -1. */
+  replacements: Int32Array;
+  /** Squashed names (tool, original name, `server.tool`) → documents: a query that is a tool's name finds it first. */
+  names: Map<string, number[]>;
   vocabulary: SearchableMap<Postings>;
   /** Scratch buffers sized to the documents, reused by every query. */
   scores: Float64Array;
@@ -239,15 +238,17 @@ interface Built {
 
 const byId = (a: CatalogTool, b: CatalogTool): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
-/** BM25+ of one term in one field of one document (MiniSearch's formula). */
-function bm25(tf: number, matching: number, total: number, length: number, average: number): number {
-  const idf = Math.log(1 + (total - matching + 0.5) / (matching + 0.5));
+/** BM25+ of one term in one field of one document (MiniSearch's formula), its IDF raised to `power`. */
+function bm25(tf: number, matching: number, total: number, length: number, average: number, power: number): number {
+  let idf = Math.log(1 + (total - matching + 0.5) / (matching + 0.5));
+  if (power !== 1) idf **= power;
   return idf * (BM25.d + (tf * (BM25.k + 1)) / (tf + BM25.k * (1 - BM25.b + (BM25.b * length) / average)));
 }
 
 /** Builds the query-time index over `entries` (already in id order). */
-function build(entries: readonly IndexedTool[]): Built {
+function build(entries: readonly IndexedTool[], features: SearchFeatures, params: RankParams): Built {
   const total = entries.length;
+  const boosts = FIELDS.map((field, f) => (f === NAME ? params.nameBoost : f === TITLE ? params.titleBoost : f === DESCRIPTION ? params.descriptionBoost : field.boost));
   const averages = FIELDS.map((_, f) => (total === 0 ? 1 : entries.reduce((sum, e) => sum + e.lengths[f]!, 0) / total) || 1);
   // term → [field, doc, tf, field, doc, tf, …] (one flat array per term: few allocations)
   const raw = new Map<string, number[]>();
@@ -273,16 +274,21 @@ function build(entries: readonly IndexedTool[]): Built {
     const counts = matching.get(term)!;
     const docs: number[] = [];
     for (let i = 0; i < triples.length; i += 3) {
-      const f = triples[i]!;
       const doc = triples[i + 1]!;
-      const field = FIELDS[f]!;
-      const score = field.boost * bm25(triples[i + 2]!, counts[f]!, total, entries[doc]!.lengths[f]!, averages[f]!);
-      if (field.prose) prose[doc]! += score;
-      else short[doc]! += score;
       if (seen[doc] === 0) {
         seen[doc] = 1;
         docs.push(doc);
       }
+    }
+    // Rarity over whole tools: a term in few tools is telling whichever field holds it.
+    const documentFrequency = docs.length;
+    for (let i = 0; i < triples.length; i += 3) {
+      const f = triples[i]!;
+      const doc = triples[i + 1]!;
+      const frequency = features.rareWords ? documentFrequency : counts[f]!;
+      const score = boosts[f]! * bm25(triples[i + 2]!, frequency, total, entries[doc]!.lengths[f]!, averages[f]!, features.rareWords ? params.idfPower : 1);
+      if (FIELDS[f]!.prose) prose[doc]! += score;
+      else short[doc]! += score;
     }
     docs.sort((a, b) => a - b);
     const postings: Postings = { docs: Int32Array.from(docs), short: new Float32Array(docs.length), prose: new Float32Array(docs.length) };
@@ -295,10 +301,27 @@ function build(entries: readonly IndexedTool[]): Built {
     });
     vocabulary.set(term, postings);
   }
+  const names = new Map<string, number[]>();
+  const byName = new Map<string, number>();
+  entries.forEach((entry, doc) => {
+    const { tool } = entry;
+    for (const name of new Set([squash(tool.tool), squash(tool.spec.name), squash(tool.id)])) {
+      const list = names.get(name) ?? [];
+      list.push(doc);
+      names.set(name, list);
+    }
+    byName.set(`${tool.server}\u0000${tool.tool}`, doc);
+    byName.set(`${tool.server}\u0000${tool.spec.name}`, doc);
+  });
+  const replacements = Int32Array.from(entries.map((e) => (e.replacement === undefined ? -1 : (byName.get(`${e.tool.server}\u0000${e.replacement}`) ?? -1))));
   return {
+    replacements,
+    names,
     tools: entries.map((e) => e.tool),
     servers: entries.map((e) => e.tool.server),
     labels: entries.map((e) => e.label),
+    verbs: Int8Array.from(entries.map((e) => e.verb)),
+    deprecated: Uint8Array.from(entries.map((e) => (e.deprecated ? 1 : 0))),
     vocabulary,
     scores: new Float64Array(total),
     masks: new Uint32Array(total),
@@ -319,9 +342,17 @@ function bitCount(mask: number): number {
 export class SearchIndex {
   private readonly tools = new Map<string, IndexedTool>();
   private built: Built | undefined;
+  private readonly features: SearchFeatures;
+  private readonly params: RankParams;
+  private readonly analyzer: Analyzer;
+  private readonly vocabulary: Vocabulary;
 
   /** Builds the index over `tools` (more can be added later). */
-  constructor(tools: readonly CatalogTool[] = []) {
+  constructor(tools: readonly CatalogTool[] = [], options: SearchIndexOptions = {}) {
+    this.features = { ...DEFAULT_FEATURES, ...options.features };
+    this.params = { ...DEFAULT_PARAMS, ...options.params };
+    this.analyzer = new Analyzer(this.features.stemming);
+    this.vocabulary = new Vocabulary(this.analyzer, this.features, { alias: this.params.aliasWeight, verb: this.params.verbWeight });
     this.add(tools);
     this.index();
   }
@@ -333,7 +364,7 @@ export class SearchIndex {
 
   /** Indexes tools; a tool whose id is already indexed is replaced. */
   add(tools: readonly CatalogTool[]): void {
-    for (const tool of tools) this.tools.set(tool.id, indexTool(tool));
+    for (const tool of tools) this.tools.set(tool.id, indexTool(tool, this.analyzer, this.vocabulary));
     if (tools.length > 0) this.built = undefined;
   }
 
@@ -363,8 +394,8 @@ export class SearchIndex {
     const limit = Math.max(0, options.limit ?? 10);
     const { server } = options;
     const index = this.index();
-    const queryTerms = [...new Set(terms(query))].slice(0, MAX_QUERY_TERMS);
-    if (queryTerms.length === 0) {
+    const analyzed = this.vocabulary.analyze(query, MAX_QUERY_TERMS, (term) => index.vocabulary.has(term));
+    if (analyzed.words === 0) {
       const listed: SearchResult[] = [];
       for (let doc = 0; doc < index.tools.length && listed.length < limit; doc++) {
         if (server === undefined || index.servers[doc] === server) listed.push({ tool: index.tools[doc]!, score: 0 });
@@ -382,48 +413,103 @@ export class SearchIndex {
         scores[doc]! += shortWeight * short[i]! + proseWeight * prose[i]!;
       }
     };
-    queryTerms.forEach((term, i) => {
-      const bit = 1 << i;
-      let matched = false;
+    // Query words some term matched (exactly, by prefix or through an expansion).
+    let matchedWords = 0;
+    for (const { term, word, weight, original } of analyzed.terms) {
+      const bit = 1 << word;
       const exact = vocabulary.get(term);
       if (exact !== undefined) {
-        add(exact, bit, 1, 1);
-        matched = true;
+        add(exact, bit, weight, weight);
+        matchedWords |= bit;
       }
-      if (term.length >= 3) {
+      if (original && term.length >= 3) {
         for (const [derived, postings] of vocabulary.atPrefix(term)) {
           const distance = derived.length - term.length;
           if (distance === 0) continue;
-          const weight = (PREFIX_WEIGHT * derived.length) / (derived.length + 0.3 * distance);
-          add(postings, bit, weight, weight);
-          matched = true;
+          const prefixWeight = (weight * PREFIX_WEIGHT * derived.length) / (derived.length + 0.3 * distance);
+          add(postings, bit, prefixWeight, prefixWeight);
+          matchedWords |= bit;
         }
       }
-      // Typos: only a term that matches nothing exactly or by prefix is looked up fuzzily.
-      if (!matched && term.length >= 4) {
-        const maxDistance = Math.min(MAX_FUZZY, Math.round(term.length * FUZZY_FRACTION));
-        for (const [derived, [postings, distance]] of vocabulary.fuzzyGet(term, maxDistance)) {
-          if (distance === 0) continue;
-          const closeness = derived.length / (derived.length + distance);
-          add(postings, bit, FUZZY_WEIGHT_SHORT * closeness, FUZZY_WEIGHT_PROSE * closeness);
-        }
+    }
+    // Typos: only a word that nothing matched is looked up fuzzily.
+    for (const { term, word, original } of analyzed.terms) {
+      const bit = 1 << word;
+      if (!original || (matchedWords & bit) !== 0 || term.length < 4) continue;
+      const maxDistance = Math.min(MAX_FUZZY, Math.round(term.length * FUZZY_FRACTION));
+      for (const [derived, [postings, distance]] of vocabulary.fuzzyGet(term, maxDistance)) {
+        if (distance === 0) continue;
+        const closeness = derived.length / (derived.length + distance);
+        add(postings, bit, FUZZY_WEIGHT_SHORT * closeness, FUZZY_WEIGHT_PROSE * closeness);
       }
-    });
-    const hits: SearchResult[] = [];
+    }
+    const { verbMask } = analyzed;
+    const { verbBonus, deprecatedFactor, coverageWeight } = this.params;
+    const demote = this.features.deprecation;
+    // Only a query that looks like an identifier (one word, no spaces) is taken as a tool's name.
+    const exact = /^\s*\S+\s*$/.test(query) ? index.names.get(squash(query)) : undefined;
+    const covering = coverageTerms(analyzed.terms);
+    // Final scores overwrite the raw ones in `scores`; -1 marks a tool of another server.
+    let lifts: Map<number, number> | undefined;
     for (const doc of touched) {
-      if (server === undefined || index.servers[doc] === server) {
-        const bonus = 1 + COVERAGE_WEIGHT * coverage(index.labels[doc]!, queryTerms);
-        hits.push({ tool: index.tools[doc]!, score: scores[doc]! * bitCount(masks[doc]!) * bonus });
+      if (server !== undefined && index.servers[doc] !== server) {
+        scores[doc] = -1;
+        continue;
       }
+      let score = scores[doc]! * bitCount(masks[doc]!) * (1 + coverageWeight * coverage(index.labels[doc]!, covering));
+      const verb = index.verbs[doc]!;
+      if (verbMask !== 0 && verb >= 0 && (verbMask & (1 << verb)) !== 0) score *= 1 + verbBonus;
+      const named = exact?.includes(doc) === true;
+      if (named) score *= EXACT_NAME_FACTOR;
+      else if (demote && index.deprecated[doc] === 1) {
+        // Its replacement (same server) ranks at least where the deprecated tool would have.
+        const replacement = index.replacements[doc]!;
+        if (replacement >= 0) (lifts ??= new Map()).set(replacement, Math.max(lifts.get(replacement) ?? 0, score * 1.001));
+        score *= deprecatedFactor;
+      }
+      scores[doc] = score;
+    }
+    if (lifts !== undefined) {
+      for (const [doc, score] of lifts) {
+        if (masks[doc] === 0) {
+          touched.push(doc);
+          masks[doc] = 1;
+          scores[doc] = score;
+        } else if (scores[doc]! >= 0) scores[doc] = Math.max(scores[doc]!, score);
+      }
+    }
+    // The best `limit` (ties by id, which is document order), without sorting every match.
+    const best: number[] = [];
+    for (const doc of touched) {
+      const score = scores[doc]!;
+      if (score >= 0 && limit > 0) {
+        const worse = (other: number): boolean => scores[other]! < score || (scores[other] === score && other > doc);
+        if (best.length < limit || worse(best[best.length - 1]!)) {
+          let at = best.length < limit ? best.length : best.length - 1;
+          if (best.length < limit) best.push(doc);
+          while (at > 0 && worse(best[at - 1]!)) {
+            best[at] = best[at - 1]!;
+            at--;
+          }
+          best[at] = doc;
+        }
+      }
+    }
+    const hits = best.map((doc) => ({ tool: index.tools[doc]!, score: scores[doc]! }));
+    for (const doc of touched) {
       scores[doc] = 0;
       masks[doc] = 0;
     }
-    return hits.sort((a, b) => b.score - a.score || byId(a.tool, b.tool)).slice(0, limit);
+    return hits;
   }
 
   /** The query-time index, (re)built when tools changed since the last build. */
   private index(): Built {
-    this.built ??= build([...this.tools.values()].sort((a, b) => byId(a.tool, b.tool)));
+    this.built ??= build(
+      [...this.tools.values()].sort((a, b) => byId(a.tool, b.tool)),
+      this.features,
+      this.params,
+    );
     return this.built;
   }
 }

@@ -33,6 +33,8 @@ export interface ToolSpec {
   /** JSON Schema of the result value, when the source declares one. */
   outputSchema?: JsonSchema;
   annotations?: ToolAnnotations;
+  /** The source marks the tool deprecated (OpenAPI `deprecated: true`): search ranks it below its replacement. */
+  deprecated?: boolean;
 }
 
 /** Options for a single tool call. */

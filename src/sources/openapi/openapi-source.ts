@@ -151,6 +151,7 @@ class DefsAssembler {
     if (op.description !== undefined) spec.description = op.description;
     if (op.outputSchema !== undefined) spec.outputSchema = this.withDefs(op.outputSchema, op.outputRefs);
     spec.annotations = annotationsFor(op.method);
+    if (op.deprecated === true) spec.deprecated = true;
     return spec;
   }
 }

@@ -1,0 +1,150 @@
+/**
+ * Search quality and latency (issue 14) over the fixture set of test/fixtures/search/: 224
+ * paraphrased needs over GitHub, Stripe, Slack, Jira, Kubernetes and the filesystem, memory and
+ * everything MCP servers (3,234 tools), each with the tool ids that answer it, split into a
+ * tuning half (parameters were chosen on it: bench/search-tune.ts) and a held-out half.
+ *
+ * Rankers, all over the same catalogs in the same run: toolcode's `SearchIndex` (defaults), the
+ * same index with each part of issue 14 turned off (ablations) and with all of them off (the
+ * ranking before), plain BM25 and MiniSearch with its defaults (bench/search-baselines.ts).
+ * Figures: top-1, recall@5, recall@10, MRR (bench/search-metrics.ts) per source and split, and
+ * per-query latency p50/p95 (every query of the source, SEARCH_ROUNDS rounds, limit 10).
+ *
+ * Run: `npm run bench -- search` (writes the `search` section of bench/RESULTS.md).
+ */
+import os from "node:os";
+import { SearchIndex, type SearchIndexOptions } from "../src/catalog/search-index.js";
+import { NO_FEATURES, type SearchFeatures } from "../src/catalog/search-rank.js";
+import type { CatalogTool } from "../src/catalog/catalog-tool.js";
+import { type FixtureFile, type FixtureName, loadFixtureCatalogs, readFixtures } from "../test/search/search-fixtures.js";
+import { fmt, header, percentile, writeSection } from "./lib.js";
+import { type Ranker, miniSearchDefaults, plainBm25 } from "./search-baselines.js";
+import { type Metrics, combine, evaluate } from "./search-metrics.js";
+
+const SEARCH_ROUNDS = Number(process.env.SEARCH_ROUNDS ?? 20);
+
+const toolcode =
+  (options: SearchIndexOptions = {}) =>
+  (tools: readonly CatalogTool[]): Ranker => {
+    const index = new SearchIndex(tools, options);
+    return (query, limit) => index.search(query, { limit }).map((r) => r.tool.id);
+  };
+const without = (feature: keyof SearchFeatures): SearchIndexOptions => ({ features: { [feature]: false } });
+
+/** The compared rankers: name → factory over one catalog. */
+const RANKERS: { name: string; make: (tools: readonly CatalogTool[]) => Ranker; main: boolean }[] = [
+  { name: "toolcode", make: toolcode(), main: true },
+  { name: "toolcode before issue 14 (all parts off)", make: toolcode({ features: NO_FEATURES }), main: true },
+  { name: "plain BM25", make: plainBm25, main: true },
+  { name: "MiniSearch defaults", make: miniSearchDefaults, main: true },
+  { name: "− stemming (plurals only)", make: toolcode(without("stemming")), main: false },
+  { name: "− aliases", make: toolcode(without("aliases")), main: false },
+  { name: "− verb classes", make: toolcode(without("verbs")), main: false },
+  { name: "− rare words (per-field IDF)", make: toolcode(without("rareWords")), main: false },
+  { name: "− deprecation", make: toolcode(without("deprecation")), main: false },
+];
+
+interface Row {
+  ranker: string;
+  source: FixtureName | "all";
+  tools: number;
+  tuning: Metrics;
+  heldOut: Metrics;
+  p50: number;
+  p95: number;
+}
+
+function latency(rank: Ranker, file: FixtureFile): { p50: number; p95: number } {
+  const times: number[] = [];
+  for (const { query } of file.queries) rank(query, 10); // warm-up
+  for (let round = 0; round < SEARCH_ROUNDS; round++) {
+    for (const { query } of file.queries) {
+      const t = performance.now();
+      rank(query, 10);
+      times.push(performance.now() - t);
+    }
+  }
+  return { p50: percentile(times, 50), p95: percentile(times, 95) };
+}
+
+async function main(): Promise<void> {
+  const catalogs = await loadFixtureCatalogs();
+  await catalogs.close(); // the tool lists are all the benchmark needs
+  const fixtures = readFixtures();
+  const rows: Row[] = [];
+  for (const ranker of RANKERS) {
+    const perSource: Row[] = [];
+    for (const file of fixtures) {
+      const tools = catalogs.tools[file.name];
+      const rank = ranker.make(tools);
+      const tuning = evaluate(rank, file.queries.filter((q) => q.split === "tuning"));
+      const heldOut = evaluate(rank, file.queries.filter((q) => q.split === "held-out"));
+      const times = ranker.main ? latency(rank, file) : { p50: Number.NaN, p95: Number.NaN };
+      perSource.push({ ranker: ranker.name, source: file.name, tools: tools.length, tuning, heldOut, ...times });
+    }
+    rows.push(...perSource, {
+      ranker: ranker.name,
+      source: "all",
+      tools: perSource.reduce((s, r) => s + r.tools, 0),
+      tuning: combine(perSource.map((r) => r.tuning)),
+      heldOut: combine(perSource.map((r) => r.heldOut)),
+      p50: Number.NaN,
+      p95: Number.NaN,
+    });
+    console.log(`${ranker.name}: measured`);
+  }
+  const load = os.loadavg();
+  const pct = (v: number): string => `${fmt(100 * v, 1)}%`;
+  const ms = (v: number): string => (Number.isNaN(v) ? "—" : `${fmt(v, v >= 1 ? 2 : 3)} ms`);
+  const figures = (m: Metrics): string => `${pct(m.top1)} | ${pct(m.recall5)} | ${pct(m.recall10)} | ${fmt(m.mrr, 3)}`;
+  const mains = RANKERS.filter((r) => r.main).map((r) => r.name);
+  const total = fixtures.reduce((s, f) => s + f.queries.length, 0);
+  const held = fixtures.reduce((s, f) => s + f.queries.filter((q) => q.split === "held-out").length, 0);
+  const lines = [
+    header("Search quality (issue 14)", "npm run bench -- search"),
+    `Load average while measuring: ${load.map((l) => fmt(l, 2)).join(", ")} (1, 5, 15 min) on ${os.cpus().length} cores.\n`,
+    `Fixture set: test/fixtures/search/*.json, ${total} paraphrased needs (${total - held} tuning, ${held} held-out) over ${fixtures.length} sources, ` +
+      `${fmt(rows.find((r) => r.source === "all")?.tools ?? 0, 0)} tools; every source is its own catalog. Top-1: an acceptable answer first; recall@k: one within the first k; ` +
+      "MRR: mean 1/rank of the first acceptable answer within 10. Parameters were tuned on the tuning half only (bench/search-tune.ts); the held-out half was never used to choose.\n",
+    "### Held-out queries, per source",
+    "",
+    "| source | tools | ranker | top-1 | recall@5 | recall@10 | MRR | p50 | p95 |",
+    "|---|---:|---|---:|---:|---:|---:|---:|---:|",
+    ...fixtures.flatMap((f) =>
+      mains.map((name) => {
+        const r = rows.find((x) => x.ranker === name && x.source === f.name)!;
+        return `| ${f.name} | ${fmt(r.tools, 0)} | ${name === "toolcode" ? "**toolcode**" : name} | ${figures(r.heldOut)} | ${ms(r.p50)} | ${ms(r.p95)} |`;
+      }),
+    ),
+    "",
+    "### All sources, tuning vs held-out",
+    "",
+    "| ranker | tuning: top-1 | recall@5 | recall@10 | MRR | held-out: top-1 | recall@5 | recall@10 | MRR |",
+    "|---|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ...RANKERS.map((ranker) => {
+      const r = rows.find((x) => x.ranker === ranker.name && x.source === "all")!;
+      return `| ${ranker.name === "toolcode" ? "**toolcode**" : ranker.name} | ${figures(r.tuning)} | ${figures(r.heldOut)} |`;
+    }),
+    "",
+    "Rows starting with − are ablations: toolcode with that one part turned off (`new SearchIndex(tools, { features: { part: false } })`). " +
+      "Latency: `search(query, { limit: 10 })` per call, every query of the source, " +
+      `${SEARCH_ROUNDS} rounds after one warm-up round, in one process with other work on the machine.`,
+    "",
+    "### Per source, tuning half (toolcode)",
+    "",
+    "| source | top-1 | recall@5 | recall@10 | MRR |",
+    "|---|---:|---:|---:|---:|",
+    ...fixtures.map((f) => `| ${f.name} | ${figures(rows.find((x) => x.ranker === "toolcode" && x.source === f.name)!.tuning)} |`),
+    "",
+    "Held-out misses of toolcode (no acceptable answer in the first 5; first three results shown):",
+    "",
+    ...rows
+      .filter((r) => r.ranker === "toolcode" && r.source !== "all")
+      .flatMap((r) => r.heldOut.misses.map((m) => `- ${r.source}: "${m.query}" → ${m.got.join(", ") || "nothing"} (wanted ${m.answers.join(" or ")})`)),
+  ];
+  const report = lines.join("\n");
+  console.log(report);
+  writeSection("search", report);
+}
+
+await main();

@@ -1,0 +1,80 @@
+/**
+ * Ranking parameters and switches of the tool search ({@link SearchIndex}).
+ *
+ * The defaults were chosen on the tuning half of the search fixture set
+ * (test/fixtures/search/, `split: "tuning"`) by bench/search-tune.ts, a grid search for the
+ * best mean reciprocal rank over all six sources at once; the held-out half is only reported
+ * (bench/RESULTS.md, `search` section). None was set by hand for a single query.
+ *
+ * @module
+ */
+import type { CatalogTool } from "./catalog-tool.js";
+
+/** Which parts of the ranking are on. Everything is on by default; the benchmark turns each off for its ablations. */
+export interface SearchFeatures {
+  /** Porter stemming (else plurals only). */
+  stemming: boolean;
+  /** The curated API-domain alias table. */
+  aliases: boolean;
+  /** CRUD verb classes: query verbs expand into tool verbs, and tools whose verb matches rank higher. */
+  verbs: boolean;
+  /** Rarity (IDF) of a term measured over whole tools and sharpened by {@link RankParams.idfPower}, instead of per field. */
+  rareWords: boolean;
+  /** Deprecated tools rank below the others (by {@link RankParams.deprecatedFactor}). */
+  deprecation: boolean;
+}
+
+/** Tunable numbers of the ranking. */
+export interface RankParams {
+  /** Boost of the tool's name (identifier and original name). */
+  nameBoost: number;
+  /** Boost of the title. */
+  titleBoost: number;
+  /** Boost of the description. */
+  descriptionBoost: number;
+  /** Exponent on the IDF when {@link SearchFeatures.rareWords} is on (1 = plain BM25 IDF). */
+  idfPower: number;
+  /** Weight of an alias term against the query word it stands for. */
+  aliasWeight: number;
+  /** Weight of a class verb added for a query verb. */
+  verbWeight: number;
+  /** A tool whose own verb is of a class the query asks for scores `1 + verbBonus` times more. */
+  verbBonus: number;
+  /** Score multiplier of a deprecated tool. */
+  deprecatedFactor: number;
+  /** A tool whose title (else name) the query covers word for word scores up to `1 + coverageWeight` times more. */
+  coverageWeight: number;
+}
+
+/** Everything on. */
+export const DEFAULT_FEATURES: SearchFeatures = { stemming: true, aliases: true, verbs: true, rareWords: true, deprecation: true };
+
+/** Tuned on the tuning split (see the module comment). */
+export const DEFAULT_PARAMS: RankParams = {
+  nameBoost: 6,
+  titleBoost: 1,
+  descriptionBoost: 2,
+  idfPower: 0.75,
+  aliasWeight: 1,
+  verbWeight: 0.75,
+  verbBonus: 0.5,
+  deprecatedFactor: 0.75,
+  coverageWeight: 4,
+};
+
+/** The ranking before issue 14 (plurals only, per-field IDF, no aliases, verbs or deprecation): the benchmark's "before" row. */
+export const NO_FEATURES: SearchFeatures = { stemming: false, aliases: false, verbs: false, rareWords: false, deprecation: false };
+
+/**
+ * Whether a tool is deprecated: the source says so (OpenAPI `deprecated: true`), or its title or
+ * description does the way MCP servers write it ("Read File (Deprecated)", "DEPRECATED: use …",
+ * a description that starts with "Deprecated").
+ */
+export function isDeprecated(tool: CatalogTool): boolean {
+  if (tool.spec.deprecated === true) return true;
+  const title = tool.spec.title ?? tool.spec.annotations?.title ?? "";
+  if (/\(deprecated\)|^deprecated\b/i.test(title.trim())) return true;
+  const description = tool.spec.description ?? "";
+  // Case matters for the middle form: "DEPRECATED" shouts it; "deprecated" in prose may describe the data.
+  return /^\s*deprecated\b/i.test(description) || /\bDEPRECATED\b/.test(description) || /\bdeprecated[:;,.]?\s+use\b/i.test(description);
+}

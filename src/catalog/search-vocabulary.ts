@@ -1,0 +1,327 @@
+/**
+ * The vocabulary bridge between how a model phrases a need and how APIs name their tools:
+ * a curated table of API-domain aliases ("folder" = "directory", "PR" = "pull request", "me" →
+ * "authenticated user") and CRUD verb classes ("make", "new", "add" → create; "kill", "forget" →
+ * delete), applied to the query (tool texts are indexed as they are).
+ *
+ * Each query word keeps its own term (weight 1); an alias adds the other phrase's terms with
+ * {@link VocabularyWeights.alias} under the same query word, so a tool that says "directory"
+ * answers "folder" as if the query had said it, a little below a tool that says "folder". A verb
+ * adds its class's usual tool-side verbs with {@link VocabularyWeights.verb}, and marks the
+ * query's intent: the ranking prefers tools whose own verb (first verb of the title or
+ * description, else of the name) is in that class, so "schedule a job every night" finds the
+ * create operation of CronJobs rather than the delete-collection one.
+ *
+ * No general-English thesaurus is used: the one offline package that fits in size (`synonyms`,
+ * WordNet-derived, 2 MB, unmaintained since 2017) maps "make" to "urinate", "ticket" to "fine"
+ * and has no entry for "folder", "directory", "upvote" or "user"; the table here is small and
+ * aimed at API vocabulary.
+ *
+ * @module
+ */
+import { type Analyzer, tokenize } from "./search-analyzer.js";
+
+/**
+ * Alias rules: `a = b = c` makes the phrases equivalent both ways; `a > b` expands `a` into `b`
+ * only (the left side is a user's word the tools rarely use). Phrases are matched on whole,
+ * consecutive query words (plurals folded).
+ */
+const ALIAS_RULES = [
+  // code hosting
+  "repo = repository",
+  "pr = pull request = merge request",
+  "ticket = issue = bug",
+  "project > repo",
+  "upvote = vote",
+  "thumbs up = plus1 > reaction",
+  "bookmark > star",
+  "favorite = favourite = star",
+  "contributor = contributed",
+  "ci = workflow > actions",
+  "pipeline > workflow",
+  "job > workflow",
+  "build > workflow",
+  "callback = webhook = hook",
+  "api calls left = rate limit = quota",
+  "api calls > rate limit",
+  "newest = latest",
+  "collaborator > push access",
+  // people and identity
+  "me = myself = current user = authenticated user",
+  "my > authenticated",
+  "i > authenticated",
+  "who am i > authenticated user",
+  "people = person = user = member",
+  "colleague = teammate = coworker > user",
+  "password = secret = credential",
+  "email = e-mail = mail",
+  "online = presence",
+  "away > presence",
+  "picture = photo = image",
+  // files
+  "folder = directory = dir",
+  "mkdir > create directory",
+  "ls > list directory",
+  "cat > read file",
+  "rm > delete",
+  "mv > move",
+  "cp > copy",
+  "rename > move",
+  "compress = gzip = zip",
+  "size = big = large",
+  // chat
+  "channel = conversation",
+  "dm = direct message = im",
+  "thread = replies",
+  "emoji = reaction",
+  "remind = reminder",
+  "snooze = pause notification = do not disturb = dnd",
+  "save for later > star",
+  "topic = purpose",
+  "link > permalink",
+  // payments
+  "refund = money back",
+  "charge = payment",
+  "bill = invoice",
+  "discount = coupon = promotion code = promo code",
+  "chargeback = dispute",
+  "fraud = fraudulent > radar",
+  "seller = connected account",
+  "bank > payout",
+  "balance = available money",
+  "price = cost",
+  "subscription = plan",
+  // trackers
+  "hours = worklog = time spent",
+  "duplicate > link",
+  "follow = watch = watcher",
+  "done = resolved > transition",
+  "screenshot > attachment",
+  "release = version",
+  // clusters
+  "cron = cronjob = schedule = scheduled = nightly = every night = recurring = periodic",
+  "machine > node",
+  "config map = configmap",
+  "key value > configmap",
+  "expose > service",
+  "disk = storage = volume > persistent volume claim",
+  "quota = resource quota = limit range",
+  "shell = command > exec",
+  "port forward = portforward",
+  "autoscale = autoscaler = horizontal pod autoscaler",
+  "permission = role binding = rbac",
+  "allowed > access review",
+  "custom resource type = custom resource definition = crd",
+  "evict = eviction",
+  "unschedulable = cordon",
+  "rollout = rolling out = roll out > deployment status",
+  "log = logs",
+  "run = execute = exec",
+  "environment variable = env",
+  "knowledge = memory = remember > graph",
+  "fact = observation",
+];
+
+/**
+ * CRUD verb classes. `query` are words a model uses for the intent; `tool` are the (stemmed)
+ * verbs tools use for it: a query verb expands into those, and a tool whose own first verb is one
+ * of them is of that class.
+ */
+const VERB_CLASSES = {
+  create: {
+    query: "create make new add post insert register submit open start store file generate build put write upload send issue schedule",
+    tool: "create post insert register submit upload new generate",
+  },
+  read: { query: "get read show fetch retrieve view see display look describe inspect check info", tool: "get read retrieve fetch show view describe return" },
+  list: { query: "list show all enumerate browse every", tool: "list" },
+  update: { query: "update change edit rename modify set patch replace alter adjust toggle mark", tool: "update patch replace edit set modify change rename" },
+  delete: { query: "delete remove forget drop kick erase destroy purge discard kill wipe clear revoke", tool: "delete remove destroy revoke purge" },
+  cancel: { query: "cancel stop abort halt terminate void call off", tool: "cancel stop abort terminate" },
+  search: { query: "search find lookup query", tool: "search find query" },
+  watch: { query: "watch stream monitor subscribe follow", tool: "watch" },
+} as const;
+
+/** Names of the verb classes, in bit order. */
+export const VERB_CLASS_NAMES = Object.keys(VERB_CLASSES) as (keyof typeof VERB_CLASSES)[];
+
+/** How much expansions count against the words the query used. */
+export interface VocabularyWeights {
+  /** An alias term, relative to the query word it stands for. */
+  alias: number;
+  /** A class verb added for a query verb. */
+  verb: number;
+}
+
+/** Which parts of the vocabulary are on (the search benchmark turns each off for ablations). */
+export interface VocabularyFeatures {
+  aliases: boolean;
+  verbs: boolean;
+}
+
+/** One term to look up: its analyzed form, the query word it counts for, and its weight. */
+export interface QueryTerm {
+  term: string;
+  /** Index of the query word (terms of one word share it: the "matched words" count). */
+  word: number;
+  weight: number;
+  /** False for expansions: only exact terms are looked up (no prefix or fuzzy matching). */
+  original: boolean;
+}
+
+/** An analyzed query: terms to look up and the verb classes it asks for (bit mask). */
+export interface AnalyzedQuery {
+  terms: QueryTerm[];
+  /** Number of query words (bits) the terms use. */
+  words: number;
+  verbMask: number;
+}
+
+interface AliasRule {
+  /** Surface words of the phrase, plurals folded. */
+  from: string[];
+  /** Analyzed terms to add. */
+  to: string[][];
+}
+
+const fold = (word: string): string => (word.length > 4 && word.endsWith("ies") ? `${word.slice(0, -3)}y` : word.length > 3 && word.endsWith("s") && !/(ss|us|is)$/.test(word) ? word.slice(0, -1) : word);
+const surface = (phrase: string): string[] => phrase.toLowerCase().split(/\s+/).filter(Boolean).map(fold);
+
+/** The vocabulary, compiled for one analyzer (its terms are analyzed the way the index is). */
+export class Vocabulary {
+  /** Rules by the first word of their phrase. */
+  readonly #aliases = new Map<string, AliasRule[]>();
+  /** Query word → verb class bits. */
+  readonly #queryVerbs = new Map<string, number>();
+  /** Analyzed tool-side verb → class bit (a tool's class). */
+  readonly #toolVerbs = new Map<string, number>();
+  /** Class bit → analyzed tool-side verbs (what a query verb expands into). */
+  readonly #classTerms: string[][] = [];
+
+  constructor(
+    private readonly analyzer: Analyzer,
+    private readonly features: VocabularyFeatures,
+    private readonly weights: VocabularyWeights,
+  ) {
+    const analyze = (phrase: string): string[] => analyzer.terms(phrase);
+    for (const rule of ALIAS_RULES) {
+      const oneWay = rule.includes(" > ");
+      const sides = rule.split(oneWay ? " > " : " = ").map((s) => s.trim());
+      const add = (from: string, to: readonly string[]): void => {
+        const words = surface(from);
+        const targets = to.map(analyze).filter((t) => t.length > 0);
+        if (words.length === 0 || targets.length === 0) return;
+        const list = this.#aliases.get(words[0]!) ?? [];
+        list.push({ from: words, to: targets });
+        this.#aliases.set(words[0]!, list);
+      };
+      if (oneWay) {
+        // `a = b > c`: a and b are equivalent, both expand into c
+        const [left, right] = rule.split(" > ") as [string, string];
+        const equals = left.split(" = ").map((s) => s.trim());
+        for (const phrase of equals) add(phrase, [...equals.filter((p) => p !== phrase), right.trim()]);
+      } else {
+        for (const phrase of sides) add(phrase, sides.filter((p) => p !== phrase));
+      }
+    }
+    VERB_CLASS_NAMES.forEach((name, bit) => {
+      const { query, tool } = VERB_CLASSES[name];
+      for (const word of query.split(" ")) this.#queryVerbs.set(word, (this.#queryVerbs.get(word) ?? 0) | (1 << bit));
+      const terms: string[] = [];
+      for (const word of tool.split(" ")) {
+        const term = analyzer.term(word);
+        if (term === null) continue;
+        terms.push(term);
+        if (!this.#toolVerbs.has(term)) this.#toolVerbs.set(term, bit);
+      }
+      this.#classTerms[bit] = terms;
+    });
+  }
+
+  /**
+   * The verb class bit of a tool from its label text (title, else description, else name): the
+   * first of the first few words that is a tool-side verb; "list" wins over "get"/"return" in
+   * "Returns a list of …". -1 when none.
+   */
+  toolVerb(text: string): number {
+    const list = this.#toolVerbs.get("list");
+    let found = -1;
+    let seen = 0;
+    for (const term of this.analyzer.terms(text.replace(/<[^>]*>/g, " ").replace(/^\s*deprecated\.?\s*/i, ""))) {
+      const bit = this.#toolVerbs.get(term);
+      if (bit !== undefined) {
+        if (bit === list) return bit;
+        if (found < 0) found = bit;
+      }
+      if (++seen >= 4) break;
+    }
+    return found;
+  }
+
+  /**
+   * Analyzes a query: its own terms, alias and verb expansions, and its verb classes. `indexed`
+   * tells whether a term is in the index: a compound the index knows (`dryRun`, `read_file`)
+   * stands for itself; one it does not know (`readFile`) is read as its words.
+   */
+  analyze(query: string, maxWords: number, indexed: (term: string) => boolean): AnalyzedQuery {
+    const terms: QueryTerm[] = [];
+    const seen = new Set<string>();
+    let bits = 0;
+    let verbMask = 0;
+    const push = (term: string, word: number, weight: number, original: boolean): void => {
+      const key = `${term}\u0000${word}`;
+      if (seen.has(key)) return;
+      seen.add(key);
+      terms.push({ term, word, weight, original });
+    };
+    // Surface words (parts of compounds, lower-cased, plurals folded) for phrases, and the bit each counts for.
+    const words: string[] = [];
+    const wordBit: number[] = [];
+    for (const chunk of query.replace(/\+1\b/g, " plus1 ").split(/[^\p{L}\p{N}_-]+/u)) {
+      if (chunk === "") continue;
+      const tokens = tokenize(chunk);
+      const compound = tokens.length > 1 ? this.analyzer.term(tokens[0]!.toLowerCase()) : null;
+      // A compound the index knows stands for itself: its parts are for phrases only.
+      const known = compound !== null && indexed(compound);
+      let bit = -1;
+      for (let t = 0; t < tokens.length; t++) {
+        const word = fold(tokens[t]!.toLowerCase());
+        const surfaceWord = tokens.length === 1 || t > 0; // not the compound itself
+        const term = this.analyzer.term(word);
+        if (term !== null && bit < 0 && bits < maxWords) bit = bits++;
+        if (surfaceWord) {
+          words.push(word);
+          wordBit.push(bit);
+        }
+        if (term === null || bit < 0 || (known && t > 0)) continue;
+        push(term, bit, 1, true);
+        if (this.features.verbs) {
+          const classes = this.#queryVerbs.get(word) ?? 0;
+          verbMask |= classes;
+          for (let c = 0; c < this.#classTerms.length; c++) {
+            if ((classes & (1 << c)) === 0) continue;
+            for (const verb of this.#classTerms[c]!) push(verb, bit, this.weights.verb, false);
+          }
+        }
+      }
+    }
+    if (this.features.aliases) {
+      // An expansion never repeats a term the query has: "pull request" → "pr", not "request" again.
+      const own = new Set(terms.filter((t) => t.original).map((t) => t.term));
+      for (let i = 0; i < words.length; i++) {
+        for (const rule of this.#aliases.get(words[i]!) ?? []) {
+          if (!rule.from.every((w, k) => words[i + k] === w)) continue;
+          // The phrase counts for the first of its words that has a bit; a phrase of stop words
+          // only ("who am i", "me") gets a bit of its own.
+          let bit = -1;
+          for (let k = 0; k < rule.from.length && bit < 0; k++) bit = wordBit[i + k] ?? -1;
+          if (bit < 0) {
+            if (bits >= maxWords) continue;
+            bit = bits++;
+          }
+          for (const target of rule.to) for (const term of target) if (!own.has(term)) push(term, bit, this.weights.alias, false);
+        }
+      }
+    }
+    return { terms, words: bits, verbMask };
+  }
+}
