@@ -15,11 +15,11 @@ import os from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { transpileGuest } from "../src/execute/transpile.js";
-import { BRIDGE_PRELUDE } from "../src/sandbox/bridge-prelude.js";
+import { BRIDGE_PRELUDE } from "../src/sandbox/guest/bridge-prelude.js";
 import { createEngine, type EngineConfig } from "../src/sandbox/create-engine.js";
 import type { Engine, RunResult, SandboxHost, SandboxLimits } from "../src/sandbox/engine.js";
-import { isolateEngineUnavailable } from "../src/sandbox/isolate/isolate-engine.js";
-import { QuickJsModuleCache } from "../src/sandbox/quickjs/quickjs-module.js";
+import { isolateEngineUnavailable } from "../src/sandbox/engines/isolate/engine.js";
+import { QuickJsModuleCache } from "../src/sandbox/engines/quickjs/quickjs-module.js";
 import { fmt, header, median, percentile, RESULTS_FILE, timePerCall, writeSection } from "./lib.js";
 
 // isolated-vm needs --no-node-snapshot on Node 20 (used here to measure bare isolates in-process).

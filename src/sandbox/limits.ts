@@ -40,6 +40,9 @@ export function resolveLimits(limits: SandboxLimits): ResolvedLimits {
   };
 }
 
+/** Native stack of each worker thread, in MiB (process workers size theirs in host/process-worker.ts). */
+export const WORKER_STACK_MB = 32;
+
 /** V8 heap cap of each sandbox worker (thread or process), in MiB, unless configured. */
 export const DEFAULT_WORKER_MEMORY_MB = 256;
 

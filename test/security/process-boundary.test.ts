@@ -8,8 +8,9 @@ import { existsSync, readFileSync, readlinkSync } from "node:fs";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { transpileGuest } from "../../src/execute/transpile.js";
 import type { Engine } from "../../src/sandbox/engine.js";
-import { processLaunch } from "../../src/sandbox/process-worker.js";
-import { runnerEntry } from "../../src/sandbox/runner-entry.js";
+import { ENGINES, engineSpec } from "../../src/sandbox/engines/registry.js";
+import { processLaunch } from "../../src/sandbox/host/process-worker.js";
+import { workerFiles } from "../../src/sandbox/host/worker-files.js";
 import { ENGINE_MAIN_CASES, engineFor } from "./engines.js";
 
 /** Runs in a process started with the worker's flags; prints what it could do as JSON. */
@@ -36,11 +37,11 @@ console.log(JSON.stringify(out));
 `;
 
 describe.skipIf(process.platform !== "linux")("sandbox worker process (Linux)", () => {
-  for (const engine of ["quickjs", "isolate"] as const) {
+  for (const engine of ENGINES.map((spec) => spec.name)) {
     it(`${engine}: runs with an empty environment under the permission model, without code generation or (if available) network`, () => {
-      if (engine === "isolate" && ENGINE_MAIN_CASES.every((c) => c.config.engine !== "isolate" || c.skip !== undefined)) return;
-      const launch = processLaunch({ engine, workerMemoryMb: 128 });
-      const entry = runnerEntry(engine).file;
+      if (ENGINE_MAIN_CASES.every((c) => c.config.engine !== engine || c.skip !== undefined)) return;
+      const launch = processLaunch({ engine: engineSpec(engine), workerMemoryMb: 128 });
+      const entry = workerFiles(engineSpec(engine)).file;
       const args = launch.args.map((arg) => (arg === entry ? "-e" : arg));
       const at = args.indexOf("-e");
       // -e takes the probe; the runner's own arguments after it are dropped.
@@ -88,7 +89,7 @@ for (const c of ENGINE_MAIN_CASES) {
       expect(cmdline).toContain("--disallow-code-generation-from-strings");
       expect(cmdline.some((arg) => arg.startsWith("--allow-fs-write") || arg === "--allow-child-process" || arg === "--allow-worker")).toBe(false);
       expect(cmdline.includes("--allow-addons")).toBe(c.config.engine === "isolate");
-      const launch = processLaunch({ engine: c.config.engine ?? "quickjs", workerMemoryMb: 256 });
+      const launch = processLaunch({ engine: engineSpec(c.config.engine), workerMemoryMb: 256 });
       if (launch.networkIsolated) expect(readlinkSync(`/proc/${pid}/ns/net`)).not.toBe(readlinkSync("/proc/self/ns/net"));
       expect(readlinkSync(`/proc/${pid}/cwd`)).toBe("/");
     });

@@ -3,10 +3,10 @@
  * threads, see ./process-worker.ts and ./thread-worker.ts), a queue of runs, the bridge to
  * {@link SandboxHost.callTool}, and the watchdogs that keep one guest from hurting the others.
  *
- * What it guarantees, whatever the worker does:
- * - the caller gets an answer at most `timeoutMs` + 50 ms after the run started: the worker stops
- *   the guest itself at `timeoutMs`; if its answer is late the host answers SANDBOX_TIMEOUT, and a
- *   worker still silent `graceMs` later is killed and replaced;
+ * What it guarantees, whatever the worker does (the margins are in ../limits.ts):
+ * - the caller gets an answer at most `timeoutMs` + `ANSWER_MARGIN_MS` after the run started: the
+ *   worker stops the guest itself at `timeoutMs`; if its answer is late the host answers
+ *   SANDBOX_TIMEOUT, and a worker still silent `graceMs` later is killed and replaced;
  * - a worker that crashes, aborts or exits is replaced; its run gets SANDBOX_CRASHED (or
  *   SANDBOX_MEMORY when its heap ran out); other runs keep going on other workers;
  * - nothing from the worker is trusted: tool calls are checked again here (known tool, call count,
@@ -18,9 +18,9 @@
  * @module
  */
 import { performance } from "node:perf_hooks";
-import { ToolcodeError, toErrorInfo, type ErrorCode, type ErrorInfo } from "../errors.js";
-import { type Engine, type RunRequest, type RunResult, type RunStats, type SandboxHost, apiHasTool } from "./engine.js";
-import { byteLength, jsonDepthExceeds } from "./json-limits.js";
+import { ToolcodeError, toErrorInfo, type ErrorCode, type ErrorInfo } from "../../errors.js";
+import { type Engine, type RunRequest, type RunResult, type RunStats, type SandboxHost, apiHasTool } from "../engine.js";
+import { byteLength, jsonDepthExceeds } from "../json-limits.js";
 import {
   ANSWER_MARGIN_MS,
   DEFAULT_GRACE_MS,
@@ -33,9 +33,9 @@ import {
   toolCallLimitMessage,
   toolResultTooLargeMessage,
   type ResolvedLimits,
-} from "./limits.js";
-import type { HostMessage, ToolCallMessage, ToolEnvelope, WorkerMessage, WorkerOutcome } from "./protocol.js";
-import { fitEnvelope, scrubHostPaths } from "./runner/guest-code.js";
+} from "../limits.js";
+import type { HostMessage, ToolCallMessage, ToolEnvelope, WorkerMessage, WorkerOutcome } from "../protocol.js";
+import { fitEnvelope, scrubHostPaths } from "../envelope.js";
 import type { SandboxWorker, SpawnWorker, WorkerExit } from "./sandbox-worker.js";
 
 /** Options of {@link PooledEngine}. */
@@ -46,9 +46,9 @@ export interface PooledEngineOptions {
   spawn: SpawnWorker;
   /** Workers running guests at once (default 2). More concurrent runs wait in a queue. */
   poolSize?: number;
-  /** How long past the deadline a silent worker is given before it is killed (default 2000 ms). */
+  /** How long past the deadline a silent worker is given before it is killed (default `DEFAULT_GRACE_MS`). */
   graceMs?: number;
-  /** Runs per worker before it is replaced by a fresh one (default 1000). */
+  /** Runs per worker before it is replaced by a fresh one (default `DEFAULT_RECYCLE_AFTER`). */
   recycleAfter?: number;
 }
 

@@ -2,11 +2,11 @@
  * Sandbox workers as child processes: the process boundary around the engine (defence in depth
  * behind the engine's own isolation).
  *
- * Each worker is `node runner/entry.js` started with:
+ * Each worker is `node worker/entry.js` started with:
  * - an empty environment (no credentials, tokens or config reach it) and `/` as working directory;
  * - Node's permission model (`--experimental-permission`): reads only of its own code and the
- *   engine's package files; no writes, no child processes, no worker threads, no inspector; native
- *   addons only for the isolate engine (isolated-vm is one);
+ *   engine's package files; no writes, no child processes, no worker threads, no inspector; plus
+ *   the engine's own flags (`EngineSpec.processFlags`: native addons for the isolate engine);
  * - `--disallow-code-generation-from-strings` (no `eval` in the worker's own realm);
  * - `--max-old-space-size` (the worker's heap cap) and a native stack sized for the guest stack;
  * - where Linux allows it, its own empty network namespace (`unshare -n`): no network at all, as
@@ -19,16 +19,16 @@
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import path from "node:path";
-import { maxGuestStackFor } from "./quickjs/limits.js";
-import { runnerEntry } from "./runner-entry.js";
+import type { EngineSpec } from "../engines/engine-spec.js";
 import type { SandboxWorker, SpawnWorker, WorkerExit } from "./sandbox-worker.js";
+import { workerFiles } from "./worker-files.js";
 
 /** How workers get a network namespace: when available, always (fail otherwise), or never. */
 export type NetworkNamespaceMode = "auto" | "required" | "off";
 
 /** Options of {@link processWorkers}. */
 export interface ProcessWorkerOptions {
-  engine: "quickjs" | "isolate";
+  engine: EngineSpec;
   /** V8 heap cap of each worker process, in MiB (`--max-old-space-size`). */
   workerMemoryMb: number;
   /** Network namespace use (default "auto"). */
@@ -58,19 +58,19 @@ export function processWorkers(options: ProcessWorkerOptions): SpawnWorker {
 
 /** The command line of a worker process (exported for tests and the security notes). */
 export function processLaunch(options: ProcessWorkerOptions): ProcessLaunch {
-  const entry = runnerEntry(options.engine);
+  const entry = workerFiles(options.engine);
   const stack = nativeStack();
   const nodeFlags = [
     "--experimental-permission",
     ...entry.readPaths.map((readable) => `--allow-fs-read=${readable}`),
-    ...(options.engine === "isolate" ? ["--allow-addons", "--no-node-snapshot"] : []),
+    ...options.engine.processFlags,
     "--disallow-code-generation-from-strings",
     `--max-old-space-size=${Math.max(16, Math.floor(options.workerMemoryMb))}`,
     ...(stack.v8StackKb !== undefined ? [`--stack-size=${stack.v8StackKb}`] : []),
     "--no-warnings",
   ];
-  const maxGuestStackKb = maxGuestStackFor(stack.v8StackKb ?? 984);
-  const runnerArgs = [entry.file, `--engine=${options.engine}`, `--max-guest-stack-kb=${maxGuestStackKb}`];
+  const maxGuestStackKb = options.engine.maxGuestStackKb(stack.v8StackKb ?? 984);
+  const runnerArgs = [entry.file, `--runner=${options.engine.runner}`, `--max-guest-stack-kb=${maxGuestStackKb}`];
   const node = [process.execPath, ...nodeFlags, ...runnerArgs];
   const unshare = networkNamespacePrefix(options.networkNamespace ?? "auto");
   const inner = [...unshare, ...node];

@@ -1,10 +1,10 @@
 /**
  * One sandbox worker as the host sees it: a child process or a worker thread running
- * ./runner/entry.ts, which takes {@link HostMessage}s and answers with {@link WorkerMessage}s.
+ * ../worker/entry.ts, which takes {@link HostMessage}s and answers with {@link WorkerMessage}s.
  *
  * @module
  */
-import type { HostMessage, WorkerMessage } from "./protocol.js";
+import type { HostMessage, WorkerMessage } from "../protocol.js";
 
 /** Why a worker ended. */
 export interface WorkerExit {

@@ -6,14 +6,15 @@
  * @module
  */
 import { Worker } from "node:worker_threads";
-import { MAX_GUEST_STACK_KB, WORKER_STACK_MB } from "./quickjs/limits.js";
-import type { RunnerOptions } from "./runner/entry.js";
-import { runnerEntry } from "./runner-entry.js";
+import type { EngineSpec } from "../engines/engine-spec.js";
+import { WORKER_STACK_MB } from "../limits.js";
+import type { RunnerOptions } from "../worker/execution.js";
 import type { SandboxWorker, SpawnWorker, WorkerExit } from "./sandbox-worker.js";
+import { workerFiles } from "./worker-files.js";
 
 /** Options of {@link threadWorkers}. */
 export interface ThreadWorkerOptions {
-  engine: "quickjs" | "isolate";
+  engine: EngineSpec;
   /** V8 heap cap of each worker thread, in MiB. */
   workerMemoryMb: number;
 }
@@ -21,8 +22,8 @@ export interface ThreadWorkerOptions {
 /** Starts worker threads running the sandbox runner. */
 export function threadWorkers(options: ThreadWorkerOptions): SpawnWorker {
   return () => {
-    const entry = runnerEntry(options.engine);
-    const workerData: RunnerOptions = { engine: options.engine, maxGuestStackKb: MAX_GUEST_STACK_KB };
+    const entry = workerFiles(options.engine);
+    const workerData: RunnerOptions = { runner: options.engine.runner, maxGuestStackKb: options.engine.maxGuestStackKb(WORKER_STACK_MB * 1024) };
     const worker = new Worker(entry.file, {
       workerData,
       execArgv: [],

@@ -1,9 +1,10 @@
 /**
  * Where the sandbox worker's code is, and what it must be allowed to read.
  *
- * From built output the worker is `runner/entry.js` next to this file. From TypeScript sources
- * (tests, tsx) the worker's module graph (everything under src/sandbox it imports) is stripped of
- * types with sucrase into `node_modules/.cache/toolcode-sandbox/<hash>/`, so the worker runs plain
+ * From built output the worker is `dist/sandbox/worker/entry.js` and the engine's runner
+ * `dist/sandbox/<runner>.js`. From TypeScript sources (tests, tsx) the module graph of both
+ * (everything under src/sandbox they import) is stripped of types with sucrase into
+ * `node_modules/.cache/toolcode-sandbox/<hash>/`, so the worker runs plain
  * JavaScript under the same flags as in production: no TypeScript loader (tsx's needs worker
  * threads, which the permission model denies) and no read access to anything else.
  *
@@ -15,55 +16,50 @@ import { createRequire } from "node:module";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { transform } from "sucrase";
+import type { EngineSpec } from "../engines/engine-spec.js";
 
 /** A worker entry file and the paths its process must be allowed to read. */
-export interface RunnerEntry {
+export interface WorkerFiles {
   /** Absolute path of the entry module. */
   file: string;
   /** Files and directories the worker reads: its own code, the engine packages, package.json files. */
   readPaths: string[];
 }
 
-const HERE = path.dirname(fileURLToPath(import.meta.url));
-const cached = new Map<string, RunnerEntry>();
+/** `src/sandbox/` (or `dist/sandbox/`): everything the worker may load is below it. */
+const SANDBOX_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+const ENTRY = path.join("worker", "entry");
+const cached = new Map<string, WorkerFiles>();
 
 /**
- * The worker entry for an engine (`isolate` also needs isolated-vm's files). Throws when the
- * entry cannot be found or prepared (host misconfiguration).
+ * The worker entry for an engine, and what its process reads (the engine's packages too). Throws
+ * when the entry cannot be found or prepared (host misconfiguration).
  */
-export function runnerEntry(engine: "quickjs" | "isolate"): RunnerEntry {
-  const hit = cached.get(engine);
+export function workerFiles(engine: EngineSpec): WorkerFiles {
+  const hit = cached.get(engine.name);
   if (hit !== undefined) return hit;
-  const packages = ["quickjs-emscripten-core", "@jitl/quickjs-wasmfile-release-sync", "@jitl/quickjs-ffi-types"];
   const readPaths: string[] = [];
-  for (const name of packages) {
+  for (const name of engine.packages) {
     try {
       readPaths.push(packageDir(name));
     } catch {
-      // @jitl/quickjs-ffi-types may be nested inside quickjs-emscripten-core; covered by its directory.
-    }
-  }
-  if (engine === "isolate") {
-    try {
-      readPaths.push(packageDir("isolated-vm"));
-    } catch {
-      // Not installed: the worker reports that when it starts.
+      // Not installed (the worker reports that when it starts), or nested inside another listed package.
     }
   }
   let file: string;
-  const built = path.join(HERE, "runner", "entry.js");
+  const built = path.join(SANDBOX_ROOT, `${ENTRY}.js`);
   if (existsSync(built)) {
     file = built;
-    readPaths.push(HERE);
+    readPaths.push(SANDBOX_ROOT);
   } else {
-    const dir = compileSources(path.join(HERE, "runner", "entry.ts"));
-    file = path.join(dir, "runner", "entry.js");
+    const dir = compileSources([ENTRY, engine.runner].map((module) => path.join(SANDBOX_ROOT, `${module}.ts`)));
+    file = path.join(dir, `${ENTRY}.js`);
     readPaths.push(dir);
   }
   // Node reads the nearest package.json of every module it loads (for "type").
   for (const manifest of nearestManifests(file)) readPaths.push(manifest);
   const entry = { file, readPaths: [...new Set(readPaths)] };
-  cached.set(engine, entry);
+  cached.set(engine.name, entry);
   return entry;
 }
 
@@ -102,11 +98,11 @@ function nearestManifests(file: string): string[] {
 /** Static imports and re-exports (group 1 is "type " for type-only ones, erased at runtime) and dynamic imports. */
 const IMPORT_PATTERN = /(?:^\s*(?:import|export)\s+(type\s+)?[^;]*?from\s+|import\s*\(\s*)"(\.{1,2}\/[^"]+)\.js"/gm;
 
-/** Strips types from the entry's module graph (relative imports under src/sandbox) into a cache directory. */
-function compileSources(entry: string): string {
-  const root = HERE;
+/** Strips types from the entries' module graph (relative imports under src/sandbox) into a cache directory. */
+function compileSources(entries: string[]): string {
+  const root = SANDBOX_ROOT;
   const sources = new Map<string, string>();
-  const pending = [entry];
+  const pending = [...entries];
   while (pending.length > 0) {
     const file = pending.pop();
     if (file === undefined || sources.has(file)) continue;

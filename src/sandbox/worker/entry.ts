@@ -1,8 +1,9 @@
 /**
- * Entry point of a sandbox worker: a child process started by ../process-runner.ts (messages over
- * IPC) or a worker thread started by ../thread-runner.ts (messages over `postMessage`).
+ * Entry point of a sandbox worker: a child process started by ../host/process-worker.ts (messages
+ * over IPC) or a worker thread started by ../host/thread-worker.ts (messages over `postMessage`).
+ * It loads one engine's runner module (`engines/<name>/runner`) and serves runs with it.
  *
- * Options come from the command line (`--engine=quickjs|isolate --max-guest-stack-kb=N`) or
+ * Options come from the command line (`--runner=engines/<name>/runner --max-guest-stack-kb=N`) or
  * `workerData`. The worker holds no secrets: it is started with an empty environment, and
  * everything a guest does outside the sandbox goes to the host as a tool call.
  *
@@ -10,18 +11,12 @@
  */
 import { parentPort, workerData } from "node:worker_threads";
 import type { HostMessage, WorkerMessage } from "../protocol.js";
-import type { RunnerEngine } from "./execution.js";
+import type { CreateRunner, RunnerEngine, RunnerOptions } from "./execution.js";
 import { serveRuns, type RunnerTransport } from "./serve.js";
-
-/** Options a worker is started with. */
-export interface RunnerOptions {
-  engine: "quickjs" | "isolate";
-  maxGuestStackKb: number;
-}
 
 function optionsFromArgv(argv: string[]): RunnerOptions {
   const value = (name: string): string | undefined => argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
-  return { engine: value("engine") === "isolate" ? "isolate" : "quickjs", maxGuestStackKb: Number(value("max-guest-stack-kb") ?? "128") };
+  return { runner: value("runner") ?? "", maxGuestStackKb: Number(value("max-guest-stack-kb") ?? "128") };
 }
 
 function processTransport(): RunnerTransport {
@@ -58,9 +53,12 @@ function threadTransport(port: NonNullable<typeof parentPort>): RunnerTransport 
   };
 }
 
+/** Loads the runner module the host named (a path under src/sandbox/, nothing else). */
 async function loadEngine(options: RunnerOptions): Promise<RunnerEngine> {
-  if (options.engine === "isolate") return (await import("../isolate/isolate-runner.js")).createIsolateRunner();
-  return (await import("../quickjs/quickjs-runner.js")).createQuickJsRunner(options.maxGuestStackKb);
+  if (!/^engines\/[a-z0-9-]+\/runner$/.test(options.runner)) throw new Error(`invalid runner module "${options.runner}"`);
+  const loaded = (await import(new URL(`../${options.runner}.js`, import.meta.url).href)) as { createRunner?: CreateRunner };
+  if (typeof loaded.createRunner !== "function") throw new Error(`${options.runner} does not export createRunner`);
+  return loaded.createRunner(options);
 }
 
 const options: RunnerOptions = parentPort !== null ? (workerData as RunnerOptions) : optionsFromArgv(process.argv.slice(2));

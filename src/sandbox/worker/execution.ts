@@ -1,7 +1,7 @@
 /**
  * What a sandbox worker needs from an engine: start one guest run at a time and feed it the
- * host's answers to its tool calls. Implemented by QuickJS (../quickjs/guest-run.ts) and V8
- * isolates (../isolate/isolate-run.ts); driven by ./serve.ts.
+ * host's answers to its tool calls. Each engine's `engines/<name>/runner.ts` exports a
+ * {@link CreateRunner} named `createRunner`; ./entry.ts loads it and ./serve.ts drives it.
  *
  * @module
  */
@@ -23,6 +23,17 @@ export interface GuestExecution {
   /** Delivers the host's answer (JSON text of a `ToolEnvelope`) to a pending tool call. */
   resolveToolCall(callId: number, envelope: string): void;
 }
+
+/** Options a worker is started with (from the host's engine spec). */
+export interface RunnerOptions {
+  /** The engine's runner module, relative to `src/sandbox/` without extension. */
+  runner: string;
+  /** The largest guest stack (KiB) this worker's native stack absorbs. */
+  maxGuestStackKb: number;
+}
+
+/** What an engine's runner module exports as `createRunner`. */
+export type CreateRunner = (options: RunnerOptions) => RunnerEngine;
 
 /** An engine as a worker runs it. */
 export interface RunnerEngine {

@@ -10,7 +10,7 @@
  */
 import type { DoneMessage, HostMessage, ReadyMessage, RunMessage, StartupFailedMessage, ToolCallMessage, WorkerMessage } from "../protocol.js";
 import type { GuestExecution, RunnerEngine } from "./execution.js";
-import { scrubHostPaths } from "./guest-code.js";
+import { scrubHostPaths } from "../envelope.js";
 
 /** How a worker talks to the host. */
 export interface RunnerTransport {

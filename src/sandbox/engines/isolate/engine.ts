@@ -1,33 +1,16 @@
 /**
  * The second engine: V8 isolates through `isolated-vm` (an optional dependency), one fresh
- * isolate per execution, in a pool of sandbox worker processes started with `--no-node-snapshot`
- * (which isolated-vm needs on Node 20) under the same permission model as the QuickJS workers
- * plus `--allow-addons`. Selected with `sandbox.engine: "isolate"`.
+ * isolate per execution (./isolate-run.ts, run by ./runner.ts in the worker), in the pooled
+ * sandbox workers started with `--no-node-snapshot` (which isolated-vm needs on Node 20) under the
+ * same permission model as the QuickJS workers plus `--allow-addons`. Selected with
+ * `sandbox.engine: "isolate"`.
  *
  * @module
  */
 import { existsSync } from "node:fs";
 import path from "node:path";
-import { ToolcodeError } from "../../errors.js";
-import { DEFAULT_WORKER_MEMORY_MB } from "../limits.js";
-import { PooledEngine } from "../pooled-engine.js";
-import { processWorkers, type NetworkNamespaceMode } from "../process-worker.js";
-import { packageDir } from "../runner-entry.js";
-import { threadWorkers } from "../thread-worker.js";
-
-/** Options of {@link createIsolateEngine}; as for QuickJS. */
-export interface IsolateEngineOptions {
-  poolSize?: number;
-  graceMs?: number;
-  /**
-   * Child processes (default). Worker threads only when the host process itself runs with
-   * `--no-node-snapshot`.
-   */
-  isolation?: "process" | "thread";
-  recycleAfter?: number;
-  workerMemoryMb?: number;
-  networkNamespace?: NetworkNamespaceMode;
-}
+import { packageDir } from "../../host/worker-files.js";
+import type { EngineSpec } from "../engine-spec.js";
 
 /**
  * Why the isolate engine cannot run here, or undefined when it looks installed (the package
@@ -46,31 +29,23 @@ export function isolateEngineUnavailable(): string | undefined {
   return undefined;
 }
 
-/** Creates the isolate engine. Throws CONFIG_INVALID when isolated-vm is unavailable or the isolation cannot work. */
-export function createIsolateEngine(options: IsolateEngineOptions = {}): PooledEngine {
-  const unavailable = isolateEngineUnavailable();
-  if (unavailable !== undefined) {
-    throw new ToolcodeError("CONFIG_INVALID", `sandbox.engine "isolate" is not available: ${unavailable}. Use sandbox.engine "quickjs".`, {
-      key: "sandbox.engine",
-    });
-  }
-  const isolation = options.isolation ?? "process";
-  if (isolation === "thread" && !process.execArgv.includes("--no-node-snapshot")) {
-    throw new ToolcodeError(
-      "CONFIG_INVALID",
-      'sandbox.engine "isolate" with sandbox.isolation "thread" needs the host started with node --no-node-snapshot; use sandbox.isolation "process".',
-      { key: "sandbox.isolation" },
-    );
-  }
-  const workerMemoryMb = options.workerMemoryMb ?? DEFAULT_WORKER_MEMORY_MB;
-  const spawn = isolation === "thread"
-    ? threadWorkers({ engine: "isolate", workerMemoryMb })
-    : processWorkers({ engine: "isolate", workerMemoryMb, networkNamespace: options.networkNamespace ?? "auto" });
-  return new PooledEngine({
-    name: "isolate",
-    spawn,
-    ...(options.poolSize !== undefined ? { poolSize: options.poolSize } : {}),
-    ...(options.graceMs !== undefined ? { graceMs: options.graceMs } : {}),
-    ...(options.recycleAfter !== undefined ? { recycleAfter: options.recycleAfter } : {}),
-  });
-}
+/** V8 isolates, as the host side sees it. */
+export const isolateEngine: EngineSpec = {
+  name: "isolate",
+  runner: "engines/isolate/runner",
+  packages: ["isolated-vm"],
+  processFlags: ["--allow-addons", "--no-node-snapshot"],
+  // V8 checks its own stack; the guest shares the worker's.
+  maxGuestStackKb: (nativeStackKb) => nativeStackKb,
+  unavailable(isolation) {
+    const missing = isolateEngineUnavailable();
+    if (missing !== undefined) return { key: "sandbox.engine", message: `sandbox.engine "isolate" is not available: ${missing}. Use sandbox.engine "quickjs".` };
+    if (isolation === "thread" && !process.execArgv.includes("--no-node-snapshot")) {
+      return {
+        key: "sandbox.isolation",
+        message: 'sandbox.engine "isolate" with sandbox.isolation "thread" needs the host started with node --no-node-snapshot; use sandbox.isolation "process".',
+      };
+    }
+    return undefined;
+  },
+};

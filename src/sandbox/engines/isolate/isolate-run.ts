@@ -13,25 +13,9 @@
  *
  * @module
  */
-import { BRIDGE_PRELUDE } from "../bridge-prelude.js";
-import type { RunMessage, WorkerError, WorkerOutcome } from "../protocol.js";
-import {
-  classifyThrown,
-  GUEST_FILE,
-  memoryError,
-  parseThrownInfo,
-  timeoutError,
-  type EngineErrorTraits,
-  type Phase,
-  type ThrownInfo,
-} from "../runner/classify.js";
-import type { GuestExecution, RunHooks } from "../runner/execution.js";
-import { fitEnvelope, moduleFileName, moduleWrapper, neverSettles } from "../runner/guest-code.js";
-import { LogSink } from "../runner/log-sink.js";
-import { ToolGate } from "../runner/tool-gate.js";
+import { BRIDGE_PRELUDE, classifyThrown, fitEnvelope, GUEST_FILE, LogSink, memoryError, moduleFileName, moduleWrapper, neverSettles, parseThrownInfo, PRELUDE_FILE, timeoutError, ToolGate, type EngineErrorTraits, type GuestExecution, type Phase, type RunHooks, type RunMessage, type ThrownInfo, type WorkerError, type WorkerOutcome } from "../../worker/run-kit.js";
 import type { IvmContext, IvmIsolate, IvmModule, IvmReference, IvmScript } from "./ivm-types.js";
 
-const PRELUDE_FILE = "toolcode-prelude.js";
 
 /**
  * Evaluates to `(callCb, logCb, sourceCb, doneCb, apiJson) => { start(main), deliver(id, envelope) }`.

@@ -6,13 +6,12 @@
  * @module
  */
 import { createRequire } from "node:module";
-import type { RunMessage } from "../protocol.js";
-import type { GuestExecution, RunHooks, RunnerEngine } from "../runner/execution.js";
+import type { RunMessage } from "../../protocol.js";
+import type { CreateRunner, GuestExecution, RunHooks } from "../../worker/execution.js";
 import type { IvmModule } from "./ivm-types.js";
+import { DEFAULT_ISOLATE_MB, MIN_ISOLATE_MB } from "./limits.js";
 import { disposeIsolate, IsolateRun, prepareIsolate, type BootCache, type PreparedIsolate } from "./isolate-run.js";
 
-/** Heap cap of the first spare isolate (the config default of sandbox.memoryMb). */
-const DEFAULT_ISOLATE_MB = 64;
 
 /** Loads isolated-vm; throws with the reason when it is not installed or cannot load here. */
 export function loadIsolatedVm(): IvmModule {
@@ -24,7 +23,7 @@ export function loadIsolatedVm(): IvmModule {
 }
 
 /** Creates the isolate runner engine. */
-export function createIsolateRunner(): RunnerEngine {
+export const createRunner: CreateRunner = () => {
   let ivm: IvmModule | undefined;
   const cache: BootCache = {};
   let spare: Promise<PreparedIsolate | undefined> | undefined;
@@ -38,7 +37,7 @@ export function createIsolateRunner(): RunnerEngine {
     async init() {
       ivm = loadIsolatedVm();
       // Loads V8 state and fills the boot script's code cache.
-      const first = await prepareIsolate(ivm, 8, cache);
+      const first = await prepareIsolate(ivm, MIN_ISOLATE_MB, cache);
       disposeIsolate(first);
       prepareSpare();
     },
@@ -46,7 +45,7 @@ export function createIsolateRunner(): RunnerEngine {
       if (ivm === undefined) throw new Error("isolated-vm is not loaded");
       const prepared = spare;
       spare = undefined;
-      spareMb = Math.max(8, message.limits.memoryMb);
+      spareMb = Math.max(MIN_ISOLATE_MB, message.limits.memoryMb);
       const run = new IsolateRun(ivm, message, {
         callTool: hooks.callTool,
         done(outcome, reusable) {
@@ -58,4 +57,4 @@ export function createIsolateRunner(): RunnerEngine {
       return run;
     },
   };
-}
+};

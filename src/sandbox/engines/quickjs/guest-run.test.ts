@@ -1,9 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { transpileGuest } from "../../execute/transpile.js";
-import type { SandboxLimits } from "../engine.js";
+import { transpileGuest } from "../../../execute/transpile.js";
+import type { SandboxLimits } from "../../engine.js";
 import { GuestRun } from "./guest-run.js";
-import { resolveLimits } from "../limits.js";
-import type { ToolEnvelope, WorkerOutcome } from "../protocol.js";
+import { resolveLimits } from "../../limits.js";
+import type { ToolEnvelope, WorkerOutcome } from "../../protocol.js";
 import { QuickJsModuleCache } from "./quickjs-module.js";
 
 // In-process tests of one run (no worker): they check that QuickJS cleanup succeeds, i.e. that

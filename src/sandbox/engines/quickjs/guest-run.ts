@@ -13,30 +13,13 @@
  * @module
  */
 import type { QuickJSContext, QuickJSDeferredPromise, QuickJSHandle, QuickJSRuntime } from "quickjs-emscripten-core";
-import { BRIDGE_PRELUDE } from "../bridge-prelude.js";
-import type { RunMessage, WorkerError, WorkerOutcome } from "../protocol.js";
-import {
-  classifyThrown,
-  GUEST_FILE,
-  memoryError,
-  parseThrownInfo,
-  timeoutError,
-  type EngineErrorTraits,
-  type Phase,
-  type ThrownInfo,
-} from "../runner/classify.js";
-import type { GuestExecution, RunHooks } from "../runner/execution.js";
-import { fitEnvelope, moduleFileName, moduleWrapper, neverSettles } from "../runner/guest-code.js";
-import { LogSink } from "../runner/log-sink.js";
-import { ToolGate } from "../runner/tool-gate.js";
-import { stackMessage } from "../limits.js";
+import { BRIDGE_PRELUDE, classifyThrown, fitEnvelope, GUEST_FILE, LogSink, memoryError, moduleFileName, moduleWrapper, neverSettles, parseThrownInfo, PRELUDE_FILE, stackMessage, timeoutError, ToolGate, type EngineErrorTraits, type GuestExecution, type Phase, type RunHooks, type RunMessage, type ThrownInfo, type WorkerError, type WorkerOutcome } from "../../worker/run-kit.js";
 import { effectiveStackKb, MAX_GUEST_STACK_KB } from "./limits.js";
 import type { CappedModule } from "./quickjs-module.js";
 
 /** What a {@link GuestRun} needs from the worker around it (the module is its own to report on). */
 export type GuestRunHooks = RunHooks;
 
-const PRELUDE_FILE = "toolcode-prelude.js";
 /** Promise jobs run between checks of the main promise. */
 const JOB_BATCH = 1000;
 const MIB = 1_048_576;

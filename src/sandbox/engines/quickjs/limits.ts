@@ -1,20 +1,17 @@
 /**
  * Limit values the QuickJS engine chooses itself (messages and shared defaults are in
- * ../limits.ts).
+ * ../../limits.ts).
  *
  * Values measured on Node 20 with quickjs-emscripten 0.32 (release-sync variant):
  * - QuickJS guest frames also consume the native stack of the thread running the WebAssembly,
  *   16–32× the guest stack size QuickJS accounts for (nested parsing is the worst case). A 16 MiB
  *   thread overflowed natively at a 1024 KiB guest stack but not at 512 KiB; a native overflow
- *   corrupts the QuickJS runtime. Workers get {@link WORKER_STACK_MB} and guests at most
- *   {@link MAX_GUEST_STACK_KB}: 64× headroom.
+ *   corrupts the QuickJS runtime. Worker threads get `WORKER_STACK_MB` (../../limits.ts) and guests
+ *   at most {@link MAX_GUEST_STACK_KB}: 64× headroom.
  * - The WebAssembly module needs at least 16 MiB of linear memory before any guest allocation.
  *
  * @module
  */
-
-/** Native stack of each worker thread or process main thread, in MiB. */
-export const WORKER_STACK_MB = 32;
 
 /** Largest guest stack the engine allows, in KiB; `limits.maxStackKb` above it is clamped. */
 export const MAX_GUEST_STACK_KB = 512;

@@ -1,13 +1,13 @@
 /**
- * QuickJS as a sandbox worker runs it: a capped WebAssembly module per worker (reused across
+ * QuickJS as a sandbox worker runs it (this engine's in-worker run): a capped WebAssembly module per worker (reused across
  * runs, replaced after a run damaged it or when the memory cap changes) and one
  * {@link GuestRun} per execution, whose fresh runtime and context (with the bridge prelude
  * compiled) are prepared while the worker waits for it.
  *
  * @module
  */
-import type { RunMessage } from "../protocol.js";
-import type { GuestExecution, RunHooks, RunnerEngine } from "../runner/execution.js";
+import type { RunMessage } from "../../protocol.js";
+import type { CreateRunner, GuestExecution, RunHooks } from "../../worker/execution.js";
 import { GuestRun, prepareContext, type PreparedContext } from "./guest-run.js";
 import { QuickJsModuleCache, type CappedModule } from "./quickjs-module.js";
 
@@ -15,7 +15,7 @@ import { QuickJsModuleCache, type CappedModule } from "./quickjs-module.js";
 const WARM_MEMORY_MB = 64;
 
 /** Creates the QuickJS runner engine. `maxGuestStackKb` is what this worker's native stack absorbs. */
-export function createQuickJsRunner(maxGuestStackKb: number): RunnerEngine {
+export const createRunner: CreateRunner = ({ maxGuestStackKb }) => {
   const modules = new QuickJsModuleCache();
   let spare: PreparedContext | undefined;
   let spareTimer: NodeJS.Immediate | undefined;
@@ -49,4 +49,4 @@ export function createQuickJsRunner(maxGuestStackKb: number): RunnerEngine {
       return run;
     },
   };
-}
+};

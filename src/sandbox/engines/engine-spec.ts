@@ -1,0 +1,36 @@
+/**
+ * What the generic host side needs to know about an engine, and nothing more: which in-worker
+ * runner module to load, which packages the worker reads, what its processes need, and whether it
+ * can run here. Each engine's `engines/<name>/engine.ts` exports one; `engines/registry.ts` lists them.
+ *
+ * @module
+ */
+
+/** How sandbox workers are isolated from the host. */
+export type Isolation = "process" | "thread";
+
+/** Why an engine cannot run here: the config key to change and a message that says what to do. */
+export interface EngineUnavailable {
+  key: string;
+  message: string;
+}
+
+/** One engine, as the host side sees it. */
+export interface EngineSpec {
+  /** Engine name (`sandbox.engine`, `metadata.engine`). */
+  readonly name: string;
+  /**
+   * The engine's in-worker runner, relative to `src/sandbox/` without extension (e.g.
+   * `engines/quickjs/runner`). It exports `createRunner` (see `worker/execution.ts`) and imports only
+   * from `src/sandbox/` (the worker holds nothing else).
+   */
+  readonly runner: string;
+  /** npm packages the worker loads (their directories become readable to worker processes). */
+  readonly packages: readonly string[];
+  /** Extra Node flags of worker processes (e.g. `--allow-addons`). */
+  readonly processFlags: readonly string[];
+  /** The largest guest stack (KiB) a worker whose native stack is `nativeStackKb` absorbs. */
+  maxGuestStackKb(nativeStackKb: number): number;
+  /** Why the engine cannot run here with `isolation`, or undefined when it can. */
+  unavailable(isolation: Isolation): EngineUnavailable | undefined;
+}
