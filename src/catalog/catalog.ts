@@ -12,6 +12,9 @@ import type { ToolSource } from "../sources/tool-source.js";
 import type { CatalogTool } from "./catalog-tool.js";
 import { sanitizeUnique } from "./names.js";
 
+/** Guest globals that are not reserved words for tools but are for servers (guest built-ins). */
+const SERVER_RESERVED = ["search"];
+
 /** One connected server as the catalog sees it. */
 export interface CatalogServer {
   /** Guest identifier. */
@@ -27,7 +30,8 @@ export class Catalog {
   /** Builds a catalog by listing the tools of each source (in the given order). */
   static async build(sources: readonly ToolSource[]): Promise<Catalog> {
     const catalog = new Catalog();
-    const serverIds = sanitizeUnique(sources.map((s) => s.name));
+    // `search` is a guest built-in: a server of that name becomes `search_2` (a tool may still be named so).
+    const serverIds = sanitizeUnique(sources.map((s) => s.name), SERVER_RESERVED);
     const listed = await Promise.all(sources.map((source) => source.listTools()));
     sources.forEach((source, index) => {
       const server = serverIds[index] as string;

@@ -10,7 +10,7 @@ import { Catalog } from "../catalog/catalog.js";
 import { SearchIndex } from "../catalog/search-index.js";
 import { loadConfig } from "../config/load-config.js";
 import { type Config, type ConfigInput, configSchema } from "../config/schema.js";
-import type { ToolcodeError } from "../errors.js";
+import { ToolcodeError } from "../errors.js";
 import type { ApprovalInfo } from "../guard/approvals.js";
 import { AuditLog } from "../guard/audit-log.js";
 import { type ApprovalHandler, Guard } from "../guard/guard.js";
@@ -78,7 +78,8 @@ export interface SearchOptions {
 
 /** Result of {@link Toolcode.search}: ranked tool ids and the text the model reads. */
 export interface SearchResponse {
-  results: { id: string; score: number }[];
+  /** Ranked tools; `text` is what `text` shows for that tool (signature, name or declaration, by `detail`). */
+  results: { id: string; score: number; text?: string }[];
   text: string;
 }
 
@@ -183,8 +184,16 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
     return SkillLibrary.fromConfig(config.skills, process.cwd(), { tools: () => catalog.tools(), builtinDeclarations: inSkills.declarations, builtinPrelude: inSkills.prelude });
   });
   const hidden = new HiddenTools(allTools.tools(), policy, config.policy.revealHidden);
-  const builtins = registeredBuiltins({ skills: () => skills.library() });
-  return new ToolcodeInstance({
+  // Guest `search` answers through the instance (bound once it exists).
+  const bound: { instance?: ToolcodeInstance } = {};
+  const builtins = registeredBuiltins({
+    skills: () => skills.library(),
+    search: (query, searchOptions) => {
+      if (bound.instance === undefined) throw new ToolcodeError("INTERNAL", "search is not ready yet; try again.");
+      return bound.instance.search(query, searchOptions);
+    },
+  });
+  const instance = new ToolcodeInstance({
     config,
     catalog,
     allTools,
@@ -204,6 +213,8 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
     guard,
     ...(audit ? { audit } : {}),
   });
+  bound.instance = instance;
+  return instance;
 }
 
 /** The validated config, skill directories made absolute, and the directory relative paths resolve from. */

@@ -90,11 +90,12 @@ export class ToolcodeInstance implements Toolcode {
     for (const provider of providers) provider.syncIndex?.(index);
     const results = index.search(query, { limit: options.limit ?? 10, ...(options.server !== undefined ? { server: options.server } : {}) });
     const detail = options.detail ?? "signatures";
+    const described = results.map((r) => this.#describe(r, detail));
     const text = results.length > 0
-      ? results.map((r) => this.#describe(r, detail)).join(detail === "full" ? "\n\n" : "\n")
+      ? described.join(detail === "full" ? "\n\n" : "\n")
       : `No tools match "${query}". Servers: ${this.catalog.serverIds().join(", ")}. Try other words, or an empty query to list tools.`;
     const notes = providers.flatMap((p) => p.searchNote?.(query, options) ?? []);
-    return { results: results.map((r) => ({ id: r.tool.id, score: r.score })), text: [text, ...notes].join("\n") };
+    return { results: results.map((r, i) => ({ id: r.tool.id, score: r.score, text: described[i]! })), text: [text, ...notes].join("\n") };
   }
 
   #describe(result: SearchResult, detail: SearchDetail): string {

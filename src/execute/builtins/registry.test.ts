@@ -8,9 +8,10 @@ import { registeredBuiltins, skillBuiltins } from "./registry.js";
 const unopened = (): SkillLibrary => {
   throw new Error("the registry must not open the skill library");
 };
+const noSearch = (): { results: [] } => ({ results: [] });
 
 describe("guest built-ins registry", () => {
-  const builtins = [...registeredBuiltins({ skills: unopened }), hostFunctionsBuiltin({ prelude: "", functions: {} })];
+  const builtins = [...registeredBuiltins({ skills: unopened, search: noSearch }), hostFunctionsBuiltin({ prelude: "", functions: {} })];
 
   it("every bridge global is reserved (no server can take its name) and unique", () => {
     for (const builtin of builtins) expect(sanitizeIdentifier(builtin.bridge), builtin.bridge).not.toBe(builtin.bridge);
@@ -22,7 +23,7 @@ describe("guest built-ins registry", () => {
   });
 
   it("skill modules get workspace (declarations and prelude), not skills itself", () => {
-    const inSkills = skillBuiltins(registeredBuiltins({ skills: unopened }));
+    const inSkills = skillBuiltins(registeredBuiltins({ skills: unopened, search: noSearch }));
     expect(inSkills.declarations).toContain("declare namespace workspace");
     expect(inSkills.prelude).toMatch(/^const workspace = /);
     expect(inSkills.prelude).not.toContain("__skills");

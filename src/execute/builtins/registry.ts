@@ -6,6 +6,7 @@
  */
 import type { SkillLibrary } from "../../skills/skill-library.js";
 import type { GuestBuiltin } from "./guest-builtin.js";
+import { type SearchFunction, searchBuiltin } from "./search-builtin.js";
 import { skillsBuiltin } from "./skills-builtin.js";
 import { workspaceBuiltin } from "./workspace-builtin.js";
 
@@ -13,11 +14,13 @@ import { workspaceBuiltin } from "./workspace-builtin.js";
 export interface BuiltinDependencies {
   /** The skill library (opened on first use). */
   skills: () => SkillLibrary;
+  /** The instance's search (guest `search(query)`). */
+  search: SearchFunction;
 }
 
 /** Every built-in of a toolcode instance. */
 export function registeredBuiltins(deps: BuiltinDependencies): GuestBuiltin[] {
-  return [workspaceBuiltin, skillsBuiltin(deps.skills)];
+  return [workspaceBuiltin, skillsBuiltin(deps.skills), searchBuiltin(deps.search)];
 }
 
 /** The built-ins skill modules get (their declarations and one-line preludes). */
