@@ -28,6 +28,7 @@ export type ErrorCode =
   | "SANDBOX_LIMIT"
   | "TOOL_CALL_LIMIT"
   | "OUTPUT_LIMIT"
+  | "SEARCH_LIMIT"
   | "SKILL_INVALID"
   | "SKILL_NOT_FOUND"
   | "SKILL_READ_ONLY"

@@ -180,3 +180,36 @@ describe("SearchIndex updates", () => {
     expect(ids(index, "paint shade")).toEqual(["s.create"]);
   });
 });
+
+describe("SearchIndex limits (search.*)", () => {
+  const index = new SearchIndex(ALL);
+
+  it("refuses a query over maxQueryChars with SEARCH_LIMIT naming the key", () => {
+    let caught: unknown;
+    try {
+      index.search("x".repeat(1001));
+    } catch (error) {
+      caught = error;
+    }
+    expect(caught).toMatchObject({ code: "SEARCH_LIMIT", details: { length: 1001, limit: 1000, key: "search.maxQueryChars" } });
+    expect((caught as Error).message).toContain("search.maxQueryChars");
+    expect(index.search("x".repeat(1000))).toEqual([]);
+  });
+
+  it("cuts long terms to maxTermChars: they still match by prefix", () => {
+    const small = new SearchIndex(ALL, { limits: { maxTermChars: 8 } });
+    expect(ids(small, "read_text_file_and_a_lot_more_after_it").slice(0, 1)).toEqual(ids(small, "read_tex").slice(0, 1));
+  });
+
+  it("matches only terms up to maxFuzzyTermChars fuzzily", () => {
+    const strict = new SearchIndex(ALL, { limits: { maxFuzzyTermChars: 0 } });
+    expect(ids(strict, "memorx")).toEqual([]);
+    expect(ids(new SearchIndex(ALL), "memorx").length).toBeGreaterThan(0);
+  });
+
+  it("considers at most maxQueryTerms distinct terms", () => {
+    const two = new SearchIndex(ALL, { limits: { maxQueryTerms: 1 } });
+    expect(ids(two, "zzzz memory")).toEqual([]);
+    expect(ids(two, "memory zzzz").length).toBeGreaterThan(0);
+  });
+});

@@ -31,6 +31,7 @@
  * @module
  */
 import SearchableMap from "minisearch/SearchableMap";
+import { ToolcodeError } from "../errors.js";
 import type { JsonSchema } from "../sources/tool-source.js";
 import type { CatalogTool } from "./catalog-tool.js";
 import { Analyzer } from "./search-analyzer.js";
@@ -45,6 +46,25 @@ export interface SearchQueryOptions {
   server?: string;
 }
 
+/**
+ * Bounds on what one query may cost (the `search.*` config keys). Fuzzy matching costs about the
+ * vocabulary size times the term's length times the distance, and MiniSearch's matrix grows with
+ * the term: a 10,000-character word took 250 ms and 100 MB, a 1 MB one gigabytes.
+ */
+export interface SearchLimits {
+  /** Longest query accepted; longer ones fail with `SEARCH_LIMIT`. Default 1,000. */
+  maxQueryChars: number;
+  /** Longer terms are cut to this many characters (they still match by prefix). Default 64. */
+  maxTermChars: number;
+  /** Longer terms are never matched fuzzily. Default 24. */
+  maxFuzzyTermChars: number;
+  /** Distinct terms of a query considered (the rest are ignored); at most 32. Default 32. */
+  maxQueryTerms: number;
+}
+
+/** The defaults of {@link SearchLimits}. */
+export const DEFAULT_SEARCH_LIMITS: SearchLimits = { maxQueryChars: 1000, maxTermChars: 64, maxFuzzyTermChars: 24, maxQueryTerms: 32 };
+
 /** One ranked hit. */
 export interface SearchResult {
   tool: CatalogTool;
@@ -56,6 +76,8 @@ export interface SearchResult {
 export interface SearchIndexOptions {
   features?: Partial<SearchFeatures>;
   params?: Partial<RankParams>;
+  /** Per-query bounds (the `search.*` config keys). */
+  limits?: Partial<SearchLimits>;
 }
 
 /** The indexed fields, their boosts (name, title and description from {@link RankParams}), and whether they are short (names) or prose. */
@@ -346,11 +368,13 @@ export class SearchIndex {
   private readonly params: RankParams;
   private readonly analyzer: Analyzer;
   private readonly vocabulary: Vocabulary;
+  private readonly limits: SearchLimits;
 
-  /** Builds the index over `tools` (more can be added later). */
+  /** Builds the index over `tools` (more can be added later), with per-query `limits`. */
   constructor(tools: readonly CatalogTool[] = [], options: SearchIndexOptions = {}) {
     this.features = { ...DEFAULT_FEATURES, ...options.features };
     this.params = { ...DEFAULT_PARAMS, ...options.params };
+    this.limits = { ...DEFAULT_SEARCH_LIMITS, ...options.limits };
     this.analyzer = new Analyzer(this.features.stemming);
     this.vocabulary = new Vocabulary(this.analyzer, this.features, { alias: this.params.aliasWeight, verb: this.params.verbWeight });
     this.add(tools);
@@ -388,13 +412,25 @@ export class SearchIndex {
 
   /**
    * Ranked tools for `query`, best first (ties by id). An empty or blank query lists tools sorted
-   * by id, score 0. `server` restricts results to one server.
+   * by id, score 0. `server` restricts results to one server. A query over
+   * `limits.maxQueryChars` throws `SEARCH_LIMIT`; long terms are cut, and fuzzy matching is kept
+   * to short terms (see {@link SearchLimits}).
    */
   search(query: string, options: SearchQueryOptions = {}): SearchResult[] {
+    const { maxQueryChars, maxTermChars, maxFuzzyTermChars, maxQueryTerms } = this.limits;
+    if (query.length > maxQueryChars) {
+      throw new ToolcodeError(
+        "SEARCH_LIMIT",
+        `The search query is ${query.length.toLocaleString("en-US")} characters; at most ${maxQueryChars.toLocaleString("en-US")} are accepted (search.maxQueryChars). Search with a few words that name the tool or what it does, e.g. "read file".`,
+        { length: query.length, limit: maxQueryChars, key: "search.maxQueryChars" },
+      );
+    }
     const limit = Math.max(0, options.limit ?? 10);
     const { server } = options;
     const index = this.index();
-    const analyzed = this.vocabulary.analyze(query, MAX_QUERY_TERMS, (term) => index.vocabulary.has(term));
+    // Words longer than maxTermChars are cut before analysis (they still match by prefix).
+    const bounded = query.replace(new RegExp(`[\\p{L}\\p{N}_-]{${maxTermChars + 1},}`, "gu"), (word) => word.slice(0, maxTermChars));
+    const analyzed = this.vocabulary.analyze(bounded, Math.min(maxQueryTerms, MAX_QUERY_TERMS), (term) => index.vocabulary.has(term));
     if (analyzed.words === 0) {
       const listed: SearchResult[] = [];
       for (let doc = 0; doc < index.tools.length && listed.length < limit; doc++) {
@@ -432,10 +468,10 @@ export class SearchIndex {
         }
       }
     }
-    // Typos: only a word that nothing matched is looked up fuzzily.
+    // Typos: only a word that nothing matched is looked up fuzzily (and only a short one: see SearchLimits).
     for (const { term, word, original } of analyzed.terms) {
       const bit = 1 << word;
-      if (!original || (matchedWords & bit) !== 0 || term.length < 4) continue;
+      if (!original || (matchedWords & bit) !== 0 || term.length < 4 || term.length > maxFuzzyTermChars) continue;
       const maxDistance = Math.min(MAX_FUZZY, Math.round(term.length * FUZZY_FRACTION));
       for (const [derived, [postings, distance]] of vocabulary.fuzzyGet(term, maxDistance)) {
         if (distance === 0) continue;

@@ -82,6 +82,18 @@ export const outputSchema = z.strictObject({
   countWorkers: z.number().int().min(1).max(16).default(2),
 });
 
+/** Bounds on one `search` query (long queries, long terms and fuzzy matching cost the host). */
+export const searchSchema = z.strictObject({
+  /** Longest query accepted; longer ones fail with SEARCH_LIMIT. */
+  maxQueryChars: z.number().int().min(16).max(1_000_000).default(1000),
+  /** Longer terms are cut to this many characters (they still match by prefix). */
+  maxTermChars: z.number().int().min(4).max(1000).default(64),
+  /** Longer terms are never matched fuzzily. */
+  maxFuzzyTermChars: z.number().int().min(0).max(64).default(24),
+  /** Distinct terms of a query considered (the rest are ignored). */
+  maxQueryTerms: z.number().int().min(1).max(32).default(32),
+});
+
 /** Per-session workspaces (files a script keeps for the next `execute` of the same session). */
 export const workspaceSchema = z.strictObject({
   /** Where session directories live (default: `<os tmpdir>/toolcode-workspaces`). */
@@ -126,6 +138,7 @@ export const configSchema = z.strictObject({
   auth: authSchema.default(authSchema.parse({})),
   sandbox: sandboxSchema.default(sandboxSchema.parse({})),
   output: outputSchema.default(outputSchema.parse({})),
+  search: searchSchema.default(searchSchema.parse({})),
   workspace: workspaceSchema.default(workspaceSchema.parse({})),
   skills: skillsSchema.default(skillsSchema.parse({})),
   agent: agentSchema.default(agentSchema.parse({})),

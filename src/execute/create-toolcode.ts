@@ -200,7 +200,7 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
     failures,
     warnings,
     notices,
-    index: new SearchIndex(catalog.tools()),
+    index: new SearchIndex(catalog.tools(), { limits: config.search }),
     hidden,
     providers: [new CatalogProvider(catalog, hidden), builtinsProvider(builtins), skills, hiddenToolsProvider(hidden)],
     skills,

@@ -7,6 +7,7 @@
 import { McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
 import { type CallToolResult, ElicitResultSchema } from "@modelcontextprotocol/sdk/types.js";
 import type { ExecuteOptions, Toolcode } from "../execute/create-toolcode.js";
+import { ToolcodeError } from "../errors.js";
 import { SessionStore } from "../execute/sessions.js";
 import { ExecuteProgress } from "./execute-progress.js";
 import { executeDescription, executeInputShape, executeOptions, executeOutput, executeOutputShape, runSearch, searchDescription, searchInputShape } from "./tool-descriptions.js";
@@ -47,7 +48,7 @@ export function createMcpServer(toolcode: Toolcode, options: McpServerOptions = 
       inputSchema: searchInputShape,
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    (input): CallToolResult => ({ content: [{ type: "text", text: runSearch(toolcode, input) }] }),
+    (input): CallToolResult => searchResult(() => runSearch(toolcode, input)),
   );
 
   server.registerTool(
@@ -168,4 +169,14 @@ export function createMcpServer(toolcode: Toolcode, options: McpServerOptions = 
     void toolcode.endSession(sessionId);
   };
   return server;
+}
+
+/** A search answer, or its error as `Error CODE: message` (e.g. SEARCH_LIMIT) marked `isError`. */
+function searchResult(run: () => string): CallToolResult {
+  try {
+    return { content: [{ type: "text", text: run() }] };
+  } catch (error) {
+    if (!(error instanceof ToolcodeError)) throw error;
+    return { content: [{ type: "text", text: `Error ${error.code}: ${error.message}` }], isError: true };
+  }
 }

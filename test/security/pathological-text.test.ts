@@ -2,12 +2,17 @@
  * Pathological texts against output accounting: 100 KB runs without pre-token breaks (one
  * letter, CJK without punctuation, zero-width spaces, spaces) read through a real MCP server,
  * logged and returned. Each is counted (exactly, within the per-execution budget), the run
- * succeeds, and a benign session running at the same time gets its answer.
+ * succeeds, and a benign session running at the same time gets its answer. And pathological
+ * search queries: a 1 MB one-word query is refused with SEARCH_LIMIT (library and MCP), and
+ * queries within the limit made of the same runs answer without growing the process.
  */
 import { writeFileSync } from "node:fs";
 import path from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Toolcode, createToolcode } from "../../src/execute/create-toolcode.js";
+import { createMcpServer } from "../../src/server/mcp-server.js";
 import { servers, tempDir } from "../helpers.js";
 
 const TEXTS: Record<string, string> = {
@@ -57,5 +62,44 @@ describe("pathological text in tool results, logs and return values", () => {
     expect(run.result).toBe(600_000);
     expect(run.metadata.tokens.estimated).toBe(true);
     expect(run.metadata.tokens.toolResults).toBeGreaterThan(500_000);
+  });
+});
+
+describe("pathological search queries", () => {
+  let tc: Toolcode;
+  let client: Client;
+
+  beforeAll(async () => {
+    const data = tempDir("toolcode-patho-search-");
+    tc = await createToolcode({ config: { mcpServers: { files: servers.filesystem(data) } }, cwd: data });
+    const server = createMcpServer(tc);
+    const [clientTransport, serverTransport] = InMemoryTransport.createLinkedPair();
+    await server.connect(serverTransport);
+    client = new Client({ name: "attacker", version: "1" });
+    await client.connect(clientTransport);
+  });
+
+  afterAll(async () => {
+    await client?.close();
+    await tc?.close();
+  });
+
+  it("refuses a 1 MB one-word query with SEARCH_LIMIT; the next query answers", async () => {
+    expect(() => tc.search("a".repeat(1_000_000))).toThrow(expect.objectContaining({ code: "SEARCH_LIMIT" }));
+    const attacked = await client.callTool({ name: "search", arguments: { query: "a".repeat(1_000_000) } });
+    expect(attacked.isError).toBe(true);
+    expect(JSON.stringify(attacked.content)).toContain("Error SEARCH_LIMIT");
+    expect(JSON.stringify(attacked.content)).toContain("search.maxQueryChars");
+    const victim = await client.callTool({ name: "search", arguments: { query: "read file" } });
+    expect(victim.isError).toBeFalsy();
+    expect(JSON.stringify(victim.content)).toContain("read_text_file");
+  });
+
+  it("answers queries at the limit made of runs without breaks, with the process bounded", async () => {
+    const before = process.memoryUsage().rss;
+    for (const query of ["a".repeat(1000), "漢".repeat(1000), "\u200b".repeat(1000), " ".repeat(1000), "ab".repeat(500), Array.from({ length: 120 }, (_, i) => `reed${i}`).join(" ")]) {
+      expect(Array.isArray(tc.search(query).results)).toBe(true);
+    }
+    expect(process.memoryUsage().rss - before).toBeLessThan(256 * 1024 * 1024);
   });
 });
