@@ -1,10 +1,30 @@
 import { defineConfig } from "vitest/config";
 
+/**
+ * Three projects, all run by `npm test` (`vitest run`); one with `vitest run --project <name>`:
+ * - `unit`: the tests beside the code (src/**);
+ * - `integration`: the library against real MCP servers, OpenAPI specs and sandbox workers (test/**);
+ * - `e2e`: the built CLI (`dist/cli/main.js`) and the MCP Inspector as separate processes, the slow end-to-end suites.
+ */
+const E2E = [
+  "test/integration/exec-cli.test.ts",
+  "test/integration/serve-inspector.test.ts",
+  "test/integration/serve-http.test.ts",
+  "test/integration/safe-roots.test.ts",
+  "test/agent/run-cli.test.ts",
+  "test/skills/skills-serve.test.ts",
+  "test/guard/http-users.test.ts",
+];
+
 export default defineConfig({
   test: {
-    include: ["src/**/*.test.ts", "test/**/*.test.ts"],
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    projects: [
+      { extends: true, test: { name: "unit", include: ["src/**/*.test.ts"] } },
+      { extends: true, test: { name: "integration", include: ["test/**/*.test.ts"], exclude: E2E } },
+      { extends: true, test: { name: "e2e", include: E2E } },
+    ],
   },
 });

@@ -453,6 +453,7 @@ for (const c of ENGINE_CASES) describe.skipIf(c.skip !== undefined)(`engine ${c.
       }, 5);
       const order: string[] = [];
       let ticksWhenSpinEnded = 0;
+      let ticksWhenQuickEnded = 0;
       try {
         const spinning = run(engine, "while (true) {}", { limits: { timeoutMs: 1_500 } }).then((result) => {
           order.push("spin");
@@ -461,13 +462,15 @@ for (const c of ENGINE_CASES) describe.skipIf(c.skip !== undefined)(`engine ${c.
         });
         const quick = run(engine, "return 42;").then((result) => {
           order.push("quick");
+          ticksWhenQuickEnded = ticks;
           return result;
         });
         const [spin, trivial] = await Promise.all([spinning, quick]);
         expectError(spin, "SANDBOX_TIMEOUT");
         expect(expectValue(trivial)).toBe(42);
         expect(order).toEqual(["quick", "spin"]);
-        expect(ticksWhenSpinEnded).toBeGreaterThan(10);
+        // Host timers fired while the guest was still spinning (behaviour, not a rate).
+        expect(ticksWhenSpinEnded).toBeGreaterThan(ticksWhenQuickEnded);
       } finally {
         clearInterval(interval);
       }

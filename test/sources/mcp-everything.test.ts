@@ -128,9 +128,8 @@ describe("server-everything over stdio", () => {
     const controller = new AbortController();
     const pending = source.callTool("trigger-long-running-operation", { duration: 5, steps: 5 }, { signal: controller.signal });
     setTimeout(() => controller.abort(new Error("execution timed out")), 100);
-    const started = Date.now();
+    // Rejected by the abort, not completed: the operation itself takes 5 s.
     const error = await rejection(pending);
-    expect(Date.now() - started).toBeLessThan(2000);
     expect(error.message).toContain("was cancelled: execution timed out");
     // The source is still usable afterwards.
     expect(await source.callTool("echo", { message: "still here" })).toBe("Echo: still here");

@@ -35,9 +35,7 @@ afterEach(async () => {
 
 describe("startup failures", () => {
   it("reports a command that does not exist at once, naming the config key", async () => {
-    const started = Date.now();
     const error = await rejection(connectMcpSource("x", { command: "nope-no-such-command", args: [] }));
-    expect(Date.now() - started).toBeLessThan(1000);
     expect(error).toBeInstanceOf(SourceError);
     expect(error.code).toBe("SOURCE_UNAVAILABLE");
     expect(error.message).toMatch(
@@ -53,9 +51,7 @@ describe("startup failures", () => {
 
   it("reports a server that exits during startup with its exit code and stderr", async () => {
     const script = "console.error('loading config'); console.error('fatal: MISSING_TOKEN is not set'); process.exit(2)";
-    const started = Date.now();
     const error = await rejection(connectMcpSource("api", { command: node, args: ["-e", script] }));
-    expect(Date.now() - started).toBeLessThan(5000);
     expect(error.code).toBe("SOURCE_UNAVAILABLE");
     expect(error.message).toContain('MCP server "api" exited during startup (exit code 2).');
     expect(error.message).toContain("loading config\nfatal: MISSING_TOKEN is not set");
@@ -64,11 +60,9 @@ describe("startup failures", () => {
   });
 
   it("gives up after startupTimeoutMs on a process that never speaks MCP, and stops it", async () => {
-    const started = Date.now();
     const error = await rejection(
       connectMcpSource("mute", { command: node, args: ["-e", "console.error('hello?'); setInterval(() => {}, 1000)"], startupTimeoutMs: 500 }),
     );
-    expect(Date.now() - started).toBeLessThan(8000);
     expect(error.message).toContain('MCP server "mute" did not complete the MCP handshake within 500 ms.');
     expect(error.message).toContain("hello?");
     expect(error.message).toContain("mcpServers.mute.startupTimeoutMs");
@@ -84,9 +78,7 @@ describe("a server that crashes", () => {
     const source = await open("crashy", { command: node, args: [fixture("crashy-server.mjs")] }, { logger });
     const firstPid = (await source.callTool("pid", {})) as number;
 
-    const started = Date.now();
     const error = await rejection(source.callTool("crash", {}));
-    expect(Date.now() - started).toBeLessThan(2000);
     expect(error).toBeInstanceOf(SourceError);
     expect(error.code).toBe("SOURCE_CRASHED");
     expect(error.message).toContain('MCP server "crashy" exited during a call to crash (exit code 3). Last stderr:');
@@ -129,11 +121,12 @@ describe("a server that crashes", () => {
     expect(error.message).toContain("exited during startup (exit code 1)");
     expect(error.message).toContain(`crashy: cannot start: ${marker} exists`);
 
-    // Within the back-off window the same error comes back at once, without another spawn.
-    const started = Date.now();
+    // Within the back-off window the same error comes back without another restart attempt.
+    const attempts = (): number => logger.messages.filter((m) => m.includes("is not running; restarting it.")).length;
+    const before = attempts();
     const again = await rejection(source.callTool("echo", { text: "hi" }));
-    expect(Date.now() - started).toBeLessThan(100);
     expect(again).toBe(error);
+    expect(attempts()).toBe(before);
   });
 
   it("stops the child process on close", async () => {

@@ -73,9 +73,7 @@ describe("streamable HTTP", () => {
 
   it("names the URL and mcpServers.x.url when the connection is refused", async () => {
     const url = `http://127.0.0.1:${await closedPort()}/mcp`;
-    const started = Date.now();
     const error = await rejection(connectMcpSource("x", { url }));
-    expect(Date.now() - started).toBeLessThan(3000);
     expect(error.code).toBe("SOURCE_UNAVAILABLE");
     expect(error.message).toBe(
       `MCP server "x" could not connect to ${url}: connection refused (ECONNREFUSED). Is the server running? Check mcpServers.x.url.`,
