@@ -1,3 +1,4 @@
+import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 /**
@@ -21,6 +22,10 @@ export default defineConfig({
     testTimeout: 60_000,
     hookTimeout: 60_000,
     pool: "forks",
+    // Most suites wait on child processes (MCP servers, sandbox workers, the CLI), not on the CPU:
+    // one fork more than cores (vitest's default is one fewer) keeps the cores busy.
+    maxWorkers: availableParallelism() + 1,
+    minWorkers: 1,
     projects: [
       { extends: true, test: { name: "unit", include: ["src/**/*.test.ts"] } },
       { extends: true, test: { name: "integration", include: ["test/**/*.test.ts"], exclude: E2E } },
