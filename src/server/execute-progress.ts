@@ -28,7 +28,7 @@ const MIN_GAP_MS = 100;
 /** Progress reporting of one `execute` call. */
 export class ExecuteProgress {
   readonly #started = performance.now();
-  readonly #timer: NodeJS.Timeout;
+  readonly #timer: ReturnType<typeof setInterval>;
   #calls = 0;
   #last: string | undefined;
   #lastProgress = 0;

@@ -114,17 +114,19 @@ describe("hidden tools under the read-only default", () => {
 describe("denied tools and revealHidden: false", () => {
   let denied: Toolcode;
   let quiet: Toolcode;
+  let nothing: Toolcode;
 
   beforeAll(async () => {
     const dir = tempDir();
-    [denied, quiet] = await Promise.all([
+    [denied, quiet, nothing] = await Promise.all([
       createToolcode({ cwd: dir, config: defaultWith(dir, { deny: ["memory.delete*"] }) }),
       createToolcode({ cwd: dir, config: defaultWith(dir, { deny: ["memory.delete*"], revealHidden: false }) }),
+      createToolcode({ cwd: dir, config: defaultWith(dir, { default: "deny-all" }) }),
     ]);
   });
 
   afterAll(async () => {
-    await Promise.all([denied?.close(), quiet?.close()]);
+    await Promise.all([denied?.close(), quiet?.close(), nothing?.close()]);
   });
 
   it("names operator-denied tools as denied, without advice to enable them", () => {
@@ -148,5 +150,12 @@ describe("denied tools and revealHidden: false", () => {
     expect(quiet.search("write a file").text).toMatch(/\(\d+ matching tools? (is|are) hidden by the policy\.\)/);
     for (const t of texts) for (const h of quiet.hidden.tools) expect(t).not.toContain(h.tool.id);
     for (const h of quiet.hidden.tools) expect(quiet.types()).not.toMatch(new RegExp(`\\b${h.tool.tool}\\b`));
+  });
+
+  it("under deny-all, a server whose every tool is hidden says so instead of 'unknown server'", () => {
+    expect(nothing.catalog.tools()).toEqual([]);
+    expect(nothing.types("memory")).toMatch(/^\/\/ Hidden by the policy: \d+ tools are off under policy\.default "deny-all"/);
+    expect(nothing.search("read graph").text).toContain("memory.read_graph");
+    expect(() => nothing.types("no_such_server")).toThrow(/Unknown server/);
   });
 });

@@ -31,7 +31,9 @@ export class CatalogProvider implements DiscoveryProvider {
 
   serverDeclarations(server: string): string | undefined {
     const entry = this.catalog.server(server);
-    return entry ? (this.#declarations.server(entry.id) ?? "") + (this.hidden?.declarationComment(entry.id) ?? "") : undefined;
+    // A server whose every tool is hidden still answers, with the note saying so.
+    if (!entry) return this.hidden?.declarationComment(server) || undefined;
+    return (this.#declarations.server(entry.id) ?? "") + (this.hidden?.declarationComment(entry.id) ?? "");
   }
 
   declarations(): string[] {
