@@ -90,7 +90,7 @@ export class ToolError extends ToolcodeError {
   constructor(
     message: string,
     details: Record<string, unknown> = {},
-    code: "TOOL_ERROR" | "INVALID_ARGUMENTS" | "TOOL_NOT_FOUND" | "SERVER_NOT_FOUND" | "SOURCE_CRASHED" | "SOURCE_UNAVAILABLE" = "TOOL_ERROR",
+    code: "TOOL_ERROR" | "INVALID_ARGUMENTS" | "TOOL_NOT_FOUND" | "SERVER_NOT_FOUND" | "SOURCE_CRASHED" | "SOURCE_UNAVAILABLE" | "SANDBOX_LIMIT" = "TOOL_ERROR",
   ) {
     super(code, message, details);
     this.name = "ToolError";

@@ -156,7 +156,7 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
   const { config, baseDir, notices, roots } = resolveConfig(options);
   const counter = new TokenCounter({ workers: config.output.countWorkers, budgetChars: config.output.exactCountChars, timeoutMs: config.output.countTimeoutMs });
   counter.warm();
-  const [mcp, openapi] = await Promise.all([connectSources(config.mcpServers, { cwd: baseDir, ...(roots ? { roots } : {}) }), loadOpenApiSources(config.openapi, { baseDir })]);
+  const [mcp, openapi] = await Promise.all([connectSources(config.mcpServers, { cwd: baseDir, maxJsonDepth: config.sandbox.maxJsonDepth, ...(roots ? { roots } : {}) }), loadOpenApiSources(config.openapi, { baseDir })]);
   const failures = [...mcp.failures, ...openapi.failures];
   const sources = [...mcp.sources, ...openapi.sources, ...(options.sources ?? [])];
   let allTools: Catalog;

@@ -63,6 +63,7 @@ export class ChildStdioTransport extends StdioClientTransport {
   /** Set once the child has exited. */
   exit: ChildExit | undefined;
   private readonly stderrDone: Promise<void>;
+  private child: ChildProcess | undefined;
 
   constructor(params: Omit<StdioServerParameters, "stderr">, stderrLines = 40) {
     super({ ...params, stderr: "pipe" });
@@ -83,9 +84,20 @@ export class ChildStdioTransport extends StdioClientTransport {
     await super.start();
     // Runs in the continuation of the "spawn" event, before any "exit" event can fire.
     const child = (this as unknown as { _process?: ChildProcess })._process;
+    this.child = child;
     child?.once("exit", (code, signal) => {
       this.exit = { code, signal };
     });
+  }
+
+  /**
+   * Kills the child at once (SIGKILL), for a server that broke the protocol (e.g. a message over
+   * the size limit): its pending calls then fail right away instead of after the SDK's polite
+   * close (stdin end, 2 s, SIGTERM, 2 s, SIGKILL).
+   */
+  kill(): void {
+    const child = this.child;
+    if (child && child.exitCode === null && child.signalCode === null) child.kill("SIGKILL");
   }
 
   /**

@@ -7,6 +7,7 @@
  */
 import { stat } from "node:fs/promises";
 import { StreamableHTTPError } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { STDIO_DEFAULT_MAX_BUFFER_SIZE } from "@modelcontextprotocol/sdk/shared/stdio.js";
 import { ErrorCode, McpError } from "@modelcontextprotocol/sdk/types.js";
 import { SourceError, ToolError, ToolcodeError } from "../../errors.js";
 import { isStdioServer, type McpServerConfig } from "../../config/schema.js";
@@ -162,7 +163,7 @@ const OUTPUT_SCHEMA_MISMATCH = /output schema|structured content/i;
 export async function callFailure(
   error: unknown,
   ctx: FailureContext,
-  how: { tool: string; timeoutMs: number; closed: boolean; signal?: AbortSignal },
+  how: { tool: string; timeoutMs: number; closed: boolean; oversized?: boolean; signal?: AbortSignal },
 ): Promise<ToolcodeError> {
   if (error instanceof ToolcodeError) return error;
   const { server } = ctx;
@@ -170,6 +171,14 @@ export async function callFailure(
   const details: Record<string, unknown> = { server, tool };
 
   if (how.signal?.aborted) return cancelled(server, tool, how.signal);
+
+  if (how.oversized) {
+    return new ToolError(
+      `MCP server "${server}" answered a call to ${tool} with a message over the MCP client's size limit (${STDIO_DEFAULT_MAX_BUFFER_SIZE.toLocaleString("en-US")} bytes), so the call failed and the connection was reset (it is reopened on the next call). Ask for less: filter, page or narrow the call (a smaller range, a limit argument, fewer fields).`,
+      { ...details, limit: "mcpMessageBytes", max: STDIO_DEFAULT_MAX_BUFFER_SIZE },
+      "SANDBOX_LIMIT",
+    );
+  }
 
   if (how.closed || (error instanceof Error && error.message === "Not connected")) {
     if (ctx.transport instanceof ChildStdioTransport) {

@@ -56,6 +56,8 @@ export interface McpSourceOptions {
   callTimeoutMs?: number;
   /** Receives restart and refresh events. Default: warnings to stderr, info dropped. */
   logger?: SourceLogger;
+  /** Nesting depth allowed in a tool result (`sandbox.maxJsonDepth`); deeper fails with SANDBOX_LIMIT. Default 256. */
+  maxJsonDepth?: number;
   /**
    * Roots to declare (the MCP `roots` capability): the server may ask for them with `roots/list`
    * and is told when they change. Without it, no roots capability is declared.
@@ -83,7 +85,12 @@ interface Connection {
   closing: Promise<void> | undefined;
   /** A `tools/list_changed` arrived and has not been re-listed yet. */
   stale: boolean;
+  /** Set when the server sent a message over the SDK's size limit (the connection is then dropped). */
+  oversized: boolean;
 }
+
+/** How the SDK's stdio ReadBuffer reports a message over its `maxBufferSize`. */
+const OVERSIZED_MESSAGE = /ReadBuffer exceeded maximum size of (\d+) bytes/;
 
 /** Converts an MCP tool definition to a {@link ToolSpec}, dropping protocol-only fields. */
 export function toToolSpec(tool: Tool): ToolSpec {
@@ -231,7 +238,7 @@ export class McpSource implements ToolSource {
         // Asking for progress is what makes servers send it, which is what extends the timeout.
         onprogress: () => {},
       });
-      return toolResultToValue(result as CallToolResult, name, this.name);
+      return toolResultToValue(result as CallToolResult, name, this.name, this.options.maxJsonDepth);
     } catch (error) {
       if (error instanceof ToolcodeError) throw error;
       if (conn.closing !== undefined && this.closed) {
@@ -241,6 +248,7 @@ export class McpSource implements ToolSource {
         tool: name,
         timeoutMs: this.callTimeoutMs,
         closed: conn.closed,
+        oversized: conn.oversized,
         signal,
       });
       // An HTTP server we cannot reach any more: drop the session so the next call reconnects.
@@ -293,13 +301,21 @@ export class McpSource implements ToolSource {
       closed: false,
       closing: undefined,
       stale: false,
+      oversized: false,
     };
     client.onclose = () => {
       conn.closed = true;
       if (conn.closing === undefined && this.conn === conn) this.stoppedUnexpectedly(conn);
     };
     // Failures reach us through the pending requests; stray protocol noise is not worth a crash.
-    client.onerror = () => {};
+    // A message over the SDK's size limit is different: the SDK drops the connection, and the
+    // calls pending on it fail with SANDBOX_LIMIT at once (the child is killed, not waited for).
+    client.onerror = (error) => {
+      if (!OVERSIZED_MESSAGE.test(error.message)) return;
+      conn.oversized = true;
+      this.logger.warn(`MCP server "${this.name}" sent a message over the ${error.message.match(OVERSIZED_MESSAGE)?.[1] ?? "size"}-byte limit; its connection was dropped and is reopened on the next call.`);
+      if (transport instanceof ChildStdioTransport) transport.kill();
+    };
     client.setNotificationHandler(ToolListChangedNotificationSchema, () => this.toolsChanged(conn));
     if (roots) {
       client.setRequestHandler(ListRootsRequestSchema, () => ({ roots: roots.list() }));

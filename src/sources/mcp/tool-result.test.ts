@@ -129,3 +129,19 @@ describe("toolResultToValue", () => {
     expect(() => toolResultToValue({ isError: true, content: [], structuredContent: { reason: "nope" } }, "s")).toThrow('{"reason":"nope"}');
   });
 });
+
+describe("nesting limits", () => {
+  it("refuses text JSON nested deeper than maxDepth with SANDBOX_LIMIT, before parsing", () => {
+    const deep = `${"[".repeat(100_000)}${"]".repeat(100_000)}`;
+    expect(() => toolResultToValue({ content: [{ type: "text", text: deep }] }, "deep", "s")).toThrow(expect.objectContaining({ code: "SANDBOX_LIMIT", details: expect.objectContaining({ tool: "deep", server: "s", max: 256 }) }));
+    expect(toolResultToValue({ content: [{ type: "text", text: "[[1]]" }] }, "shallow", "s", 2)).toEqual([[1]]);
+    expect(() => toolResultToValue({ content: [{ type: "text", text: "[[[1]]]" }] }, "three", "s", 2)).toThrow(expect.objectContaining({ code: "SANDBOX_LIMIT" }));
+  });
+
+  it("refuses structuredContent nested deeper than maxDepth", () => {
+    let value: unknown = 1;
+    for (let i = 0; i < 300; i++) value = { v: value };
+    expect(() => toolResultToValue({ content: [], structuredContent: { value } as Record<string, unknown> }, "deep", "s")).toThrow(expect.objectContaining({ code: "SANDBOX_LIMIT" }));
+    expect(toolResultToValue({ content: [], structuredContent: { a: { b: 1 } } }, "ok", "s")).toEqual({ a: { b: 1 } });
+  });
+});

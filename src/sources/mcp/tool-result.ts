@@ -10,6 +10,10 @@
  */
 import type { CallToolResult, ContentBlock } from "@modelcontextprotocol/sdk/types.js";
 import { ToolError } from "../../errors.js";
+import { jsonDepthExceeds, valueDepthExceeds } from "../../json-depth.js";
+
+/** Nesting depth allowed in a tool result unless the caller says otherwise (`sandbox.maxJsonDepth`'s default). */
+export const DEFAULT_MAX_RESULT_DEPTH = 256;
 
 /** An image or audio item as the guest sees it; `data` stays base64. */
 export interface MediaValue {
@@ -46,9 +50,12 @@ const INVALID_PARAMS_PREFIX = /^(?:MCP error -32602: )+/;
 /**
  * Parses `text` as JSON when it is a JSON object, array, number, boolean or null; otherwise
  * returns the text unchanged. A JSON string literal (`"\"hi\""`) and plain words stay text.
+ * JSON nested deeper than `maxDepth` throws `SANDBOX_LIMIT` (checked by a linear scan before
+ * parsing: nothing recursive ever walks a nesting bomb).
  */
-export function parseTextValue(text: string): unknown {
+export function parseTextValue(text: string, maxDepth = DEFAULT_MAX_RESULT_DEPTH): unknown {
   if (!JSON_START.test(text)) return text;
+  if (jsonDepthExceeds(text, maxDepth)) throw tooDeep(maxDepth);
   try {
     const parsed: unknown = JSON.parse(text);
     return typeof parsed === "string" ? text : parsed;
@@ -57,11 +64,20 @@ export function parseTextValue(text: string): unknown {
   }
 }
 
+function tooDeep(maxDepth: number, where?: { tool: string; server?: string }): ToolError {
+  const name = where ? `${where.server === undefined ? "" : `${where.server}.`}${where.tool}` : "the tool";
+  return new ToolError(
+    `The result of ${name} nests deeper than ${maxDepth} levels (sandbox.maxJsonDepth), so it was refused before parsing. Ask for a flatter or smaller result (a narrower query, fewer fields), or raise sandbox.maxJsonDepth.`,
+    { ...(where ?? {}), limit: "maxJsonDepth", max: maxDepth },
+    "SANDBOX_LIMIT",
+  );
+}
+
 /** Converts one content item to its plain value. Unknown future kinds are passed through without `annotations`/`_meta`. */
-export function contentToValue(item: ContentBlock): unknown {
+export function contentToValue(item: ContentBlock, maxDepth = DEFAULT_MAX_RESULT_DEPTH): unknown {
   switch (item.type) {
     case "text":
-      return parseTextValue(item.text);
+      return parseTextValue(item.text, maxDepth);
     case "image":
     case "audio":
       return { type: item.type, mimeType: item.mimeType, data: item.data } satisfies MediaValue;
@@ -117,9 +133,12 @@ function errorMessage(result: CallToolResult, toolName: string): string {
  *
  * @param result The result as returned by the MCP client.
  * @param toolName The tool's source name, for error messages.
+ * Results nested deeper than `maxDepth` (text parsed as JSON, or `structuredContent`) throw
+ * `SANDBOX_LIMIT`.
+ *
  * @param server The source (config key), for error details.
  */
-export function toolResultToValue(result: CallToolResult, toolName: string, server?: string): unknown {
+export function toolResultToValue(result: CallToolResult, toolName: string, server?: string, maxDepth = DEFAULT_MAX_RESULT_DEPTH): unknown {
   if (result.isError === true) {
     const message = errorMessage(result, toolName);
     const details: Record<string, unknown> = server === undefined ? { tool: toolName } : { tool: toolName, server };
@@ -128,9 +147,18 @@ export function toolResultToValue(result: CallToolResult, toolName: string, serv
     }
     throw new ToolError(message, details, "TOOL_ERROR");
   }
-  if (result.structuredContent !== undefined) return result.structuredContent;
+  const where = server === undefined ? { tool: toolName } : { tool: toolName, server };
+  if (result.structuredContent !== undefined) {
+    if (valueDepthExceeds(result.structuredContent, maxDepth)) throw tooDeep(maxDepth, where);
+    return result.structuredContent;
+  }
   const content = result.content ?? [];
-  if (content.length === 0) return null;
-  if (content.length === 1) return contentToValue(content[0] as ContentBlock);
-  return content.map(contentToValue);
+  try {
+    if (content.length === 0) return null;
+    if (content.length === 1) return contentToValue(content[0] as ContentBlock, maxDepth);
+    return content.map((item) => contentToValue(item, maxDepth));
+  } catch (error) {
+    if (error instanceof ToolError && error.code === "SANDBOX_LIMIT") throw tooDeep(maxDepth, where);
+    throw error;
+  }
 }
