@@ -66,6 +66,9 @@ const EXPECTED_OUTPUT: { contains: string; output: RegExp }[] = [
   { contains: 'toolcode search "read file"', output: /filesystem\.read_text_file/ },
   { contains: "toolcode types filesystem", output: /declare namespace filesystem|namespace filesystem/ },
   { contains: "list_allowed_directories()).content' | npx toolcode exec", output: /Allowed directories:/ },
+  // Frameworks: the mock models call search, then execute, through the adapters.
+  { contains: 'from "toolcode/ai-sdk"', output: /^\[ 'search', 'execute' \]$/m },
+  { contains: 'from "toolcode/langchain"', output: /^search → memory\.read_graph[\s\S]*^execute → 0$/m },
 ];
 
 const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
