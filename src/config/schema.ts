@@ -62,6 +62,8 @@ export const sandboxSchema = z.strictObject({
   /** Nesting depth of JSON crossing the bridge (arguments, results, return value). */
   maxJsonDepth: z.number().int().min(8).max(10_000).default(256),
   maxLogBytes: z.number().int().positive().default(1_000_000),
+  /** Bytes of one script's source (`execute`'s `code`); larger ones fail with LIMIT_EXCEEDED before they run. */
+  maxCodeBytes: z.number().int().positive().max(64 * 1024 * 1024).default(1024 * 1024),
   poolSize: z.number().int().min(1).max(64).default(2),
   /** Executions a sandbox worker runs before it is replaced by a fresh one. */
   recycleAfter: z.number().int().positive().default(1000),
@@ -99,7 +101,39 @@ export const workspaceSchema = z.strictObject({
   /** Where session directories live (default: `<os tmpdir>/toolcode-workspaces`). */
   dir: z.string().optional(),
   maxBytes: z.number().int().positive().default(100 * 1024 * 1024),
+  /** Files per session workspace (directories do not count). */
+  maxFiles: z.number().int().positive().default(10_000),
+  /** Sessions (MCP HTTP sessions and execute sessions with their workspaces) idle longer than this are ended. */
   idleMinutes: z.number().positive().default(60),
+});
+
+/**
+ * Per-tenant limits on sessions and executions. A tenant is a bearer-token user of
+ * `serve --http` (or the `user` of `execute` in the library); per-user caps do not apply to
+ * sessions without a user, which only count against the totals.
+ */
+export const sessionsSchema = z.strictObject({
+  /** Sessions open at once, all users together (MCP HTTP sessions; execute sessions in the library). */
+  max: z.number().int().positive().default(1000),
+  /** Sessions one user may have open at once. */
+  maxPerUser: z.number().int().positive().default(100),
+  /** Executions running at once in one session (the library's default session is not capped). */
+  maxConcurrentExecutions: z.number().int().positive().default(4),
+  /** Executions running at once across all sessions of one user. */
+  maxConcurrentExecutionsPerUser: z.number().int().positive().default(8),
+  /**
+   * Sandbox workers one user's executions occupy at once (default: `sandbox.poolSize` − 1, at
+   * least 1); their other executions wait their turn, served round-robin between users.
+   */
+  maxWorkersPerUser: z.number().int().positive().optional(),
+});
+
+/** Limits of the HTTP transport (`serve --http`): request bodies and slow clients. */
+export const serverSchema = z.strictObject({
+  /** Bytes of one request body; larger ones get HTTP 413 with a JSON-RPC error. */
+  maxBodyBytes: z.number().int().positive().max(1024 * 1024 * 1024).default(4 * 1024 * 1024),
+  /** Time a client has to send a request's headers and body; slower ones get HTTP 408 and are disconnected. */
+  bodyTimeoutMs: z.number().int().min(100).max(3_600_000).default(10_000),
 });
 
 /**
@@ -140,6 +174,8 @@ export const configSchema = z.strictObject({
   output: outputSchema.default(outputSchema.parse({})),
   search: searchSchema.default(searchSchema.parse({})),
   workspace: workspaceSchema.default(workspaceSchema.parse({})),
+  sessions: sessionsSchema.default(sessionsSchema.parse({})),
+  server: serverSchema.default(serverSchema.parse({})),
   skills: skillsSchema.default(skillsSchema.parse({})),
   agent: agentSchema.default(agentSchema.parse({})),
 });

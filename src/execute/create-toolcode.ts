@@ -31,6 +31,7 @@ import { CatalogProvider } from "./providers/catalog-provider.js";
 import { hiddenToolsProvider } from "./providers/hidden-tools-provider.js";
 import { SkillsProvider } from "./providers/skills-provider.js";
 import { SessionStore } from "./sessions.js";
+import { TenantLimits } from "./tenant-limits.js";
 import { TokenCounter } from "./token-counter.js";
 import { ToolcodeInstance, guestTools } from "./toolcode-instance.js";
 
@@ -174,6 +175,9 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
   const sessions = new SessionStore({
     root: path.resolve(baseDir, config.workspace.dir ?? path.join(os.tmpdir(), "toolcode-workspaces", `${process.pid}-${Date.now().toString(36)}`)),
     maxBytes: config.workspace.maxBytes,
+    maxFiles: config.workspace.maxFiles,
+    maxSessions: config.sessions.max,
+    maxSessionsPerUser: config.sessions.maxPerUser,
     idleMs: config.workspace.idleMinutes * 60_000,
     keepOnClose: config.workspace.dir !== undefined,
     newGuardState: () => guard.newSessionState(),
@@ -210,6 +214,7 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
     sources,
     counter,
     sessions,
+    limits: new TenantLimits({ maxCodeBytes: config.sandbox.maxCodeBytes, poolSize: config.sandbox.poolSize, ...config.sessions }),
     guard,
     ...(audit ? { audit } : {}),
   });

@@ -31,6 +31,7 @@ import type { DiscoveryProvider } from "./providers/discovery-provider.js";
 import type { SkillsProvider } from "./providers/skills-provider.js";
 import { type Session, SessionStore } from "./sessions.js";
 import type { TokenCounter } from "./token-counter.js";
+import type { TenantLimits } from "./tenant-limits.js";
 
 /** The parts a {@link ToolcodeInstance} is made of (built by `createToolcode`). */
 export interface ToolcodeParts {
@@ -57,6 +58,8 @@ export interface ToolcodeParts {
   sources: ToolSource[];
   counter: TokenCounter;
   sessions: SessionStore;
+  /** Per-tenant limits: script size, concurrent executions, fair share of the sandbox workers. */
+  limits: TenantLimits;
   guard: Guard;
   audit?: AuditLog;
 }
@@ -107,6 +110,15 @@ export class ToolcodeInstance implements Toolcode {
   }
 
   async execute(code: string, options: ExecuteOptions = {}): Promise<ExecuteResult> {
+    const releases: (() => void)[] = [];
+    try {
+      return await this.#execute(code, options, releases);
+    } finally {
+      for (const release of releases) release();
+    }
+  }
+
+  async #execute(code: string, options: ExecuteOptions, releases: (() => void)[]): Promise<ExecuteResult> {
     const started = performance.now();
     const sessionId = options.sessionId ?? this.#defaultSession;
     const limits = runLimits(this.config.sandbox, options.timeoutMs);
@@ -116,11 +128,16 @@ export class ToolcodeInstance implements Toolcode {
     let outcome: GuestOutcome = { logs: [], value: undefined, error: null, toolCalls: 0 };
     try {
       if (this.#closed) throw new ToolcodeError("INTERNAL", "This toolcode instance is closed; create a new one.");
-      session = await this.parts.sessions.get(sessionId, options.user ?? null);
+      // Limits: script size, executions at once per session and user; a busy session never expires.
+      this.parts.limits.checkCode(code);
+      releases.push(this.parts.limits.acquire({ sessionId: options.sessionId, user: options.user }));
+      const held = await this.parts.sessions.acquire(sessionId, options.user ?? null);
+      releases.push(held.release);
+      session = held.session;
       guard = this.#beginGuard(sessionId, session, code, options);
       const builtins = this.#beginBuiltins(code, session, options);
       const host = guardedHost({ allTools: this.parts.allTools, guard, builtins: builtins.runs, onToolResult: (json) => toolResults.add(json), ...(options.onToolCall ? { onToolCall: options.onToolCall } : {}) });
-      outcome = await runGuest({ engine: this.parts.engine, code, preludes: builtins.preludes, builtins: builtins.runs, tools: this.parts.guestTools, limits, host });
+      outcome = await runGuest({ engine: this.parts.limits.fairEngine(this.parts.engine, options.user), code, preludes: builtins.preludes, builtins: builtins.runs, tools: this.parts.guestTools, limits, host });
     } catch (thrown) {
       outcome = { ...outcome, error: guestErrorInfo(thrown) };
     }

@@ -11,6 +11,9 @@ import { lstat, mkdir, readFile, readdir, realpath, rm, stat, writeFile } from "
 import path from "node:path";
 import { ToolcodeError } from "../errors.js";
 
+/** File names a WORKSPACE_NOT_FOUND message lists at most. */
+const MAX_LISTED = 50;
+
 /** One entry of {@link Workspace.list}. */
 export interface WorkspaceEntry {
   path: string;
@@ -22,10 +25,30 @@ export interface WorkspaceEntry {
 export interface WorkspaceOptions {
   /** Quota on the total size of the directory, in bytes. */
   maxBytes: number;
+  /** Quota on the number of files (default unlimited). */
+  maxFiles?: number;
 }
 
-/** A confined directory. Create with {@link Workspace.open}. */
+/** Bytes and files stored. */
+interface Usage {
+  bytes: number;
+  files: number;
+}
+
+/**
+ * A confined directory. Create with {@link Workspace.open}.
+ *
+ * Quotas are enforced atomically: writes and removals of one workspace run one at a time (a
+ * queue), against a running total of bytes and files, so concurrent writes of one session
+ * (`Promise.all` of many `workspace.write`) can never overrun `maxBytes` or `maxFiles`.
+ */
 export class Workspace {
+  /** Running totals, computed by one walk on the first change, then kept up to date. */
+  #usage: Usage | undefined;
+  /** Tail of the queue of changes. */
+  #queue: Promise<unknown> = Promise.resolve();
+  #closed = false;
+
   private constructor(
     /** Absolute, real path of the root. */
     readonly root: string,
@@ -38,8 +61,48 @@ export class Workspace {
     return new Workspace(await realpath(root), options);
   }
 
+  /** Runs `fn` after every earlier change of this workspace has finished. */
+  #serial<T>(fn: () => Promise<T>): Promise<T> {
+    const result = this.#queue.then(() => {
+      this.#assertOpen();
+      return fn();
+    });
+    this.#queue = result.catch(() => undefined);
+    return result;
+  }
+
+  #assertOpen(): void {
+    if (this.#closed) {
+      throw new ToolcodeError("SESSION_NOT_FOUND", "This session has ended (closed by the client, or idle past workspace.idleMinutes), and its workspace with it. Start a new session.", {});
+    }
+  }
+
+  async #totals(): Promise<Usage> {
+    this.#usage ??= await this.#measure(this.root);
+    return this.#usage;
+  }
+
+  /** Bytes and files under `dir` (a walk of the directory). */
+  async #measure(dir: string): Promise<Usage> {
+    const usage: Usage = { bytes: 0, files: 0 };
+    const walk = async (current: string): Promise<void> => {
+      const children = await readdir(current, { withFileTypes: true }).catch(() => []);
+      for (const child of children) {
+        const full = path.join(current, child.name);
+        if (child.isDirectory()) await walk(full);
+        else if (child.isFile()) {
+          usage.bytes += await stat(full).then((s) => s.size, () => 0);
+          usage.files += 1;
+        }
+      }
+    };
+    await walk(dir);
+    return usage;
+  }
+
   /** Reads a file: parsed JSON for `*.json`, text otherwise. */
   async read(file: string): Promise<unknown> {
+    this.#assertOpen();
     const target = await this.resolve(file, "read");
     let text: string;
     try {
@@ -47,7 +110,9 @@ export class Workspace {
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === "ENOENT") {
         const listing = (await this.list()).map((e) => e.path);
-        throw new ToolcodeError("WORKSPACE_NOT_FOUND", `No file "${file}" in the workspace. Files: ${listing.join(", ") || "(none)"}.`, { path: file, files: listing });
+        const shown = listing.slice(0, MAX_LISTED);
+        const more = listing.length > shown.length ? ` and ${listing.length - shown.length} more (workspace.list() shows all)` : "";
+        throw new ToolcodeError("WORKSPACE_NOT_FOUND", `No file "${file}" in the workspace. Files: ${shown.join(", ") || "(none)"}${more}.`, { path: file, files: shown });
       }
       if ((error as NodeJS.ErrnoException).code === "EISDIR") throw new ToolcodeError("WORKSPACE_PATH", `"${file}" is a directory; use workspace.list("${file}").`, { path: file });
       throw error;
@@ -60,28 +125,54 @@ export class Workspace {
     }
   }
 
-  /** Writes a file (strings as text, anything else as JSON), creating directories. */
+  /**
+   * Writes a file (strings as text, anything else as JSON), creating directories. Fails with
+   * `WORKSPACE_QUOTA` (nothing written) when the workspace would exceed `maxBytes` or `maxFiles`.
+   */
   async write(file: string, data: unknown): Promise<{ path: string; bytes: number }> {
+    this.#assertOpen();
     const target = await this.resolve(file, "write");
     const text = typeof data === "string" ? data : JSON.stringify(data, null, file.endsWith(".json") ? 2 : undefined);
     if (text === undefined) throw new ToolcodeError("INVALID_ARGUMENTS", "workspace.write(path, data): data must be a string or a JSON-serializable value.", { path: file });
     const bytes = Buffer.byteLength(text);
-    const existing = await stat(target).then((s) => s.size, () => 0);
-    const used = await this.usage();
-    if (used - existing + bytes > this.options.maxBytes) {
-      throw new ToolcodeError(
-        "WORKSPACE_QUOTA",
-        `Writing ${bytes.toLocaleString("en-US")} bytes to "${file}" would exceed the workspace quota of ${this.options.maxBytes.toLocaleString("en-US")} bytes (${used.toLocaleString("en-US")} used). Remove files with workspace.remove(path), or write less (operator: workspace.maxBytes).`,
-        { path: file, bytes, used, quota: this.options.maxBytes },
-      );
-    }
-    await mkdir(path.dirname(target), { recursive: true });
-    await writeFile(target, text);
-    return { path: this.relative(target), bytes };
+    return this.#serial(async () => {
+      const usage = await this.#totals();
+      const existing = await lstat(target).catch(() => undefined);
+      if (existing?.isDirectory()) throw new ToolcodeError("WORKSPACE_PATH", `"${file}" is a directory; write to a file inside it, e.g. "${file}/data.json".`, { path: file });
+      const existingBytes = existing?.isFile() ? existing.size : 0;
+      const files = usage.files + (existing ? 0 : 1);
+      const used = usage.bytes - existingBytes + bytes;
+      if (used > this.options.maxBytes) {
+        throw new ToolcodeError(
+          "WORKSPACE_QUOTA",
+          `Writing ${bytes.toLocaleString("en-US")} bytes to "${file}" would exceed the workspace quota of ${this.options.maxBytes.toLocaleString("en-US")} bytes (${usage.bytes.toLocaleString("en-US")} used). Remove files with workspace.remove(path), or write less (operator: workspace.maxBytes).`,
+          { path: file, bytes, used: usage.bytes, quota: this.options.maxBytes },
+        );
+      }
+      const maxFiles = this.options.maxFiles ?? Number.POSITIVE_INFINITY;
+      if (files > maxFiles) {
+        throw new ToolcodeError(
+          "WORKSPACE_QUOTA",
+          `Writing "${file}" would exceed the workspace limit of ${maxFiles.toLocaleString("en-US")} files. Remove files with workspace.remove(path), or put the data in fewer, larger files (operator: workspace.maxFiles).`,
+          { path: file, files: usage.files, maxFiles },
+        );
+      }
+      try {
+        await mkdir(path.dirname(target), { recursive: true });
+        await writeFile(target, text);
+      } catch (error) {
+        this.#usage = undefined; // re-measure on the next change: the write may have been partial
+        throw error;
+      }
+      usage.bytes = used;
+      usage.files = files;
+      return { path: this.relative(target), bytes };
+    });
   }
 
   /** Lists files (recursively) under a directory of the workspace. */
   async list(dir = "."): Promise<WorkspaceEntry[]> {
+    this.#assertOpen();
     const start = await this.resolve(dir, "list");
     const entries: WorkspaceEntry[] = [];
     const walk = async (current: string): Promise<void> => {
@@ -101,21 +192,50 @@ export class Workspace {
 
   /** Removes a file or directory; returns whether something was removed. */
   async remove(file: string): Promise<boolean> {
+    this.#assertOpen();
     const target = await this.resolve(file, "remove");
     if (target === this.root) throw new ToolcodeError("WORKSPACE_PATH", "Refusing to remove the workspace root; remove files one by one.", { path: file });
-    const existed = await lstat(target).then(() => true, () => false);
-    await rm(target, { recursive: true, force: true });
-    return existed;
+    return this.#serial(async () => {
+      const usage = await this.#totals();
+      const info = await lstat(target).catch(() => undefined);
+      if (!info) return false;
+      const removed = info.isDirectory() ? await this.#measure(target) : { bytes: info.isFile() ? info.size : 0, files: info.isFile() ? 1 : 0 };
+      try {
+        await rm(target, { recursive: true, force: true });
+      } catch (error) {
+        this.#usage = undefined;
+        throw error;
+      }
+      usage.bytes -= removed.bytes;
+      usage.files -= removed.files;
+      return true;
+    });
   }
 
-  /** Total bytes stored. */
+  /** Total bytes stored (after every pending change). */
   async usage(): Promise<number> {
-    return (await this.list()).reduce((sum, e) => sum + e.bytes, 0);
+    return this.#serial(async () => (await this.#totals()).bytes);
   }
 
-  /** Deletes the whole directory. */
+  /** Bytes and files stored (after every pending change). */
+  async totals(): Promise<{ bytes: number; files: number }> {
+    return this.#serial(async () => ({ ...(await this.#totals()) }));
+  }
+
+  /**
+   * Deletes the whole directory once pending changes are done; later calls fail with
+   * `SESSION_NOT_FOUND` (the session ended).
+   */
   async destroy(): Promise<void> {
+    await this.close();
     await rm(this.root, { recursive: true, force: true });
+  }
+
+  /** Refuses further calls once pending changes are done (the files stay). */
+  async close(): Promise<void> {
+    const drained = this.#queue;
+    this.#closed = true;
+    await drained;
   }
 
   private relative(target: string): string {

@@ -67,9 +67,17 @@ export function newApprovalId(): string {
   return `ap_${randomBytes(16).toString("base64url")}`;
 }
 
-/** The pending approvals of one session. */
+/**
+ * The pending approvals of one session. Using one is a claim, taken atomically (one
+ * synchronous step): of N concurrent executions that pass the same id, exactly one holds it;
+ * the others are told it is in use. The holder either consumes it (the approved call ran) or
+ * releases it (its run ended before reaching that call, e.g. `REPLAY_DIVERGED`), after which
+ * the same script can use it again.
+ */
 export class ApprovalBook {
   readonly #pending = new Map<string, PendingApproval>();
+  /** Ids claimed by a running execution. */
+  readonly #claimed = new Set<string>();
 
   add(approval: PendingApproval): void {
     this.#pending.set(approval.id, approval);
@@ -81,19 +89,43 @@ export class ApprovalBook {
     if (!approval) return { ok: false, reason: "unknown" };
     if (approval.expiresAtMs <= now) {
       this.#pending.delete(id);
+      this.#claimed.delete(id);
       return { ok: false, reason: "expired", approval };
     }
     return { ok: true, approval };
   }
 
+  /**
+   * Claims the approval for one execution: `in-use` while another execution holds it. Check and
+   * claim are one synchronous step, so concurrent claims of one id cannot both succeed.
+   */
+  claim(id: string, now = Date.now()): { ok: true; approval: PendingApproval } | { ok: false; reason: "unknown" | "expired" | "in-use"; approval?: PendingApproval } {
+    const found = this.find(id, now);
+    if (!found.ok) return found;
+    if (this.#claimed.has(id)) return { ok: false, reason: "in-use", approval: found.approval };
+    this.#claimed.add(id);
+    return found;
+  }
+
+  /** Gives a claimed approval back unused (its run never reached the approved call). */
+  release(id: string): void {
+    this.#claimed.delete(id);
+  }
+
   /** Marks an approval used. */
   consume(id: string): void {
     this.#pending.delete(id);
+    this.#claimed.delete(id);
   }
 
   /** Pending approvals that have not expired (expired ones are dropped). */
   list(now = Date.now()): PendingApproval[] {
-    for (const [id, approval] of this.#pending) if (approval.expiresAtMs <= now) this.#pending.delete(id);
+    for (const [id, approval] of this.#pending) {
+      if (approval.expiresAtMs <= now) {
+        this.#pending.delete(id);
+        this.#claimed.delete(id);
+      }
+    }
     return [...this.#pending.values()];
   }
 }

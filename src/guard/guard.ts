@@ -99,13 +99,16 @@ export class Guard {
   begin(context: ExecutionContext): ExecutionGuard {
     let approval: PendingApproval | undefined;
     if (context.approve !== undefined) {
-      const found = context.state.approvals.find(context.approve);
+      // Claimed, not just looked up: a concurrent replay of the same id gets APPROVAL_INVALID.
+      const found = context.state.approvals.claim(context.approve);
       if (!found.ok) {
         throw new ToolcodeError(
           "APPROVAL_INVALID",
           found.reason === "expired"
             ? `Approval ${context.approve} expired at ${found.approval?.expiresAt}. Run the script again without approve to ask for a new approval.`
-            : `No pending approval ${context.approve} in this session: it was already used, belongs to another session, or never existed. Run the script without approve to ask for one.`,
+            : found.reason === "in-use"
+              ? `Approval ${context.approve} is being used by another execution running now; an approval runs its call once. Wait for that execution's result instead of retrying.`
+              : `No pending approval ${context.approve} in this session: it was already used, belongs to another session, or never existed. Run the script without approve to ask for one.`,
           { approve: context.approve, reason: found.reason },
         );
       }
@@ -153,6 +156,8 @@ export class ExecutionGuard {
   readonly #journal: JournalEntry[] = [];
   #halt: ToolcodeError | undefined;
   #pending: PendingApproval | undefined;
+  /** The claimed approval's call was reached (the approval is used up). */
+  #consumed = false;
   readonly #started = performance.now();
 
   constructor(
@@ -235,6 +240,7 @@ export class ExecutionGuard {
       return recorded.outcome;
     }
     this.context.state.approvals.consume(approved.id);
+    this.#consumed = true;
     call.approval = { id: approved.id, via: "execute", granted: true };
     return undefined;
   }
@@ -295,6 +301,8 @@ export class ExecutionGuard {
    * and the execution's audit line.
    */
   finish(outcome: { error: ErrorInfo | null; toolCalls: number }): { error: ErrorInfo | null; approval?: ApprovalInfo } {
+    // An approval this run claimed but did not use (it stopped before the approved call) can be used again.
+    if (this.approved && !this.#consumed) this.context.state.approvals.release(this.approved.id);
     const error = this.#halt ? toErrorInfo(this.#halt) : outcome.error;
     this.guard.audit?.record({
       ts: new Date().toISOString(),

@@ -15,7 +15,9 @@ import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
 import { ToolcodeError } from "../errors.js";
 import type { Toolcode } from "../execute/create-toolcode.js";
+import { HttpSessions } from "./http-sessions.js";
 import { createMcpServer } from "./mcp-server.js";
+import { readJsonBody } from "./read-body.js";
 
 /** Options for {@link startHttpServer}. */
 export interface HttpServerOptions {
@@ -31,8 +33,10 @@ export interface HttpServerOptions {
   allowedOrigins?: string[];
   /** Path of the MCP endpoint (default `/mcp`). */
   path?: string;
-  /** Max request body in bytes (default 4 MiB). */
+  /** Max request body in bytes (default: the config's `server.maxBodyBytes`). */
   maxBodyBytes?: number;
+  /** Time a client has to send a request's headers and body (default: `server.bodyTimeoutMs`). */
+  bodyTimeoutMs?: number;
 }
 
 /** A running HTTP server. */
@@ -52,7 +56,8 @@ export function isLoopback(host: string): boolean {
 /** Starts the streamable HTTP MCP endpoint (127.0.0.1 unless `host` says otherwise). */
 export async function startHttpServer(toolcode: Toolcode, options: HttpServerOptions = {}): Promise<RunningHttpServer> {
   const endpoint = options.path ?? "/mcp";
-  const maxBody = options.maxBodyBytes ?? 4 * 1024 * 1024;
+  const config = toolcode.config;
+  const bodyLimits = { maxBytes: options.maxBodyBytes ?? config.server.maxBodyBytes, timeoutMs: options.bodyTimeoutMs ?? config.server.bodyTimeoutMs };
   const bind = options.host ?? LOOPBACK;
   const auth = toolcode.config.auth;
   const tokens = Object.entries(options.users ?? auth.users).map(([user, token]) => ({ user, token: Buffer.from(token) }));
@@ -63,7 +68,7 @@ export async function startHttpServer(toolcode: Toolcode, options: HttpServerOpt
       { host: bind },
     );
   }
-  const sessions = new Map<string, { transport: StreamableHTTPServerTransport; user: string | undefined }>();
+  const sessions = new HttpSessions({ max: config.sessions.max, maxPerUser: config.sessions.maxPerUser, idleMs: config.workspace.idleMinutes * 60_000 });
   let allowedHosts: string[] = [];
   let allowedOrigins: string[] = [];
 
@@ -77,7 +82,7 @@ export async function startHttpServer(toolcode: Toolcode, options: HttpServerOpt
     return found ? { ok: true, user: found.user } : { ok: false, message: "AUTH_REQUIRED: the bearer token is not valid.", invalid: true };
   }
 
-  const http = createServer((req, res) => {
+  const http = createServer({ headersTimeout: bodyLimits.timeoutMs, requestTimeout: bodyLimits.timeoutMs + 1000, connectionsCheckingInterval: Math.min(1000, bodyLimits.timeoutMs) }, (req, res) => {
     handle(req, res).catch((error: unknown) => {
       if (!res.headersSent) sendJsonRpcError(res, 500, -32603, `Internal error: ${(error as Error).message}`);
       else res.end();
@@ -109,41 +114,48 @@ export async function startHttpServer(toolcode: Toolcode, options: HttpServerOpt
     }
     const sessionId = header(req, "mcp-session-id");
     // Another user's session is answered exactly like an unknown one.
-    const owned = sessionId ? sessions.get(sessionId) : undefined;
-    const existing = owned && owned.user === who.user ? owned.transport : undefined;
+    const existing = sessions.get(sessionId, who.user);
     if (req.method === "POST") {
-      const body = await readJson(req, maxBody);
+      const body = await readJsonBody(req, bodyLimits);
       if (!body.ok) {
-        sendJsonRpcError(res, body.status, -32700, body.message);
+        // Over the size or time limit the rest of the body is not read: answer, then drop the connection.
+        if (body.status !== 400) res.setHeader("Connection", "close");
+        sendJsonRpcError(res, body.status, body.status === 400 ? -32700 : -32000, body.message);
+        if (body.status !== 400) res.once("finish", () => req.destroy());
         return;
       }
-      let transport = existing;
-      if (!transport) {
+      let session = existing;
+      if (!session) {
         if (sessionId || !isInitializeRequest(body.value)) {
           sendJsonRpcError(res, sessionId ? 404 : 400, -32000, sessionId ? "Unknown or expired session; initialize a new one." : "No session: send an initialize request first.");
           return;
         }
         const newSessionId = randomUUID();
+        const reserved = sessions.reserve(newSessionId, who.user);
+        if ("limit" in reserved) {
+          res.setHeader("Retry-After", "60");
+          sendJsonRpcError(res, 429, -32000, reserved.message);
+          return;
+        }
         const created = new StreamableHTTPServerTransport({
           sessionIdGenerator: () => newSessionId,
           enableDnsRebindingProtection: true,
           allowedHosts,
           allowedOrigins,
-          onsessioninitialized: (id) => {
-            sessions.set(id, { transport: created, user: who.user });
-          },
         });
-        created.onclose = () => {
-          if (created.sessionId) sessions.delete(created.sessionId);
-        };
+        created.onclose = () => sessions.remove(newSessionId);
+        reserved.transport = created;
+        session = reserved;
         await createMcpServer(toolcode, { sessionId: newSessionId, ...(who.user !== undefined ? { user: who.user } : {}) }).connect(created);
-        transport = created;
       }
-      await transport.handleRequest(req, res, body.value);
+      // In flight until the response ends (an SSE answer outlives handleRequest).
+      const done = sessions.begin(session);
+      res.once("close", done);
+      await session.transport?.handleRequest(req, res, body.value);
       return;
     }
     if (req.method === "GET" || req.method === "DELETE") {
-      const transport = existing;
+      const transport = existing?.transport;
       if (!transport) {
         sendJsonRpcError(res, 404, -32000, "Unknown or missing mcp-session-id.");
         return;
@@ -167,8 +179,7 @@ export async function startHttpServer(toolcode: Toolcode, options: HttpServerOpt
     url: `http://${hostInUrl}:${port}${endpoint}`,
     port,
     close: async () => {
-      await Promise.allSettled([...sessions.values()].map((s) => s.transport.close()));
-      sessions.clear();
+      await sessions.close();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },
@@ -183,20 +194,4 @@ function header(req: IncomingMessage, name: string): string | undefined {
 function sendJsonRpcError(res: ServerResponse, status: number, code: number, message: string): void {
   res.writeHead(status, { "content-type": "application/json" });
   res.end(JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null }));
-}
-
-async function readJson(req: IncomingMessage, maxBytes: number): Promise<{ ok: true; value: unknown } | { ok: false; status: number; message: string }> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    const buffer = chunk as Buffer;
-    size += buffer.length;
-    if (size > maxBytes) return { ok: false, status: 413, message: `Request body over ${maxBytes} bytes.` };
-    chunks.push(buffer);
-  }
-  try {
-    return { ok: true, value: JSON.parse(Buffer.concat(chunks).toString("utf8")) };
-  } catch {
-    return { ok: false, status: 400, message: "Parse error: the body is not valid JSON." };
-  }
 }

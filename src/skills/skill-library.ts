@@ -305,7 +305,9 @@ export class SkillLibrary {
       identifier: skillIdentifier(name),
       declaration: checked.declaration,
     });
-    (store.scope === "user" ? this.#skills : this.#sharedSkills).set(name, skill);
+    // Concurrent saves of one name finish in any order: keep the highest version in memory.
+    const known = store.scope === "user" ? this.#skills : this.#sharedSkills;
+    if ((known.get(name)?.version ?? 0) <= skill.version) known.set(name, skill);
     if (!unchanged) {
       this.#generation = this.#currentGeneration();
       this.#changed(true);
