@@ -152,6 +152,11 @@ export async function startHttpServer(toolcode: Toolcode, options: HttpServerOpt
       const done = sessions.begin(session);
       res.once("close", done);
       await session.transport?.handleRequest(req, res, body.value);
+      // An initialize the transport refused leaves no session behind to count against the caps.
+      if (!existing && session.transport?.sessionId === undefined) {
+        sessions.remove(session.id);
+        await session.transport?.close();
+      }
       return;
     }
     if (req.method === "GET" || req.method === "DELETE") {
