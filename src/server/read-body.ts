@@ -41,13 +41,13 @@ export function readJsonBody(req: IncomingMessage, limits: BodyLimits): Promise<
       if (!result.ok) req.pause();
       resolve(result);
     };
-    const timer = setTimeout(() => {
-      finish({
+    // Fired in the timers phase; the check phase after the next poll lets body bytes that already
+    // arrived (an event loop busy past the deadline) still win over the timeout.
+    const timer = setTimeout(() => setImmediate(() => finish({
         ok: false,
         status: 408,
         message: `LIMIT_EXCEEDED: the request body did not arrive within ${limits.timeoutMs} ms (server.bodyTimeoutMs). Send the whole body at once.`,
-      });
-    }, limits.timeoutMs);
+      })), limits.timeoutMs);
     const onData = (chunk: Buffer): void => {
       size += chunk.length;
       if (size > limits.maxBytes) {

@@ -50,7 +50,7 @@ describe("hostile HTTP clients against serve --http", () => {
         audit: { file: auditFile },
         auth: { users: TOKENS },
         sessions: { max: 20, maxPerUser: 3, maxConcurrentExecutions: 4, maxConcurrentExecutionsPerUser: 6 },
-        server: { maxBodyBytes: 64 * 1024, bodyTimeoutMs: 500 },
+        server: { maxBodyBytes: 64 * 1024, bodyTimeoutMs: 2000 },
         sandbox: { maxCodeBytes: 16 * 1024, timeoutMs: 20_000, poolSize: 2 },
         workspace: { maxBytes: 10_000 },
       },
@@ -92,28 +92,32 @@ describe("hostile HTTP clients against serve --http", () => {
 
   it("session flood: a user gets sessions.maxPerUser sessions, then HTTP 429; closing one frees one; others are unaffected", async () => {
     const responses = await Promise.all(Array.from({ length: 10 }, () => fetch(http.url, { method: "POST", headers: headers("mallory"), body: initialize })));
+    const ids = responses.filter((r) => r.status === 200).map((r) => r.headers.get("mcp-session-id") as string);
+    try {
+      await flood(responses, ids);
+    } finally {
+      // The other tests start mallory with no sessions.
+      await Promise.all(ids.map((id) => fetch(http.url, { method: "DELETE", headers: { ...headers("mallory"), "mcp-session-id": id, "mcp-protocol-version": "2025-06-18" } })));
+    }
+  });
+
+  const flood = async (responses: Response[], ids: string[]): Promise<void> => {
     const statuses = responses.map((r) => r.status);
     expect(tally(statuses.map(String))).toEqual({ "200": 3, "429": 7 });
     const refused = responses.find((r) => r.status === 429);
     const error = ((await refused?.json()) as { error: { code: number; message: string } }).error;
     expect(error.message).toContain("LIMIT_EXCEEDED");
     expect(error.message).toContain("sessions.maxPerUser");
-    const ids = responses.filter((r) => r.status === 200).map((r) => r.headers.get("mcp-session-id") as string);
     await Promise.all(responses.map((r) => (r.bodyUsed ? undefined : r.body?.cancel())));
     await victim();
     // DELETE one session: exactly one new one fits.
-    const closed = await fetch(http.url, { method: "DELETE", headers: { ...headers("mallory"), "mcp-session-id": ids[0] as string, "mcp-protocol-version": "2025-06-18" } });
+    const closed = await fetch(http.url, { method: "DELETE", headers: { ...headers("mallory"), "mcp-session-id": ids.shift() as string, "mcp-protocol-version": "2025-06-18" } });
     expect(closed.status).toBe(200);
     const again = await Promise.all([1, 2].map(() => fetch(http.url, { method: "POST", headers: headers("mallory"), body: initialize })));
     expect(again.map((r) => r.status).sort()).toEqual([200, 429]);
     ids.push(again.find((r) => r.status === 200)?.headers.get("mcp-session-id") as string);
     await Promise.all(again.map((r) => (r.bodyUsed ? undefined : r.body?.cancel())));
-    // Clean up: the other tests start mallory with no sessions.
-    for (const id of ids.slice(1)) {
-      const response = await fetch(http.url, { method: "DELETE", headers: { ...headers("mallory"), "mcp-session-id": id, "mcp-protocol-version": "2025-06-18" } });
-      expect(response.status).toBe(200);
-    }
-  });
+  };
 
   it("huge bodies get HTTP 413 with a JSON-RPC error, with or without Content-Length", async () => {
     const big = JSON.stringify({ jsonrpc: "2.0", id: 1, method: "initialize", params: { pad: "x".repeat(1024 * 1024) } });
