@@ -7,7 +7,10 @@
  */
 import type { ExecuteOptions, Toolcode } from "../execute/create-toolcode.js";
 import { SessionStore } from "../execute/sessions.js";
+import { ExecuteProgress, type ProgressUpdate } from "../server/execute-progress.js";
 import { type ExecuteInput, type ExecuteOutput, type SearchInput, executeOptions, executeOutput, runSearch } from "../server/tool-descriptions.js";
+
+export type { ProgressUpdate } from "../server/execute-progress.js";
 
 /** Options every adapter's `toolcodeTools` takes. */
 export interface AdapterOptions {
@@ -19,6 +22,13 @@ export interface AdapterOptions {
   sessionId?: string;
   /** Who runs the scripts (audit log; a session belongs to the user who opened it). */
   user?: string;
+  /**
+   * Hears from a running `execute`, as `toolcode serve` sends MCP progress: when the script's
+   * first tool call starts, on later calls (at most one per 100 ms) and every 2 s, with the
+   * elapsed ms, the time limit and a message (`running for 4.0 s: 12 tool calls, last …`).
+   * Must not throw.
+   */
+  onProgress?: (update: ProgressUpdate) => void;
 }
 
 /** What `execute` returns to an adapter: the text for the model and the structured result. */
@@ -42,7 +52,12 @@ export function adapterCalls(toolcode: Toolcode, options: AdapterOptions = {}): 
     sessionId,
     search: (input) => runSearch(toolcode, input),
     execute: async (input) => {
-      const result = await toolcode.execute(input.code, executeOptions(input, base));
+      const onProgress = options.onProgress;
+      const progress = onProgress
+        ? new ExecuteProgress(async (update) => onProgress(update), Math.min(input.timeoutMs ?? Infinity, toolcode.config.sandbox.timeoutMs))
+        : undefined;
+      const run = executeOptions(input, progress ? { ...base, onToolCall: (tool) => progress.toolCall(tool) } : base);
+      const result = await toolcode.execute(input.code, run).finally(() => progress?.stop());
       return { text: result.text, ...executeOutput(result) };
     },
   };

@@ -7,7 +7,7 @@ import { type LanguageModelV3CallOptions, type LanguageModelV3GenerateResult } f
 import { type ModelMessage, generateText, stepCountIs } from "ai";
 import { MockLanguageModelV3 } from "ai/test";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { toolcodeTools } from "../../src/adapters/ai-sdk/index.js";
+import { type ProgressUpdate, toolcodeTools } from "../../src/adapters/ai-sdk/index.js";
 import { executeDescription, searchDescription } from "../../src/server/tool-descriptions.js";
 import { storedGraph } from "../guard/helpers.js";
 import { type AdapterFixture, CREATE_ENTITY_SCRIPT, approvalIdIn, countMarkdownScript, startAdapterFixture } from "./helpers.js";
@@ -52,7 +52,12 @@ describe("toolcode/ai-sdk", () => {
       },
       (prompt) => ({ text: /(\d+) markdown files/.exec(prompt)?.[0] ?? "no count" }),
     ]);
-    const result = await generateText({ model, tools: toolcodeTools(f.toolcode), stopWhen: stepCountIs(5), prompt: "How many markdown files are in the project?" });
+    const progress: ProgressUpdate[] = [];
+    const tools = toolcodeTools(f.toolcode, { onProgress: (update) => progress.push(update) });
+    const result = await generateText({ model, tools, stopWhen: stepCountIs(5), prompt: "How many markdown files are in the project?" });
+    // onProgress heard the script's tool call, as MCP progress would.
+    expect(progress[0]?.message).toMatch(/1 tool call, last filesystem\.list_directory/);
+    expect(progress.every((u) => u.total === f.toolcode.config.sandbox.timeoutMs)).toBe(true);
     expect(result.text).toBe("3 markdown files");
     expect(result.steps.flatMap((s) => s.toolCalls.map((c) => c.toolName))).toEqual(["search", "execute"]);
     const executed = result.steps[1]?.toolResults[0]?.output as { text: string; logs: string[]; error: unknown };

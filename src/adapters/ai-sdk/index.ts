@@ -23,6 +23,8 @@ import { type AdapterExecuteOutput, type AdapterOptions, adapterCalls } from "..
 export type { AdapterExecuteOutput as ToolcodeExecuteOutput } from "../adapter-tools.js";
 export type { ExecuteInput, SearchInput } from "../../server/tool-descriptions.js";
 
+export type { ProgressUpdate } from "../adapter-tools.js";
+
 /** Options for {@link toolcodeTools}. */
 export interface ToolcodeToolsOptions extends AdapterOptions {
   /**

@@ -25,6 +25,8 @@ import { type AdapterExecuteOutput, type AdapterOptions, adapterCalls } from "..
 
 export type { AdapterExecuteOutput as ToolcodeExecuteOutput } from "../adapter-tools.js";
 
+export type { ProgressUpdate } from "../adapter-tools.js";
+
 /** Options for {@link toolcodeTools}. */
 export type ToolcodeToolsOptions = AdapterOptions;
 

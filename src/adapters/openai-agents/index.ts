@@ -29,6 +29,8 @@ import {
 } from "../../server/tool-descriptions.js";
 import { type AdapterOptions, adapterCalls } from "../adapter-tools.js";
 
+export type { ProgressUpdate } from "../adapter-tools.js";
+
 /** Options for {@link toolcodeTools}. */
 export interface ToolcodeToolsOptions extends AdapterOptions {
   /**
