@@ -40,7 +40,7 @@ export interface AdapterExecuteOutput extends ExecuteOutput {
 /** The two calls, bound to one toolcode instance and session. */
 export interface AdapterCalls {
   readonly sessionId: string;
-  search(input: SearchInput): string;
+  search(input: SearchInput): Promise<string>;
   execute(input: ExecuteInput): Promise<AdapterExecuteOutput>;
 }
 

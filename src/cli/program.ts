@@ -208,7 +208,7 @@ export function buildProgram(): Command {
     .argument("[query...]", "words describing the task")
     .action(async (words: string[], options: ConfigOption & { json?: boolean; detail: "names" | "signatures" | "full"; limit: number; server?: string }) => {
       await withToolcode(options, async (toolcode) => {
-        const response = toolcode.search(words.join(" "), {
+        const response = await toolcode.semanticSearch(words.join(" "), {
           detail: options.detail,
           limit: options.limit,
           ...(options.server !== undefined ? { server: options.server } : {}),

@@ -84,7 +84,23 @@ export const outputSchema = z.strictObject({
   countWorkers: z.number().int().min(1).max(16).default(2),
 });
 
-/** Bounds on one `search` query (long queries, long terms and fuzzy matching cost the host). */
+/** An OpenAI-compatible embeddings endpoint that re-ranks search results (off unless configured). */
+export const embeddingsSchema = z.strictObject({
+  /** Base URL of an OpenAI-compatible API (`…/v1`; `/embeddings` is appended). */
+  url: z.url("an http(s) URL, e.g. \"http://127.0.0.1:8080/v1\""),
+  /** Embedding model id, e.g. "text-embedding-3-small", "nomic-embed-text". */
+  model: z.string().min(1),
+  /** Bearer token, e.g. "${OPENAI_API_KEY}". */
+  apiKey: z.string().optional(),
+  /** Deadline of one embeddings request; past it, search answers with the lexical ranking. */
+  timeoutMs: z.number().int().min(50).max(60_000).default(2000),
+  /** How many lexical results are re-ranked. */
+  candidates: z.number().int().min(2).max(200).default(30),
+  /** Share of the semantic similarity in the final score (0: lexical only, 1: similarity only). */
+  weight: z.number().min(0).max(1).default(0.5),
+});
+
+/** Search: bounds on one query (long queries, long terms and fuzzy matching cost the host) and optional semantic re-ranking. */
 export const searchSchema = z.strictObject({
   /** Longest query accepted; longer ones fail with SEARCH_LIMIT. */
   maxQueryChars: z.number().int().min(16).max(1_000_000).default(1000),
@@ -94,6 +110,8 @@ export const searchSchema = z.strictObject({
   maxFuzzyTermChars: z.number().int().min(0).max(64).default(24),
   /** Distinct terms of a query considered (the rest are ignored). */
   maxQueryTerms: z.number().int().min(1).max(32).default(32),
+  /** Optional semantic re-ranking; lexical search stays the default and works offline. */
+  embeddings: embeddingsSchema.optional(),
 });
 
 /** Per-session workspaces (files a script keeps for the next `execute` of the same session). */
@@ -190,6 +208,8 @@ export type HttpServerConfig = z.output<typeof httpServerSchema>;
 export type SseServerConfig = z.output<typeof sseServerSchema>;
 export type SandboxConfig = z.output<typeof sandboxSchema>;
 export type SkillsConfig = z.output<typeof skillsSchema>;
+/** `search.embeddings`, parsed. */
+export type EmbeddingsConfig = z.output<typeof embeddingsSchema>;
 
 /** True when the entry starts a child process. */
 export function isStdioServer(server: McpServerConfig): server is StdioServerConfig {

@@ -7,7 +7,9 @@
 import os from "node:os";
 import path from "node:path";
 import { Catalog } from "../catalog/catalog.js";
+import { openAiCompatibleEmbedder } from "../catalog/embedder.js";
 import { SearchIndex } from "../catalog/search-index.js";
+import { SemanticReranker } from "../catalog/semantic-reranker.js";
 import { loadConfig } from "../config/load-config.js";
 import { type Config, type ConfigInput, configSchema } from "../config/schema.js";
 import { ToolcodeError } from "../errors.js";
@@ -127,7 +129,14 @@ export interface Toolcode {
   readonly notices: readonly string[];
   /** The tools the policy hides (counted in descriptions, named by search unless `policy.revealHidden` is false). */
   readonly hidden: HiddenTools;
+  /** Lexical search: synchronous, offline. */
   search(query: string, options?: SearchOptions): SearchResponse;
+  /**
+   * {@link Toolcode.search} re-ranked by the configured embeddings (`search.embeddings`); exactly
+   * `search` when none is configured. When the embeddings endpoint fails or times out, the
+   * lexical results come back with a note saying so in `text`: it never rejects for that.
+   */
+  semanticSearch(query: string, options?: SearchOptions): Promise<SearchResponse>;
   /** Runs a TypeScript script in the sandbox. Never throws for guest failures. */
   execute(code: string, options?: ExecuteOptions): Promise<ExecuteResult>;
   /**
@@ -194,7 +203,7 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
     skills: () => skills.library(),
     search: (query, searchOptions) => {
       if (bound.instance === undefined) throw new ToolcodeError("INTERNAL", "search is not ready yet; try again.");
-      return bound.instance.search(query, searchOptions);
+      return bound.instance.semanticSearch(query, searchOptions);
     },
   });
   const instance = new ToolcodeInstance({
@@ -205,6 +214,7 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
     warnings,
     notices,
     index: new SearchIndex(catalog.tools(), { limits: config.search }),
+    ...(config.search.embeddings !== undefined ? { reranker: new SemanticReranker(openAiCompatibleEmbedder(config.search.embeddings), config.search.embeddings) } : {}),
     hidden,
     providers: [new CatalogProvider(catalog, hidden), builtinsProvider(builtins), skills, hiddenToolsProvider(hidden)],
     skills,

@@ -5,6 +5,7 @@
  * @module
  */
 import type { Catalog } from "../catalog/catalog.js";
+import type { SemanticReranker } from "../catalog/semantic-reranker.js";
 import type { SearchIndex, SearchResult } from "../catalog/search-index.js";
 import type { Config } from "../config/schema.js";
 import { ToolcodeError } from "../errors.js";
@@ -45,6 +46,8 @@ export interface ToolcodeParts {
   /** What the operator should know (what the embedded default exposes, ignored keys of a client's file). */
   notices?: readonly string[];
   index: SearchIndex;
+  /** Semantic re-ranking of search results (`search.embeddings`), when configured. */
+  reranker?: SemanticReranker;
   /** What the policy hides. */
   hidden: HiddenTools;
   /** Search text, declarations and virtual files, asked in order. */
@@ -92,12 +95,27 @@ export class ToolcodeInstance implements Toolcode {
     const { index, providers } = this.parts;
     for (const provider of providers) provider.syncIndex?.(index);
     const results = index.search(query, { limit: options.limit ?? 10, ...(options.server !== undefined ? { server: options.server } : {}) });
+    return this.#respond(query, results, options);
+  }
+
+  async semanticSearch(query: string, options: SearchOptions = {}): Promise<SearchResponse> {
+    const { index, providers, reranker } = this.parts;
+    if (reranker === undefined) return this.search(query, options);
+    for (const provider of providers) provider.syncIndex?.(index);
+    const limit = options.limit ?? 10;
+    const lexical = index.search(query, { limit: reranker.candidates(limit), ...(options.server !== undefined ? { server: options.server } : {}) });
+    const { results, note } = await reranker.rerank(query, lexical);
+    return this.#respond(query, results.slice(0, limit), options, note);
+  }
+
+  /** The response for ranked `results`: per-result text at the detail asked, joined, with the providers' notes. */
+  #respond(query: string, results: readonly SearchResult[], options: SearchOptions, note?: string): SearchResponse {
     const detail = options.detail ?? "signatures";
     const described = results.map((r) => this.#describe(r, detail));
     const text = results.length > 0
       ? described.join(detail === "full" ? "\n\n" : "\n")
       : `No tools match "${query}". Servers: ${this.catalog.serverIds().join(", ")}. Try other words, or an empty query to list tools.`;
-    const notes = providers.flatMap((p) => p.searchNote?.(query, options) ?? []);
+    const notes = [...this.parts.providers.flatMap((p) => p.searchNote?.(query, options) ?? []), ...(note !== undefined ? [note] : [])];
     return { results: results.map((r, i) => ({ id: r.tool.id, score: r.score, text: described[i]! })), text: [text, ...notes].join("\n") };
   }
 

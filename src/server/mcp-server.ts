@@ -48,7 +48,7 @@ export function createMcpServer(toolcode: Toolcode, options: McpServerOptions = 
       inputSchema: searchInputShape,
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    (input): CallToolResult => searchResult(() => runSearch(toolcode, input)),
+    async (input): Promise<CallToolResult> => searchResult(() => runSearch(toolcode, input)),
   );
 
   server.registerTool(
@@ -172,9 +172,9 @@ export function createMcpServer(toolcode: Toolcode, options: McpServerOptions = 
 }
 
 /** A search answer, or its error as `Error CODE: message` (e.g. SEARCH_LIMIT) marked `isError`. */
-function searchResult(run: () => string): CallToolResult {
+async function searchResult(run: () => Promise<string>): Promise<CallToolResult> {
   try {
-    return { content: [{ type: "text", text: run() }] };
+    return { content: [{ type: "text", text: await run() }] };
   } catch (error) {
     if (!(error instanceof ToolcodeError)) throw error;
     return { content: [{ type: "text", text: `Error ${error.code}: ${error.message}` }], isError: true };

@@ -122,13 +122,14 @@ export interface ExecuteOutput {
   approval?: { id: string; tool: string; arguments: unknown; reason: string; expiresAt: string };
 }
 
-/** Runs one `search` call: the text the model reads. */
-export function runSearch(toolcode: Toolcode, input: SearchInput): string {
-  return toolcode.search(input.query, {
+/** Runs one `search` call: the text the model reads (re-ranked by `search.embeddings` when configured). */
+export async function runSearch(toolcode: Toolcode, input: SearchInput): Promise<string> {
+  const response = await toolcode.semanticSearch(input.query, {
     ...(input.detail !== undefined ? { detail: input.detail } : {}),
     limit: Math.floor(input.limit ?? 5),
     ...(input.server !== undefined ? { server: input.server } : {}),
-  }).text;
+  });
+  return response.text;
 }
 
 /** The {@link ExecuteOptions} of one `execute` call, on top of the caller's own (`sessionId`, `user`, …). */

@@ -42,7 +42,7 @@ declare function search(query: string, options?: { limit?: number; server?: stri
 export type SearchFunction = (
   query: string,
   options: { limit: number; server?: string; detail: SearchDetail },
-) => { results: readonly { id: string; score: number; text?: string }[] };
+) => Promise<{ results: readonly { id: string; score: number; text?: string }[] }> | { results: readonly { id: string; score: number; text?: string }[] };
 
 /** The `search` built-in over `search` (the instance's own, bound lazily). */
 export function searchBuiltin(search: SearchFunction): GuestBuiltin {
@@ -52,12 +52,12 @@ export function searchBuiltin(search: SearchFunction): GuestBuiltin {
     prelude: SEARCH_PRELUDE,
     begin: () => ({
       functions: ["search"],
-      call: (_fn, args) => {
+      call: async (_fn, args) => {
         const input = (typeof args === "object" && args !== null ? args : {}) as { query?: unknown; limit?: unknown; server?: unknown; detail?: unknown };
         const query = typeof input.query === "string" ? input.query : "";
         const limit = typeof input.limit === "number" && Number.isFinite(input.limit) && input.limit > 0 ? Math.min(MAX_GUEST_SEARCH_RESULTS, Math.floor(input.limit)) : 10;
         const detail: SearchDetail = input.detail === "names" || input.detail === "full" ? input.detail : "signatures";
-        const { results } = search(query, { limit, detail, ...(typeof input.server === "string" ? { server: input.server } : {}) });
+        const { results } = await search(query, { limit, detail, ...(typeof input.server === "string" ? { server: input.server } : {}) });
         return results.map((r) => {
           const dot = r.id.indexOf(".");
           return { id: r.id, server: r.id.slice(0, dot), tool: r.id.slice(dot + 1), score: r.score, signature: r.text ?? r.id };
