@@ -81,7 +81,7 @@ describe("semantic re-ranking (search.embeddings)", () => {
 
   it("re-ranks the lexical candidates by similarity and caches tool embeddings", async () => {
     mode = "ok";
-    const toolcode = await open({ url, model: "scripted", weight: 0.9, candidates: 9 });
+    const toolcode = await open({ url, model: "scripted", weight: 0.9, candidates: 9, timeoutMs: 60_000 });
     try {
       const lexical = toolcode.search("knowledge graph entities", { limit: 9 }).results.map((r) => r.id);
       expect(lexical[0]).not.toBe("memory.read_graph");
