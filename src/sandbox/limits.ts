@@ -10,7 +10,7 @@ import type { SandboxLimits } from "./engine.js";
 const MIB = 1_048_576;
 
 /** Values of the optional {@link SandboxLimits} fields when a request leaves them out. */
-export const DEFAULT_LIMITS: Required<Pick<SandboxLimits, OptionalLimit>> = {
+const DEFAULT_LIMITS: Required<Pick<SandboxLimits, OptionalLimit>> = {
   maxConcurrentToolCalls: 16,
   maxToolArgBytes: 4 * MIB,
   maxToolResultBytes: 8 * MIB,
@@ -19,7 +19,7 @@ export const DEFAULT_LIMITS: Required<Pick<SandboxLimits, OptionalLimit>> = {
 };
 
 /** The limits a request may leave out. */
-export type OptionalLimit = "maxConcurrentToolCalls" | "maxToolArgBytes" | "maxToolResultBytes" | "maxResultBytes" | "maxJsonDepth";
+type OptionalLimit = "maxConcurrentToolCalls" | "maxToolArgBytes" | "maxToolResultBytes" | "maxResultBytes" | "maxJsonDepth";
 
 /** Every limit with defaults applied. */
 export type ResolvedLimits = Required<SandboxLimits>;

@@ -54,11 +54,6 @@ export function skillIdentifier(name: string): string {
   return sanitizeIdentifier(name);
 }
 
-/** The module path guest code imports: `./skills/<name>`. */
-export function skillModulePath(name: string): string {
-  return `./skills/${name}`;
-}
-
 /** A valid name close to `name` (`normalizeAddress` → `normalize-address`), or undefined. */
 function suggestName(name: string): string | undefined {
   const words = name

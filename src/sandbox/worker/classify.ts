@@ -34,7 +34,7 @@ export interface EngineErrorTraits {
 }
 
 /** The run a thrown value came from. */
-export interface RunSource {
+interface RunSource {
   code: string;
   lineOffset: number;
   api: GuestApi;
@@ -119,7 +119,7 @@ export function classifyThrown(
 }
 
 /** The first guest frame of a stack (`guest.js:line:column`), in the user's line numbers. */
-export function userLocation(stack: string, run: Pick<RunSource, "code" | "lineOffset">): { line: number; column: number } | undefined {
+function userLocation(stack: string, run: Pick<RunSource, "code" | "lineOffset">): { line: number; column: number } | undefined {
   const match = /guest\.js:(\d+)(?::(\d+))?/.exec(stack);
   if (match === null) return undefined;
   const userLines = Math.max(1, run.code.split("\n").length - run.lineOffset - 1);

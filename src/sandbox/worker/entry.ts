@@ -21,7 +21,7 @@ function optionsFromArgv(argv: string[]): RunnerOptions {
 
 function processTransport(): RunnerTransport {
   const send = process.send?.bind(process);
-  if (send === undefined) throw new Error("runner/entry must run as a child process with an IPC channel, or as a worker thread");
+  if (send === undefined) throw new Error("worker/entry must run as a child process with an IPC channel, or as a worker thread");
   let lastSend: Promise<void> = Promise.resolve();
   process.on("disconnect", () => process.exit(0));
   return {

@@ -14,7 +14,7 @@ import { jsonTooDeepMessage, toolArgsTooLargeMessage, toolCallLimitMessage, type
 import type { ToolEnvelope } from "../protocol.js";
 
 /** A call is answered at once (`envelope`, JSON text) or later through its `callId`. */
-export type GateDecision = { envelope: string } | { callId: number };
+type GateDecision = { envelope: string } | { callId: number };
 
 interface QueuedCall {
   callId: number;

@@ -6,7 +6,7 @@
  * own `timeout` misses code that runs after an `await`). The isolate's heap is capped at
  * `memoryMb` (isolated-vm disposes it when the guest exceeds that).
  *
- * The bridge is the same prelude as QuickJS's (../bridge-prelude.ts) behind three synchronous
+ * The bridge is the same prelude as QuickJS's (../../guest/bridge-prelude.ts) behind three synchronous
  * callbacks that take and return strings and numbers only: tool calls, console lines and module
  * sources. Host functions never throw into the isolate and are never async (an async host
  * function that throws crashes Node on isolated-vm 5), so failures travel as error envelopes.

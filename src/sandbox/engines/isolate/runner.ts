@@ -14,7 +14,7 @@ import { disposeIsolate, IsolateRun, prepareIsolate, type BootCache, type Prepar
 
 
 /** Loads isolated-vm; throws with the reason when it is not installed or cannot load here. */
-export function loadIsolatedVm(): IvmModule {
+function loadIsolatedVm(): IvmModule {
   const required: unknown = createRequire(import.meta.url)("isolated-vm");
   if (typeof required !== "object" || required === null || !("Isolate" in required) || !("Callback" in required)) {
     throw new Error("isolated-vm loaded but does not export Isolate and Callback");

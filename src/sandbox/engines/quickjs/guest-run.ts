@@ -18,7 +18,7 @@ import { effectiveStackKb, MAX_GUEST_STACK_KB } from "./limits.js";
 import type { CappedModule } from "./quickjs-module.js";
 
 /** What a {@link GuestRun} needs from the worker around it (the module is its own to report on). */
-export type GuestRunHooks = RunHooks;
+type GuestRunHooks = RunHooks;
 
 /** Promise jobs run between checks of the main promise. */
 const JOB_BATCH = 1000;
@@ -375,7 +375,7 @@ export function prepareContext(capped: CappedModule): PreparedContext | undefine
 }
 
 /** Frees a prepared context nobody used. */
-export function disposePrepared(prepared: PreparedContext): void {
+function disposePrepared(prepared: PreparedContext): void {
   try {
     if (prepared.setup.alive) prepared.setup.dispose();
     prepared.ctx.dispose();

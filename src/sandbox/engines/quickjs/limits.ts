@@ -17,7 +17,7 @@
 export const MAX_GUEST_STACK_KB = 512;
 
 /** Smallest guest stack, in KiB: enough for the prelude and ordinary code. */
-export const MIN_GUEST_STACK_KB = 32;
+const MIN_GUEST_STACK_KB = 32;
 
 /** Linear memory the QuickJS WebAssembly module starts with (its declared minimum), in MiB. */
 export const WASM_BASE_MEMORY_MB = 16;
@@ -26,7 +26,7 @@ export const WASM_BASE_MEMORY_MB = 16;
  * Guest stack per native stack: QuickJS frames cost 16–32× their accounted size on the native
  * stack; 60× leaves headroom (measured: 7.6 MiB native held a 256 KiB guest, not 384 KiB).
  */
-export const NATIVE_STACK_RATIO = 60;
+const NATIVE_STACK_RATIO = 60;
 
 /** The guest stack size the engine actually uses for a requested `maxStackKb`. */
 export function effectiveStackKb(requestedKb: number, maxKb: number = MAX_GUEST_STACK_KB): number {
