@@ -79,7 +79,7 @@ export const outputSchema = z.strictObject({
   /** Characters one execution counts exactly (output and tool results); the rest is estimated. */
   exactCountChars: z.number().int().min(1024).max(100_000_000).default(524_288),
   /** Deadline of one execution's token accounting, ms; past it the counts are estimated. */
-  countTimeoutMs: z.number().int().min(50).max(60_000).default(2000),
+  countTimeoutMs: z.number().int().min(50).max(60_000).default(5000),
   /** Worker threads that count tokens (each holds a tokenizer, ~70 MB). */
   countWorkers: z.number().int().min(1).max(16).default(2),
 });

@@ -34,6 +34,7 @@ import { hiddenToolsProvider } from "./providers/hidden-tools-provider.js";
 import { SkillsProvider } from "./providers/skills-provider.js";
 import { SessionStore } from "./sessions.js";
 import { TenantLimits } from "./tenant-limits.js";
+import { HostScrubber } from "./host-scrub.js";
 import { TokenCounter } from "./token-counter.js";
 import { ToolcodeInstance, guestTools } from "./toolcode-instance.js";
 
@@ -181,8 +182,9 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
   const warnings = policy.unmatched(allTools.tools()).map((key) => `${key} matches no tool; check the <source>.<tool> names with \`toolcode search\`.`);
   const audit = config.audit.file !== undefined ? AuditLog.open(config.audit.file, baseDir, { arguments: config.audit.arguments, fields: config.privacy.fields }) : undefined;
   const guard = new Guard({ policy, privacy: config.privacy, ...(audit ? { audit } : {}), ...(options.onApproval ? { onApproval: options.onApproval } : {}) });
+  const workspaces = path.resolve(baseDir, config.workspace.dir ?? path.join(os.tmpdir(), "toolcode-workspaces", `${process.pid}-${Date.now().toString(36)}`));
   const sessions = new SessionStore({
-    root: path.resolve(baseDir, config.workspace.dir ?? path.join(os.tmpdir(), "toolcode-workspaces", `${process.pid}-${Date.now().toString(36)}`)),
+    root: workspaces,
     maxBytes: config.workspace.maxBytes,
     maxFiles: config.workspace.maxFiles,
     maxSessions: config.sessions.max,
@@ -223,6 +225,7 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
     engine: createEngine(config.sandbox),
     sources,
     counter,
+    scrubber: new HostScrubber({ workspaces, base: baseDir }),
     sessions,
     limits: new TenantLimits({ maxCodeBytes: config.sandbox.maxCodeBytes, poolSize: config.sandbox.poolSize, ...config.sessions }),
     guard,

@@ -13,7 +13,8 @@ function letterSoup(chars: number, seed = 7): string {
 }
 
 describe("TokenCounter (o200k_base in a pool of worker threads)", () => {
-  const counter = new TokenCounter();
+  // A generous deadline: these tests assert exact counts, and a loaded machine must not turn them into estimates.
+  const counter = new TokenCounter({ timeoutMs: 60_000 });
   afterAll(() => counter.close());
 
   it("counts tokens with o200k_base", async () => {
@@ -48,7 +49,7 @@ describe("TokenCounter (o200k_base in a pool of worker threads)", () => {
   });
 
   it("estimates past the per-execution budget and says so", async () => {
-    const small = new TokenCounter({ workers: 1, budgetChars: 10_000 });
+    const small = new TokenCounter({ workers: 1, budgetChars: 10_000, timeoutMs: 60_000 });
     try {
       const text = "word ".repeat(40_000);
       const { toolResults, estimated } = await small.account({ output: { logs: [], result: 1, error: null }, maxTokens: 100, toolResults: { texts: [text], chars: text.length * 3 } });
@@ -70,7 +71,7 @@ describe("TokenCounter (o200k_base in a pool of worker threads)", () => {
     } finally {
       await slow.close();
     }
-    const again = new TokenCounter({ workers: 1 });
+    const again = new TokenCounter({ workers: 1, timeoutMs: 60_000 });
     try {
       expect(await again.count(["a b"])).toEqual([2]);
     } finally {

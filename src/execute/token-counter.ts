@@ -25,7 +25,7 @@ export interface TokenCounterOptions {
   workers?: number;
   /** Characters counted exactly per execution; the rest is estimated. Default 524,288. */
   budgetChars?: number;
-  /** Deadline of one execution's accounting, ms from when it is queued. Default 2,000. */
+  /** Deadline of one execution's accounting, ms from when it is queued. Default 5,000. */
   timeoutMs?: number;
 }
 
@@ -77,7 +77,7 @@ export class TokenCounter {
   constructor(options: TokenCounterOptions = {}) {
     this.#slots = Array.from({ length: Math.max(1, options.workers ?? 2) }, () => ({ worker: undefined, job: undefined }));
     this.#budgetChars = options.budgetChars ?? 524_288;
-    this.#timeoutMs = options.timeoutMs ?? 2000;
+    this.#timeoutMs = options.timeoutMs ?? 5000;
   }
 
   /** Starts every worker now, so the first count does not wait for a tokenizer to load. */

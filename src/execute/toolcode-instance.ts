@@ -26,6 +26,7 @@ import { guardedHost } from "./pipeline/guarded-host.js";
 import { runLimits } from "./pipeline/limits.js";
 import { type GuestOutcome, guestErrorInfo, runGuest } from "./pipeline/run-guest.js";
 import { shapeOutcome } from "./pipeline/shape.js";
+import type { HostScrubber } from "./host-scrub.js";
 import { ToolResultTally } from "./tool-result-tally.js";
 import { nextSpillPaths, spillCut } from "./pipeline/spill.js";
 import type { DiscoveryProvider } from "./providers/discovery-provider.js";
@@ -60,6 +61,8 @@ export interface ToolcodeParts {
   engine: Engine;
   sources: ToolSource[];
   counter: TokenCounter;
+  /** Rewrites host paths in errors before the guest or the model sees them. */
+  scrubber: HostScrubber;
   sessions: SessionStore;
   /** Per-tenant limits: script size, concurrent executions, fair share of the sandbox workers. */
   limits: TenantLimits;
@@ -154,13 +157,13 @@ export class ToolcodeInstance implements Toolcode {
       session = held.session;
       guard = this.#beginGuard(sessionId, session, code, options);
       const builtins = this.#beginBuiltins(code, session, options);
-      const host = guardedHost({ allTools: this.parts.allTools, guard, builtins: builtins.runs, onToolResult: (json) => toolResults.add(json), ...(options.onToolCall ? { onToolCall: options.onToolCall } : {}) });
+      const host = guardedHost({ allTools: this.parts.allTools, guard, scrubber: this.parts.scrubber, builtins: builtins.runs, onToolResult: (json) => toolResults.add(json), ...(options.onToolCall ? { onToolCall: options.onToolCall } : {}) });
       outcome = await runGuest({ engine: this.parts.limits.fairEngine(this.parts.engine, options.user), code, preludes: builtins.preludes, builtins: builtins.runs, tools: this.parts.guestTools, limits, host });
     } catch (thrown) {
       outcome = { ...outcome, error: guestErrorInfo(thrown) };
     }
     const settled = guard?.finish({ error: outcome.error, toolCalls: outcome.toolCalls });
-    const error = settled && settled.error !== outcome.error ? settled.error : outcome.error;
+    const error = this.parts.scrubber.guestError(settled && settled.error !== outcome.error ? settled.error : outcome.error);
     const spill = session ? nextSpillPaths(session) : undefined;
     const { shaped, toolResultTokens, estimated } = await shapeOutcome(this.parts.counter, { ...outcome, error }, options.maxTokens ?? this.config.output.maxTokens, spill, toolResults, sessionId);
     const spilled = session && spill ? await spillCut(session, spill, shaped.cut, outcome) : {};

@@ -115,7 +115,7 @@ export class Workspace {
         throw new ToolcodeError("WORKSPACE_NOT_FOUND", `No file "${file}" in the workspace. Files: ${shown.join(", ") || "(none)"}${more}.`, { path: file, files: shown });
       }
       if ((error as NodeJS.ErrnoException).code === "EISDIR") throw new ToolcodeError("WORKSPACE_PATH", `"${file}" is a directory; use workspace.list("${file}").`, { path: file });
-      throw error;
+      throw fsError("read", file, error);
     }
     if (!file.endsWith(".json")) return text;
     try {
@@ -162,7 +162,7 @@ export class Workspace {
         await writeFile(target, text);
       } catch (error) {
         this.#usage = undefined; // re-measure on the next change: the write may have been partial
-        throw error;
+        throw fsError("write", file, error);
       }
       usage.bytes = used;
       usage.files = files;
@@ -269,4 +269,21 @@ export class Workspace {
     }
     return target;
   }
+}
+
+/**
+ * A file-system failure inside the workspace as `WORKSPACE_PATH`, naming the guest's relative
+ * path and the system error code only (Node's own message holds the absolute host path).
+ */
+function fsError(op: string, file: string, error: unknown): ToolcodeError {
+  const code = (error as NodeJS.ErrnoException).code;
+  const why =
+    code === "ENOTDIR" || code === "EEXIST"
+      ? "a parent of that path is a file, not a directory"
+      : code === "EISDIR"
+        ? "that path is a directory"
+        : code === "ENOSPC" || code === "EDQUOT"
+          ? "the host is out of disk space"
+          : `the host file system refused (${code ?? "unknown error"})`;
+  return new ToolcodeError("WORKSPACE_PATH", `workspace.${op}("${file}") failed: ${why}. Use another path, e.g. "data/result.json".`, { path: file, ...(code !== undefined ? { errno: code } : {}) });
 }

@@ -10,6 +10,7 @@ import { ToolcodeError } from "../../errors.js";
 import type { ExecutionGuard } from "../../guard/guard.js";
 import type { SandboxHost } from "../../sandbox/engine.js";
 import type { BuiltinRun } from "../builtins/guest-builtin.js";
+import type { HostScrubber } from "../host-scrub.js";
 
 /** What {@link guardedHost} needs. */
 export interface GuardedHostOptions {
@@ -22,26 +23,36 @@ export interface GuardedHostOptions {
   onToolResult: (json: string) => void;
   /** Called as each tool call starts (`server.tool`); must not throw. */
   onToolCall?: (tool: string) => void;
+  /** Rewrites host paths in the errors the guest gets. */
+  scrubber?: HostScrubber;
 }
 
 /** The {@link SandboxHost} of one run. */
-export function guardedHost({ allTools, guard, builtins, onToolResult, onToolCall }: GuardedHostOptions): SandboxHost {
+export function guardedHost({ allTools, guard, builtins, onToolResult, onToolCall, scrubber }: GuardedHostOptions): SandboxHost {
+  const call: SandboxHost["callTool"] = async (server, tool, args, signal) => {
+    const builtin = builtins.get(server);
+    if (builtin) return builtin.call(tool, args);
+    const { tool: found, source } = allTools.resolve(server, tool);
+    onToolCall?.(found.id);
+    const input = args === undefined || args === null ? {} : args;
+    if (typeof input !== "object" || Array.isArray(input)) {
+      throw new ToolcodeError("INVALID_ARGUMENTS", `${found.id} takes one object argument, e.g. ${found.id}({ … }); got ${Array.isArray(input) ? "an array" : typeof input}.`);
+    }
+    // The guard checks the policy, asks for approval, replays, and swaps PII tokens.
+    return guard.call(found, input as Record<string, unknown>, signal, async (realArgs) => {
+      const result = await source.callTool(found.spec.name, realArgs, { signal });
+      onToolResult(typeof result === "string" ? result : (JSON.stringify(result) ?? ""));
+      return result;
+    });
+  };
+  if (!scrubber) return { callTool: call };
   return {
     callTool: async (server, tool, args, signal) => {
-      const builtin = builtins.get(server);
-      if (builtin) return builtin.call(tool, args);
-      const { tool: found, source } = allTools.resolve(server, tool);
-      onToolCall?.(found.id);
-      const input = args === undefined || args === null ? {} : args;
-      if (typeof input !== "object" || Array.isArray(input)) {
-        throw new ToolcodeError("INVALID_ARGUMENTS", `${found.id} takes one object argument, e.g. ${found.id}({ … }); got ${Array.isArray(input) ? "an array" : typeof input}.`);
+      try {
+        return await call(server, tool, args, signal);
+      } catch (error) {
+        throw scrubber.error(error);
       }
-      // The guard checks the policy, asks for approval, replays, and swaps PII tokens.
-      return guard.call(found, input as Record<string, unknown>, signal, async (realArgs) => {
-        const result = await source.callTool(found.spec.name, realArgs, { signal });
-        onToolResult(typeof result === "string" ? result : (JSON.stringify(result) ?? ""));
-        return result;
-      });
     },
   };
 }
