@@ -38,7 +38,7 @@ export interface AgentOptions {
   /** API key; default the provider's environment variable. */
   apiKey?: string;
   /** Environment for model defaults and keys (default `process.env`). */
-  env?: NodeJS.ProcessEnv;
+  env?: Record<string, string | undefined>;
   /** Action format, or `auto` for the rule in `chooseMode`. Default: `agent.mode` (`auto`). */
   mode?: AgentMode;
   /** Model calls per run. Default: `agent.maxSteps` (10). */

@@ -43,7 +43,7 @@ export interface ResolveModelOptions {
   /** API key; default the provider's environment variable. */
   apiKey?: string;
   /** Environment to read defaults and keys from (default `process.env`). */
-  env?: NodeJS.ProcessEnv;
+  env?: Record<string, string | undefined>;
 }
 
 /** A ready model and what it is. */

@@ -165,6 +165,8 @@ export interface Toolcode {
 /** Connects every configured source (in parallel) and returns a ready {@link Toolcode}. */
 export async function createToolcode(options: ToolcodeOptions = {}): Promise<Toolcode> {
   const { config, baseDir, notices, roots } = resolveConfig(options);
+  // First, so an engine that cannot run here (isolated-vm not installed) fails before anything is started.
+  const engine = createEngine(config.sandbox);
   const counter = new TokenCounter({ workers: config.output.countWorkers, budgetChars: config.output.exactCountChars, timeoutMs: config.output.countTimeoutMs });
   counter.warm();
   const [mcp, openapi] = await Promise.all([connectSources(config.mcpServers, { cwd: baseDir, maxJsonDepth: config.sandbox.maxJsonDepth, ...(roots ? { roots } : {}) }), loadOpenApiSources(config.openapi, { baseDir })]);
@@ -174,7 +176,7 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
   try {
     allTools = await Catalog.build(sources);
   } catch (error) {
-    await Promise.all([closeSources(sources), counter.close()]);
+    await Promise.all([closeSources(sources), counter.close(), engine.close()]);
     throw error;
   }
   const policy = new Policy(config.policy);
@@ -222,7 +224,7 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
     skills,
     builtins,
     guestTools: guestTools(catalog, allTools),
-    engine: createEngine(config.sandbox),
+    engine,
     sources,
     counter,
     scrubber: new HostScrubber({ workspaces, base: baseDir }),

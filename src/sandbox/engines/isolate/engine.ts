@@ -1,5 +1,6 @@
 /**
- * The second engine: V8 isolates through `isolated-vm` (an optional dependency), one fresh
+ * The second engine: V8 isolates through `isolated-vm` (an optional peer dependency: installed
+ * only by those who choose it, since it compiles C++ at install), one fresh
  * isolate per execution (./isolate-run.ts, run by ./runner.ts in the worker), in the pooled
  * sandbox workers started with `--no-node-snapshot` (which isolated-vm needs on Node 20) under the
  * same permission model as the QuickJS workers plus `--allow-addons`. Selected with
@@ -22,7 +23,7 @@ export function isolateEngineUnavailable(): string | undefined {
   try {
     dir = packageDir("isolated-vm");
   } catch {
-    return "isolated-vm is not installed (it is an optional dependency that compiles from source: needs python3, make and a C++ compiler)";
+    return "isolated-vm is not installed: run `npm install isolated-vm@5.0.4` (an optional peer dependency, not installed by default because it compiles from source: needs python3, make and a C++ compiler)";
   }
   const binary = path.join(dir, "out", "isolated_vm.node");
   if (!existsSync(binary)) return "isolated-vm is installed but its native addon was not built (its install script did not run or failed)";
