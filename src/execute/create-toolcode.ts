@@ -35,6 +35,7 @@ import { SkillsProvider } from "./providers/skills-provider.js";
 import { SessionStore } from "./sessions.js";
 import { TenantLimits } from "./tenant-limits.js";
 import { HostScrubber } from "./host-scrub.js";
+import { sourceHealthProvider } from "./providers/source-health-provider.js";
 import { TokenCounter } from "./token-counter.js";
 import { ToolcodeInstance, guestTools } from "./toolcode-instance.js";
 
@@ -182,9 +183,13 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
   const policy = new Policy(config.policy);
   const catalog = allTools.filter((tool) => policy.visible(tool));
   const warnings = policy.unmatched(allTools.tools()).map((key) => `${key} matches no tool; check the <source>.<tool> names with \`toolcode search\`.`);
+  // Unresolved $refs and skipped operations of OpenAPI specs: loud on start and in search/types.
+  const degraded = openapi.sources.map((source) => ({ server: source.name, problems: source.warnings.filter((w) => /unresolved \$ref|skipped/.test(w)) }));
+  for (const { server, problems } of degraded) for (const problem of problems) warnings.push(`SOURCE_UNAVAILABLE: ${problem} (fix openapi.${server}.spec)`);
   const audit = config.audit.file !== undefined ? AuditLog.open(config.audit.file, baseDir, { arguments: config.audit.arguments, fields: config.privacy.fields }) : undefined;
   const guard = new Guard({ policy, privacy: config.privacy, ...(audit ? { audit } : {}), ...(options.onApproval ? { onApproval: options.onApproval } : {}) });
   const workspaces = path.resolve(baseDir, config.workspace.dir ?? path.join(os.tmpdir(), "toolcode-workspaces", `${process.pid}-${Date.now().toString(36)}`));
+  const scrubber = new HostScrubber({ workspaces, base: baseDir });
   const sessions = new SessionStore({
     root: workspaces,
     maxBytes: config.workspace.maxBytes,
@@ -220,14 +225,14 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
     index: new SearchIndex(catalog.tools(), { limits: config.search }),
     ...(config.search.embeddings !== undefined ? { reranker: new SemanticReranker(openAiCompatibleEmbedder(config.search.embeddings), config.search.embeddings) } : {}),
     hidden,
-    providers: [new CatalogProvider(catalog, hidden), builtinsProvider(builtins), skills, hiddenToolsProvider(hidden)],
+    providers: [new CatalogProvider(catalog, hidden), builtinsProvider(builtins), skills, hiddenToolsProvider(hidden), sourceHealthProvider(failures, degraded, scrubber)],
     skills,
     builtins,
     guestTools: guestTools(catalog, allTools),
     engine,
     sources,
     counter,
-    scrubber: new HostScrubber({ workspaces, base: baseDir }),
+    scrubber,
     sessions,
     limits: new TenantLimits({ maxCodeBytes: config.sandbox.maxCodeBytes, poolSize: config.sandbox.poolSize, ...config.sessions }),
     guard,
