@@ -52,7 +52,7 @@ export const DEFAULT_FEATURES: SearchFeatures = { stemming: true, aliases: true,
 /** Tuned on the tuning split (see the module comment). */
 export const DEFAULT_PARAMS: RankParams = {
   nameBoost: 6,
-  titleBoost: 1,
+  titleBoost: 2,
   descriptionBoost: 2,
   idfPower: 0.75,
   aliasWeight: 1,

@@ -22,8 +22,8 @@
 import { type Analyzer, tokenize } from "./search-analyzer.js";
 
 /**
- * Alias rules: `a = b = c` makes the phrases equivalent both ways; `a > b` expands `a` into `b`
- * only (the left side is a user's word the tools rarely use). Phrases are matched on whole,
+ * Alias rules: `a = b = c` makes the phrases equivalent both ways; `a > b, c` expands `a` into
+ * `b` and `c` only (the left side is a user's word the tools rarely use). Phrases are matched on whole,
  * consecutive query words (plurals folded).
  */
 const ALIAS_RULES = [
@@ -46,11 +46,18 @@ const ALIAS_RULES = [
   "api calls > rate limit",
   "newest = latest",
   "collaborator > push access",
+  "branch > ref",
+  "tag > ref",
+  "copy > fork",
+  "notified = notify > webhook, notification",
+  "look for = look up > search",
+  "kick off > trigger, dispatch",
+  "by hand = manually",
   // people and identity
   "me = myself = current user = authenticated user",
   "my > authenticated",
   "i > authenticated",
-  "who am i > authenticated user",
+  "who am i > authenticated user, current user",
   "people = person = user = member",
   "colleague = teammate = coworker > user",
   "password = secret = credential",
@@ -68,7 +75,9 @@ const ALIAS_RULES = [
   "cp > copy",
   "rename > move",
   "compress = gzip = zip",
-  "size = big = large",
+  "size = big = large = space",
+  "txt = text",
+  "slow > long running",
   // chat
   "channel = conversation",
   "dm = direct message = im",
@@ -79,6 +88,9 @@ const ALIAS_RULES = [
   "save for later > star",
   "topic = purpose",
   "link > permalink",
+  "tomorrow = later > schedule",
+  "everyone > user",
+  "token > auth",
   // payments
   "refund = money back",
   "charge = payment",
@@ -89,10 +101,16 @@ const ALIAS_RULES = [
   "seller = connected account",
   "bank > payout",
   "balance = available money",
+  "money > balance",
+  "offer = quote",
+  "document = file",
+  "happened = recent > event, activity",
   "price = cost",
   "subscription = plan",
   // trackers
   "hours = worklog = time spent",
+  "for good = permanently",
+  "email = mail > notification, notify",
   "duplicate > link",
   "follow = watch = watcher",
   "done = resolved > transition",
@@ -106,6 +124,7 @@ const ALIAS_RULES = [
   "expose > service",
   "disk = storage = volume > persistent volume claim",
   "quota = resource quota = limit range",
+  "cap > quota, limit",
   "shell = command > exec",
   "port forward = portforward",
   "autoscale = autoscaler = horizontal pod autoscaler",
@@ -129,17 +148,20 @@ const ALIAS_RULES = [
  */
 const VERB_CLASSES = {
   create: {
-    query: "create make new add post insert register submit open start store file generate build put write upload send issue schedule",
+    query: "create make new add post insert register submit open start store save record file generate build put write upload send issue schedule",
     tool: "create post insert register submit upload new generate",
   },
   read: { query: "get read show fetch retrieve view see display look describe inspect check info", tool: "get read retrieve fetch show view describe return" },
   list: { query: "list show all enumerate browse every", tool: "list" },
   update: { query: "update change edit rename modify set patch replace alter adjust toggle mark", tool: "update patch replace edit set modify change rename" },
   delete: { query: "delete remove forget drop kick erase destroy purge discard kill wipe clear revoke", tool: "delete remove destroy revoke purge" },
-  cancel: { query: "cancel stop abort halt terminate void call off", tool: "cancel stop abort terminate" },
+  cancel: { query: "cancel stop abort halt terminate void call off", tool: "cancel stop abort terminate void" },
   search: { query: "search find lookup query", tool: "search find query" },
   watch: { query: "watch stream monitor subscribe follow", tool: "watch" },
 } as const;
+
+/** First words that make a query a question: it asks to read or list. */
+const QUESTION_WORDS = new Set(["which", "what", "who", "whom", "whose", "where", "when", "is", "are", "was", "were", "has", "have", "does", "do", "did", "how"]);
 
 /** Names of the verb classes, in bit order. */
 export const VERB_CLASS_NAMES = Object.keys(VERB_CLASSES) as (keyof typeof VERB_CLASSES)[];
@@ -196,6 +218,8 @@ export class Vocabulary {
   readonly #toolVerbs = new Map<string, number>();
   /** Class bit → analyzed tool-side verbs (what a query verb expands into). */
   readonly #classTerms: string[][] = [];
+  /** Bits of the read and list classes. */
+  readonly #readOrList = (1 << VERB_CLASS_NAMES.indexOf("read")) | (1 << VERB_CLASS_NAMES.indexOf("list"));
 
   constructor(
     private readonly analyzer: Analyzer,
@@ -218,7 +242,8 @@ export class Vocabulary {
         // `a = b > c`: a and b are equivalent, both expand into c
         const [left, right] = rule.split(" > ") as [string, string];
         const equals = left.split(" = ").map((s) => s.trim());
-        for (const phrase of equals) add(phrase, [...equals.filter((p) => p !== phrase), right.trim()]);
+        const targets = right.split(",").map((t) => t.trim());
+        for (const phrase of equals) add(phrase, [...equals.filter((p) => p !== phrase), ...targets]);
       } else {
         for (const phrase of sides) add(phrase, sides.filter((p) => p !== phrase));
       }
@@ -322,6 +347,8 @@ export class Vocabulary {
         }
       }
     }
+    // A question ("which files…", "is my pod running", "what is the newest release") asks to read or list.
+    if (this.features.verbs && QUESTION_WORDS.has(words[0] ?? "")) verbMask |= this.#readOrList;
     return { terms, words: bits, verbMask };
   }
 }
