@@ -15,6 +15,9 @@ const E2E = [
   "test/agent/run-cli.test.ts",
   "test/skills/skills-serve.test.ts",
   "test/guard/http-users.test.ts",
+  "test/integration/exec-session.test.ts",
+  "test/readme-blocks.test.ts",
+  "test/package/tarball.test.ts",
 ];
 
 export default defineConfig({

@@ -9,7 +9,8 @@
 import { existsSync, readFileSync } from "node:fs";
 import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js";
 import { Command, CommanderError, Option } from "commander";
-import { type Toolcode, createToolcode } from "../execute/create-toolcode.js";
+import { type Toolcode, type ToolcodeOptions, createToolcode } from "../execute/create-toolcode.js";
+import { approvalFor, execSessionsDir, keepApproval } from "./exec-state.js";
 import { formatExecuteOutput } from "../execute/format-output.js";
 import { ToolcodeError, toErrorInfo } from "../errors.js";
 import { forwardClientRoots } from "../server/client-roots.js";
@@ -40,7 +41,7 @@ const SLOW_START_MS = 1000;
  * `roots` from the caller), failures and warnings on stderr, notices too unless `quiet`, and a
  * progress line on stderr when starting takes more than a second.
  */
-async function open(options: ConfigOption, extra: { roots?: RootsChannel; notices?: "all" | "none" | "problems"; progress?: boolean } = {}): Promise<Toolcode> {
+async function open(options: ConfigOption, extra: { roots?: RootsChannel; notices?: "all" | "none" | "problems"; progress?: boolean; configure?: ToolcodeOptions["configure"] } = {}): Promise<Toolcode> {
   const roots = extra.roots ?? (options.root !== undefined && options.root.length > 0 ? new RootsChannel(options.root) : undefined);
   const started = performance.now();
   let slow = false;
@@ -54,7 +55,7 @@ async function open(options: ConfigOption, extra: { roots?: RootsChannel; notice
   timer.unref();
   let toolcode: Toolcode;
   try {
-    toolcode = await createToolcode({ ...(options.config !== undefined ? { configPath: options.config } : {}), ...(roots ? { roots } : {}) });
+    toolcode = await createToolcode({ ...(options.config !== undefined ? { configPath: options.config } : {}), ...(roots ? { roots } : {}), ...(extra.configure ? { configure: extra.configure } : {}) });
   } finally {
     clearTimeout(timer);
   }
@@ -71,8 +72,8 @@ async function open(options: ConfigOption, extra: { roots?: RootsChannel; notice
   return toolcode;
 }
 
-async function withToolcode<T>(options: ConfigOption, fn: (toolcode: Toolcode) => Promise<T>): Promise<T> {
-  const toolcode = await open(options);
+async function withToolcode<T>(options: ConfigOption, fn: (toolcode: Toolcode) => Promise<T>, extra: Parameters<typeof open>[1] = {}): Promise<T> {
+  const toolcode = await open(options, extra);
   try {
     return await fn(toolcode);
   } finally {
@@ -167,29 +168,62 @@ export function buildProgram(): Command {
     .option("--json", "print one JSON object { result, logs, error, metadata }")
     .option("--timeout <ms>", "lower time limit for this run", parsePositiveInt)
     .option("--max-tokens <n>", "token budget of the output (default: output.maxTokens)", parsePositiveInt)
+    .option("--session <name>", "keep the workspace across runs under this name (in .toolcode/exec-sessions/): later runs read what earlier ones wrote, spilled output included")
+    .option("--approve <id>", "run the call a previous run of this same script stopped for (APPROVAL_REQUIRED) once; other calls still need approval")
+    .option("-y, --yes", "approve every call of this run that needs approval (policy.approve, destructive tools)")
     .argument("<file>", "script file, or - for stdin")
-    .action(async (file: string, options: ConfigOption & { json?: boolean; timeout?: number; maxTokens?: number }) => {
+    .action(async (file: string, options: ConfigOption & { json?: boolean; timeout?: number; maxTokens?: number; session?: string; approve?: string; yes?: boolean }) => {
       const code = readScript(file);
       const user = localUser();
-      const approver = file === "-" ? undefined : terminalApprover();
-      const result = await withToolcode(options, (toolcode) =>
-        toolcode.execute(code, {
-          ...(user !== undefined ? { user } : {}),
-          ...(approver ? { onApproval: approver } : {}),
-          ...(options.timeout !== undefined ? { timeoutMs: options.timeout } : {}),
-          ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}),
-        }),
+      const session = options.session;
+      if (session !== undefined && !/^[A-Za-z0-9_.-]{1,128}$/.test(session)) throw new ToolcodeError("USAGE", `--session ${session}: use 1–128 letters, digits, "_", "-" or ".".`);
+      let baseDir = process.cwd();
+      const configure: ToolcodeOptions["configure"] = (config, context) => {
+        baseDir = context.baseDir;
+        return session !== undefined ? { ...config, workspace: { ...config.workspace, dir: execSessionsDir(context.baseDir) } } : config;
+      };
+      const interactive = file === "-" ? undefined : terminalApprover();
+      const result = await withToolcode(
+        options,
+        (toolcode) => {
+          const approver = options.yes ? () => true : options.approve !== undefined ? approvalFor(baseDir, options.approve, code, interactive) : interactive;
+          return toolcode.execute(code, {
+            ...(user !== undefined ? { user } : {}),
+            ...(session !== undefined ? { sessionId: session } : {}),
+            ...(approver ? { onApproval: approver } : {}),
+            ...(options.timeout !== undefined ? { timeoutMs: options.timeout } : {}),
+            ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}),
+          });
+        },
+        { configure },
       );
+      if (result.approval) keepApproval(baseDir, result.approval, code);
+      const again = (flag: string): string => `toolcode exec ${[...(options.config !== undefined ? [`--config ${options.config}`] : []), ...(session !== undefined ? [`--session ${session}`] : []), flag].join(" ")} ${file === "-" ? "- (with the same script on stdin)" : file}`;
       if (options.json) {
-        print(JSON.stringify({ result: result.result ?? null, logs: result.logs, error: result.error, metadata: result.metadata }));
+        print(JSON.stringify({ result: result.result ?? null, logs: result.logs, error: result.error, ...(result.approval ? { approval: result.approval } : {}), metadata: result.metadata }));
       } else {
         if (result.logs.length > 0) print(result.logs.join("\n"));
         if (result.result !== undefined) print(JSON.stringify(result.result, null, 2));
-        if (result.error) process.stderr.write(`${formatExecuteOutput({ logs: [], result: undefined, error: result.error })}\n`);
-        if (result.error?.code === "APPROVAL_REQUIRED") {
-          process.stderr.write("toolcode exec cannot resume an approval in a later run: run it in a terminal to be asked, or allow the tool in the config (policy.allow, policy.approveDestructive).\n");
+        if (result.approval) {
+          const { approval } = result;
+          process.stderr.write(
+            `error APPROVAL_REQUIRED: ${approval.tool}(${JSON.stringify(approval.arguments)}) needs approval (${approval.reason}); nothing after it ran.\n` +
+              `  approve this call and run again: ${again(`--approve ${approval.id}`)}\n  or approve every such call of the run: ${again("--yes")}\n`,
+          );
+        } else if (result.error) {
+          process.stderr.write(`${formatExecuteOutput({ logs: [], result: undefined, error: result.error })}\n`);
         }
-        if (result.metadata.truncated) process.stderr.write(`${result.text.slice(result.text.lastIndexOf("\n[output truncated") + 1)}\n`);
+        if (result.metadata.truncated) {
+          const { spilled } = result.metadata;
+          const files = [spilled.result, spilled.logs].filter((name): name is string => name !== undefined);
+          const where =
+            files.length === 0
+              ? ""
+              : session !== undefined
+                ? ` The full output is in ${files.join(" and ")} of session ${session}: read it with \`await workspace.read("${files[0]}")\` in your next \`toolcode exec --session ${session}\` script.`
+                : " Run with --session NAME to keep the full output in a workspace that the next run with the same --session can read.";
+          process.stderr.write(`[output truncated to fit ${options.maxTokens ?? "output.maxTokens"} tokens.${where} Or narrow it: filter, aggregate or slice in code and print only what you need.]\n`);
+        }
       }
       process.exitCode = result.error ? 1 : 0;
     });

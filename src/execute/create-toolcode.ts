@@ -59,6 +59,11 @@ export interface ToolcodeOptions {
    */
   roots?: RootsChannel;
   /**
+   * Adjusts the loaded config before anything starts, knowing the directory its relative paths
+   * resolve against (the CLI keeps `exec --session` workspaces under `<baseDir>/.toolcode/`).
+   */
+  configure?: (config: Config, context: { baseDir: string }) => Config;
+  /**
    * Decides approvals interactively (calls marked `policy.approve` and destructive calls):
    * `true` runs the call, `false` refuses it, `undefined` stops the run with a pending approval.
    * Without it, such calls always stop the run with a pending approval.
@@ -259,6 +264,7 @@ function resolveConfig(options: ToolcodeOptions): { config: Config; baseDir: str
     // server-filesystem without directories needs a client that declares roots.
     if (loaded.path === null) roots ??= new RootsChannel();
   }
+  if (options.configure) config = options.configure(config, { baseDir });
   const skills = { ...config.skills, dir: path.resolve(baseDir, config.skills.dir), ...(config.skills.shared !== undefined ? { shared: path.resolve(baseDir, config.skills.shared) } : {}) };
   return { config: { ...config, skills }, baseDir, notices, roots };
 }
