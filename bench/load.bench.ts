@@ -28,9 +28,12 @@ const BENIGN_USERS = 5;
 const BENIGN_SESSIONS_PER_USER = 8;
 const HOSTILE_USERS = 2;
 const HOSTILE_SESSIONS_PER_USER = 5;
-const EXECUTIONS_PER_SESSION = Number(process.env.LOAD_EXECUTIONS ?? 25);
+const EXECUTIONS_PER_SESSION = Number(process.env.LOAD_EXECUTIONS ?? 20);
+/** Pause of a benign session between executions: an agent waits for its model between calls (real ones wait seconds). */
+const THINK_MS = Number(process.env.LOAD_THINK_MS ?? 500);
 const ROUNDS = Number(process.env.LOAD_ROUNDS ?? 3);
-const TIMEOUT_MS = 3000;
+const TIMEOUT_MS = 10_000;
+const POOL_SIZE = 6;
 
 /** Short scripts a well-behaved agent sends. */
 const BENIGN = [
@@ -113,7 +116,7 @@ async function startServer(dir: string, tokens: Record<string, string>): Promise
   const config = {
     mcpServers: { memory: { command: process.execPath, args: [MEMORY_SERVER], env: { MEMORY_FILE_PATH: path.join(dir, "memory.jsonl") } } },
     auth: { users: Object.fromEntries(Object.keys(tokens).map((user) => [user, `\${TOKEN_${user.toUpperCase()}}`])) },
-    sandbox: { timeoutMs: TIMEOUT_MS, poolSize: 4 },
+    sandbox: { timeoutMs: TIMEOUT_MS, poolSize: POOL_SIZE },
     sessions: { maxWorkersPerUser: 1 },
   };
   const file = path.join(dir, "toolcode.config.json");
@@ -154,12 +157,19 @@ async function execute(session: Session, code: string): Promise<Outcome> {
   }
 }
 
-/** Each benign session runs `count` executions back to back; resolves with every outcome. */
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Each benign session runs `count` executions with {@link THINK_MS} between them; resolves with every outcome. */
 async function benignLoad(sessions: Session[], count: number, offset: number): Promise<Outcome[]> {
   const all = await Promise.all(
     sessions.map(async (session, s) => {
       const outcomes: Outcome[] = [];
-      for (let i = 0; i < count; i++) outcomes.push(await execute(session, BENIGN[(s + i + offset) % BENIGN.length] as string));
+      // Staggered start, then execute → think → execute.
+      await sleep((s * THINK_MS) / sessions.length);
+      for (let i = 0; i < count; i++) {
+        outcomes.push(await execute(session, BENIGN[(s + i + offset) % BENIGN.length] as string));
+        await sleep(THINK_MS);
+      }
       return outcomes;
     }),
   );
@@ -258,7 +268,7 @@ async function main(): Promise<void> {
     const rssRows = rss.filter((_, i) => i % Math.max(1, Math.floor(rss.length / 12)) === 0).map((s) => `${fmt(s.t, 0)} s: ${fmt(s.hostMb, 0)} + ${fmt(s.workersMb, 0)}`);
     const markdown = [
       header("Gateway under hostile load (issue #11)", "npm run build && npm run bench -- load"),
-      `Setup: \`toolcode serve --http\` (dist) on 127.0.0.1, ${benign.length + hostile.length} MCP sessions (SDK clients over streamable HTTP, in one client process on the same machine): ${benign.length} benign sessions of ${BENIGN_USERS} users, each running ${EXECUTIONS_PER_SESSION} short scripts back to back per phase (arithmetic, a 1,000-item filter, a workspace write + read, a \`memory.read_graph\` call on the real server-memory), and ${hostile.length} hostile sessions of ${HOSTILE_USERS} users looping over the scripts below for the whole mixed phase. Config: \`sandbox.timeoutMs\` ${TIMEOUT_MS}, \`sandbox.poolSize\` 4, \`sessions.maxWorkersPerUser\` 1, other limits default. ${ROUNDS} rounds, each a benign-alone phase then a mixed phase; medians over rounds. Load average before: ${loadBefore}; **the machine was shared with other engineers' builds and tests**, so absolute times are inflated.`,
+      `Setup: \`toolcode serve --http\` (dist) on 127.0.0.1, ${benign.length + hostile.length} MCP sessions (SDK clients over streamable HTTP, in one client process on the same machine): ${benign.length} benign sessions of ${BENIGN_USERS} users, each running ${EXECUTIONS_PER_SESSION} short scripts per phase with ${THINK_MS} ms between them (an agent waiting for its model) (arithmetic, a 1,000-item filter, a workspace write + read, a \`memory.read_graph\` call on the real server-memory), and ${hostile.length} hostile sessions of ${HOSTILE_USERS} users looping over the scripts below back to back for the whole mixed phase. Config: \`sandbox.timeoutMs\` ${TIMEOUT_MS}, \`sandbox.poolSize\` ${POOL_SIZE}, \`sessions.maxWorkersPerUser\` 1, other limits default. ${ROUNDS} rounds, each a benign-alone phase then a mixed phase; medians over rounds. Load average before: ${loadBefore}; **the machine was shared with other engineers' builds and tests**, so absolute times are inflated.`,
       "",
       "| | benign p50 | benign p99 |",
       "|---|---|---|",
@@ -309,9 +319,11 @@ async function soak(benign: Session[], hostile: Session[], durationMs: number, c
   };
   await Promise.all(
     benign.map(async (session, s) => {
+      await sleep((s * THINK_MS) / benign.length);
       for (let i = 0; performance.now() < end; i++) {
         current.push(await execute(session, BENIGN[(s + i) % BENIGN.length] as string));
         if (performance.now() >= windowEnd) flush();
+        await sleep(THINK_MS);
       }
     }),
   );

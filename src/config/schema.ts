@@ -69,6 +69,8 @@ export const sandboxSchema = z.strictObject({
   recycleAfter: z.number().int().positive().default(1000),
   /** V8 heap cap of each sandbox worker, in MiB (guest memory is capped by memoryMb). */
   workerMemoryMb: z.number().int().min(32).max(16_384).default(256),
+  /** CPU priority (nice, 0–19) of sandbox worker processes: guest code yields the CPU to the gateway itself. */
+  workerNice: z.number().int().min(0).max(19).default(10),
   /** Own empty network namespace per worker process: when available, required, or never. */
   networkNamespace: z.enum(["auto", "required", "off"]).default("auto"),
 });

@@ -30,6 +30,8 @@ export interface EngineConfig {
   workerMemoryMb?: number;
   /** Network namespace for worker processes (default "auto": when the system allows it). */
   networkNamespace?: NetworkNamespaceMode;
+  /** CPU priority (nice, 0–19) of worker processes, so guest code yields the CPU to the gateway (default 0). */
+  workerNice?: number;
   /**
    * How long past `limits.timeoutMs` the host waits for a worker that does not answer before
    * killing and replacing it (default `DEFAULT_GRACE_MS`, limits.ts; tests use short ones). The
@@ -60,7 +62,7 @@ export function createEngine(config: EngineConfig = {}): PooledEngine {
   const workerMemoryMb = config.workerMemoryMb ?? DEFAULT_WORKER_MEMORY_MB;
   const spawn = isolation === "thread"
     ? threadWorkers({ engine: spec, workerMemoryMb })
-    : processWorkers({ engine: spec, workerMemoryMb, networkNamespace: config.networkNamespace ?? "auto" });
+    : processWorkers({ engine: spec, workerMemoryMb, networkNamespace: config.networkNamespace ?? "auto", nice: config.workerNice ?? 0 });
   return new PooledEngine({
     name: spec.name,
     spawn,

@@ -18,6 +18,7 @@
  */
 import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
+import os from "node:os";
 import path from "node:path";
 import type { EngineSpec } from "../engines/engine-spec.js";
 import type { SandboxWorker, SpawnWorker, WorkerExit } from "./sandbox-worker.js";
@@ -33,6 +34,8 @@ export interface ProcessWorkerOptions {
   workerMemoryMb: number;
   /** Network namespace use (default "auto"). */
   networkNamespace?: NetworkNamespaceMode;
+  /** CPU priority (nice) of each worker process (default 0). */
+  nice?: number;
 }
 
 /** What a worker process is started with, as decided once per configuration. */
@@ -53,7 +56,18 @@ const STDERR_TAIL = 600;
 /** Starts child processes running the sandbox runner. Throws when `networkNamespace` is "required" but unavailable. */
 export function processWorkers(options: ProcessWorkerOptions): SpawnWorker {
   const launch = processLaunch(options);
-  return () => spawnWorker(launch);
+  const nice = options.nice ?? 0;
+  return () => {
+    const worker = spawnWorker(launch);
+    if (nice > 0 && worker.pid !== undefined) {
+      try {
+        os.setPriority(worker.pid, nice);
+      } catch {
+        // not permitted here: the worker keeps the host's priority
+      }
+    }
+    return worker;
+  };
 }
 
 /** The command line of a worker process (exported for tests and the security notes). */
