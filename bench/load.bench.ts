@@ -315,7 +315,7 @@ async function soak(benign: Session[], hostile: Session[], durationMs: number, c
     current = [];
     windowEnd += windowMs;
     const last = summary(windows.at(-1)?.outcomes ?? []);
-    console.log(`soak ${fmt((windows.at(-1)?.t ?? 0) / 60, 1)} min: ${last.n} benign, ${last.failures} failed, p99 ${fmt(last.p99)} ms, host RSS ${fmt(windows.at(-1)?.rss.hostMb ?? 0, 0)} MiB`);
+    console.log(`soak ${fmt((windows.at(-1)?.t ?? 0) / 60, 1)} min: ${last.n} benign, ${last.failures} failed ${JSON.stringify(last.codes)}, p99 ${fmt(last.p99)} ms, host RSS ${fmt(windows.at(-1)?.rss.hostMb ?? 0, 0)} MiB`);
   };
   await Promise.all(
     benign.map(async (session, s) => {

@@ -34,7 +34,7 @@ export interface ProcessWorkerOptions {
   workerMemoryMb: number;
   /** Network namespace use (default "auto"). */
   networkNamespace?: NetworkNamespaceMode;
-  /** CPU priority (nice) of each worker process (default 0). */
+  /** CPU priority of each worker process, in nice steps below the host's (default 0). */
   nice?: number;
 }
 
@@ -61,7 +61,8 @@ export function processWorkers(options: ProcessWorkerOptions): SpawnWorker {
     const worker = spawnWorker(launch);
     if (nice > 0 && worker.pid !== undefined) {
       try {
-        os.setPriority(worker.pid, nice);
+        // Relative to the host's own priority (a host started with `nice` keeps its workers below it).
+        os.setPriority(worker.pid, Math.min(19, os.getPriority() + nice));
       } catch {
         // not permitted here: the worker keeps the host's priority
       }
