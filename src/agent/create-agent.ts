@@ -463,13 +463,14 @@ class AgentLoop {
           this.#final ??= { value: answer };
           return answer;
         },
-        searchTools: (arg) => {
+        searchTools: async (arg) => {
           const { query, detail, limit, server } = (isObject(arg) ? arg : {}) as { query?: unknown; detail?: unknown; limit?: unknown; server?: unknown };
-          return toolcode.search(typeof query === "string" ? query : "", {
+          const response = await toolcode.semanticSearch(typeof query === "string" ? query : "", {
             ...(detail === "names" || detail === "signatures" || detail === "full" ? { detail } : {}),
             ...(typeof limit === "number" && limit > 0 ? { limit: Math.min(50, Math.floor(limit)) } : {}),
             ...(typeof server === "string" ? { server } : {}),
-          }).text;
+          });
+          return response.text;
         },
       },
     };
