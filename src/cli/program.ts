@@ -47,15 +47,24 @@ async function open(options: ConfigOption, extra: { roots?: RootsChannel; notice
   let slow = false;
   // Progress for people: always for serve (its stderr is the client's log), on a terminal otherwise.
   const progress = extra.progress ?? process.stderr.isTTY === true;
+  let waitingFor = "loading the config";
   const timer = setTimeout(() => {
     if (!progress) return;
     slow = true;
-    process.stderr.write("toolcode: starting MCP servers and loading OpenAPI specs…\n");
+    process.stderr.write(`toolcode: ${waitingFor}…\n`);
   }, SLOW_START_MS);
   timer.unref();
   let toolcode: Toolcode;
   try {
-    toolcode = await createToolcode({ ...(options.config !== undefined ? { configPath: options.config } : {}), ...(roots ? { roots } : {}), ...(extra.configure ? { configure: extra.configure } : {}) });
+    toolcode = await createToolcode({
+      ...(options.config !== undefined ? { configPath: options.config } : {}),
+      ...(roots ? { roots } : {}),
+      ...(extra.configure ? { configure: extra.configure } : {}),
+      onProgress: (message) => {
+        waitingFor = message;
+        if (slow) process.stderr.write(`toolcode: ${message}…\n`);
+      },
+    });
   } finally {
     clearTimeout(timer);
   }

@@ -63,6 +63,8 @@ export interface ToolcodeOptions {
    * resolve against (the CLI keeps `exec --session` workspaces under `<baseDir>/.toolcode/`).
    */
   configure?: (config: Config, context: { baseDir: string }) => Config;
+  /** Hears what starting is waiting for (`starting MCP servers: a, b; loading OpenAPI specs: c`), for progress output. */
+  onProgress?: (message: string) => void;
   /**
    * Decides approvals interactively (calls marked `policy.approve` and destructive calls):
    * `true` runs the call, `false` refuses it, `undefined` stops the run with a pending approval.
@@ -175,6 +177,12 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
   const engine = createEngine(config.sandbox);
   const counter = new TokenCounter({ workers: config.output.countWorkers, budgetChars: config.output.exactCountChars, timeoutMs: config.output.countTimeoutMs });
   counter.warm();
+  const starting = [
+    ["starting MCP servers", Object.entries(config.mcpServers).filter(([, server]) => server.disabled !== true).map(([name]) => name)],
+    ["loading OpenAPI specs", Object.entries(config.openapi).filter(([, api]) => api.disabled !== true).map(([name]) => name)],
+  ] as const;
+  const waitingFor = starting.filter(([, names]) => names.length > 0).map(([what, names]) => `${what}: ${names.join(", ")}`);
+  if (waitingFor.length > 0) options.onProgress?.(waitingFor.join("; "));
   const [mcp, openapi] = await Promise.all([connectSources(config.mcpServers, { cwd: baseDir, maxJsonDepth: config.sandbox.maxJsonDepth, ...(roots ? { roots } : {}) }), loadOpenApiSources(config.openapi, { baseDir })]);
   const failures = [...mcp.failures, ...openapi.failures];
   const sources = [...mcp.sources, ...openapi.sources, ...(options.sources ?? [])];
