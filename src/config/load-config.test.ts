@@ -168,16 +168,19 @@ describe("loadConfig", () => {
     expect(loaded.config.output.maxTokens).toBe(500);
   });
 
-  it("loads a real Claude Desktop file: other keys ignored with a notice", () => {
+  it("loads a real Claude Desktop file with comments: other keys ignored with a notice", () => {
     const dir = tempDir();
     const file = path.join(dir, "claude_desktop_config.json");
     writeFileSync(
       file,
-      JSON.stringify({
-        globalShortcut: "Alt+Space",
-        preferences: { menuBarEnabled: true },
-        mcpServers: { filesystem: { command: "npx", args: ["-y", "@modelcontextprotocol/server-filesystem", "/Users/me/Desktop"] } },
-      }),
+      `{
+  "globalShortcut": "Alt+Space", // Claude Desktop's own settings
+  "preferences": { "menuBarEnabled": true },
+  "mcpServers": {
+    /* pasted from a README */
+    "filesystem": { "command": "npx", "args": ["-y", "@modelcontextprotocol/server-filesystem", "/Users/me/Desktop"], },
+  },
+}`,
     );
     const loaded = loadConfig({ cwd: dir, path: file });
     expect(Object.keys(loaded.config.mcpServers)).toEqual(["filesystem"]);
