@@ -5,10 +5,13 @@ import { defineConfig } from "vitest/config";
  * Three projects, all run by `npm test` (`vitest run`); one with `vitest run --project <name>`:
  * - `unit`: the tests beside the code (src/**);
  * - `integration`: the library against real MCP servers, OpenAPI specs and sandbox workers (test/**);
- * - `e2e`: the built CLI (`dist/cli/main.js`) and the MCP Inspector as separate processes, the slow end-to-end suites.
+ * - `e2e`: the built CLI (`dist/cli/main.js`), the MCP Inspector and the packed tarball as separate processes: the slow end-to-end suites.
  */
 const E2E = [
   "test/integration/exec-cli.test.ts",
+  "test/integration/exec-session.test.ts",
+  "test/readme-blocks.test.ts",
+  "test/package/**/*.test.ts",
   "test/integration/serve-inspector.test.ts",
   "test/integration/serve-http.test.ts",
   "test/integration/safe-roots.test.ts",
