@@ -92,27 +92,38 @@ async function main(): Promise<void> {
   };
   const N = 60;
   const alone = await benign(N);
-  let stop = false;
-  const hostileTimes: number[] = [];
-  let hostileEstimated = 0;
+  // The attacker loops over pathological texts; the control loops over 100 KB of prose through
+  // the same path, so the two ratios separate CPU contention from the cost of pathological text.
+  const loop = (kinds: string[], times: number[], flags: { stop: boolean; estimated: number }) =>
+    (async () => {
+      for (let i = 0; !flags.stop && i < 10_000; i++) {
+        const kind = kinds[i % kinds.length] as string;
+        let estimated = false;
+        times.push(
+          await time(async () => {
+            const run = await tc.execute(`const t = await hostile.text({ kind: ${JSON.stringify(kind)} }); console.log(t); return t;`, { sessionId: "attacker" });
+            estimated = run.metadata.tokens.estimated;
+          }),
+        );
+        if (estimated) flags.estimated++;
+      }
+    })();
   const kinds = Object.keys(TEXTS).filter((k) => !k.startsWith("prose"));
-  const attacker = (async () => {
-    for (let i = 0; !stop && i < 10_000; i++) {
-      const kind = kinds[i % kinds.length] as string;
-      let estimated = false;
-      hostileTimes.push(
-        await time(async () => {
-          const run = await tc.execute(`const t = await hostile.text({ kind: ${JSON.stringify(kind)} }); console.log(t); return t;`, { sessionId: "attacker" });
-          estimated = run.metadata.tokens.estimated;
-        }),
-      );
-      if (estimated) hostileEstimated++;
-    }
-  })();
+  const hostileTimes: number[] = [];
+  const hostileFlags = { stop: false, estimated: 0 };
+  const attacker = loop(kinds, hostileTimes, hostileFlags);
   await new Promise((resolve) => setTimeout(resolve, 500));
   const loaded = await benign(N);
-  stop = true;
+  hostileFlags.stop = true;
   await attacker;
+  const hostileEstimated = hostileFlags.estimated;
+  const controlTimes: number[] = [];
+  const controlFlags = { stop: false, estimated: 0 };
+  const control = loop(["prose, 100 KB"], controlTimes, controlFlags);
+  await new Promise((resolve) => setTimeout(resolve, 500));
+  const controlLoaded = await benign(N);
+  controlFlags.stop = true;
+  await control;
   const aloneAgain = await benign(N);
   await tc.close();
   const loadAfter = os.loadavg();
@@ -153,8 +164,11 @@ executions, median ${fmt(median(hostileTimes))} ms, max ${fmt(Math.max(...hostil
 |---|--:|--:|--:|
 | alone | ${fmt(baseline)} | ${fmt(percentile([...alone, ...aloneAgain], 95))} | ${fmt(Math.max(...alone, ...aloneAgain))} |
 | beside the attacker | ${fmt(underLoad)} | ${fmt(percentile(loaded, 95))} | ${fmt(Math.max(...loaded))} |
+| beside a control session returning 100 KB of prose (${controlTimes.length} executions) | ${fmt(median(controlLoaded))} | ${fmt(percentile(controlLoaded, 95))} | ${fmt(Math.max(...controlLoaded))} |
 
-Ratio under load / alone: **p50 ${fmt(ratio, 2)}×**, p95 ${fmt(p95Ratio, 2)}×. Both sessions share 2 sandbox
+Ratio under load / alone: **p50 ${fmt(ratio, 2)}×**, p95 ${fmt(p95Ratio, 2)}×; beside the prose control: p50
+${fmt(median(controlLoaded) / baseline, 2)}×. Attacker p50 / control p50: **${fmt(underLoad / median(controlLoaded), 2)}×** (near 1: pathological text costs
+another session no more than ordinary text of the same size). Both sessions share 2 sandbox
 workers and 2 counting workers on 2 cores, so some slowdown is CPU contention, not waiting on
 the attacker's accounting (which is capped per execution and served round-robin across sessions).
 `;
