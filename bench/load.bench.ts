@@ -31,7 +31,7 @@ const HOSTILE_SESSIONS_PER_USER = 5;
 const EXECUTIONS_PER_SESSION = Number(process.env.LOAD_EXECUTIONS ?? 20);
 /** Pause of a benign session between executions: an agent waits for its model between calls (real ones wait seconds). */
 const THINK_MS = Number(process.env.LOAD_THINK_MS ?? 500);
-const ROUNDS = Number(process.env.LOAD_ROUNDS ?? 3);
+const ROUNDS = Number(process.env.LOAD_ROUNDS ?? 5);
 const TIMEOUT_MS = 10_000;
 const POOL_SIZE = 6;
 
@@ -282,7 +282,7 @@ async function main(): Promise<void> {
       "|---|---|---|---|---|---|",
       ...perRound,
       "",
-      "What the attackers got (all rounds):",
+      "What the attackers got (all rounds; each attacker's executions share one worker, `sessions.maxWorkersPerUser`, so most of them time out waiting behind the attacker's own loops: `SANDBOX_TIMEOUT` counts that wait):",
       "",
       "| hostile script | code | outcomes |",
       "|---|---|---|",
