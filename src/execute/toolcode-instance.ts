@@ -167,6 +167,7 @@ export class ToolcodeInstance implements Toolcode {
     const spill = session ? nextSpillPaths(session) : undefined;
     const { shaped, toolResultTokens, estimated } = await shapeOutcome(this.parts.counter, { ...outcome, error }, options.maxTokens ?? this.config.output.maxTokens, spill, toolResults, sessionId);
     const spilled = session && spill ? await spillCut(session, spill, shaped.cut, outcome) : {};
+    await this.parts.audit?.flush(); // the run's records are in the audit file when its result returns
     return {
       result: shaped.result,
       logs: shaped.logs,

@@ -38,6 +38,15 @@ describe("audit log", () => {
     expect(filterAudit(records, { session: "s1", tool: "memory" })).toHaveLength(3);
   });
 
+  it("flush() resolves once every record so far is in the file, with the log still open", async () => {
+    const dir = mkdtempSync(path.join(tmpdir(), "toolcode-audit-"));
+    const log = AuditLog.open("audit.jsonl", dir, { arguments: "redacted", fields: [] });
+    for (const record of records) log.record(record);
+    await log.flush();
+    expect(readAuditLog(path.join(dir, "audit.jsonl")).records).toEqual(records);
+    await log.close();
+  });
+
   it("formats a line per record for people", () => {
     expect(formatAuditRecord(records[1] as AuditRecord)).toBe("2026-01-01T00:00:00.000Z alice s1   #2 memory.delete_entities approve approval=pending:not granted 2ms APPROVAL_REQUIRED");
     expect(formatAuditRecord(records[2] as AuditRecord)).toBe("2026-01-01T00:00:00.000Z alice s1 execute abc calls=2 2ms APPROVAL_REQUIRED pending=ap_1");

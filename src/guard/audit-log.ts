@@ -116,8 +116,11 @@ export class AuditLog {
   #stream: WriteStream | undefined;
   #closed = false;
 
+  /** Settles once every record written so far is handed to the OS (the last write's callback). */
+  #written: Promise<void> = Promise.resolve();
+
   private constructor(
-    private readonly write: (line: string) => void,
+    private readonly write: (line: string, done: () => void) => void,
     private readonly options: AuditLogOptions,
     stream?: WriteStream,
   ) {
@@ -129,12 +132,13 @@ export class AuditLog {
    * resolve against `baseDir` (the config file's directory).
    */
   static open(file: string, baseDir: string, options: AuditLogOptions): AuditLog {
-    if (file === "-") return new AuditLog((line) => process.stdout.write(line), options);
+    if (file === "-") return new AuditLog((line, done) => process.stdout.write(line, () => done()), options);
     const target = path.resolve(baseDir, file);
     mkdirSync(path.dirname(target), { recursive: true });
     const stream = createWriteStream(target, { flags: "a", mode: 0o600 });
     stream.on("error", (error) => process.stderr.write(`toolcode: audit log ${target}: ${error.message}\n`));
-    return new AuditLog((line) => stream.write(line), options, stream);
+    // The callback also runs when the write fails (the stream's error handler reports it).
+    return new AuditLog((line, done) => stream.write(line, () => done()), options, stream);
   }
 
   /** Arguments as they go into a record (redacted, omitted or as written). */
@@ -152,7 +156,16 @@ export class AuditLog {
   /** Appends one record. */
   record(record: AuditRecord): void {
     if (this.#closed) return;
-    this.write(`${JSON.stringify(record)}\n`);
+    this.#written = new Promise<void>((resolve) => this.write(`${JSON.stringify(record)}\n`, resolve));
+  }
+
+  /**
+   * Resolves once every record appended so far is written (writes are ordered, so the last one
+   * settling means all have). `execute` awaits it, so when a result returns its records are in
+   * the file.
+   */
+  flush(): Promise<void> {
+    return this.#written;
   }
 
   /** Flushes and closes the file. */
