@@ -33,6 +33,9 @@ interface ConfigOption {
   root?: string[];
 }
 
+/** Stands for the directory to expose in the client snippet when serve was started outside a project. */
+const PROJECT_PLACEHOLDER = "/path/to/project";
+
 /** After this long without being ready, starting says what it waits for on stderr. */
 const SLOW_START_MS = 1000;
 
@@ -129,7 +132,9 @@ export function buildProgram(): Command {
       const roots = new RootsChannel(options.root ?? []);
       const toolcode = await open(options, { roots, notices: "none", progress: true });
       // The snippet names the directories exposed now: a client starts serve from its own cwd (often /).
-      const snippetRoots = explicitRoots ? options.root : options.config === undefined && !existsSync(CONFIG_FILE_NAME) && isProjectDir(process.cwd()) ? [process.cwd()] : undefined;
+      // Nothing exposed yet (the embedded default outside a project): the snippet shows where --root goes.
+      const embedded = options.config === undefined && !existsSync(CONFIG_FILE_NAME);
+      const snippetRoots = explicitRoots ? options.root : embedded ? [isProjectDir(process.cwd()) ? process.cwd() : PROJECT_PLACEHOLDER] : undefined;
       const shape = { ...(options.config !== undefined ? { config: options.config } : existsSync(CONFIG_FILE_NAME) ? { config: CONFIG_FILE_NAME } : {}), ...(snippetRoots ? { roots: snippetRoots } : {}) };
       if (!options.http && toolcode.config.audit.file === "-") {
         await toolcode.close();

@@ -42,7 +42,7 @@ export function startMessage(toolcode: Toolcode, shape: ServeShape): string {
   ];
   const args = [binPath(), "serve"];
   if (shape.config !== undefined) args.push("--config", path.resolve(shape.config));
-  for (const root of shape.roots ?? []) args.push("--root", path.resolve(root));
+  for (const root of shape.roots ?? []) args.push("--root", path.isAbsolute(root) ? root : path.resolve(root));
   const stdio = { command: process.execPath, args };
   const entry = shape.url !== undefined ? { url: shape.url } : stdio;
   lines.push(

@@ -73,6 +73,8 @@ describe("serve: safe roots", () => {
     const read = await execute(client, 'return await filesystem.read_text_file({ path: "/etc/hostname" })');
     expect(read).toMatch(/TOOL_ERROR|denied|outside/i);
     expect(stderr()).toMatch(/filesystem exposes no directory: \/ is the file system root\. Pass --root DIR/);
+    // The client snippet shows where the directory to expose goes.
+    expect(stderr()).toContain(`"args":["${CLI}","serve","--root","/path/to/project"]`);
     if (!hadStateDir) expect(existsSync("/.toolcode")).toBe(false);
   });
 
