@@ -19,6 +19,7 @@ export { CONFIG_FILE_NAME, type LoadConfigOptions, type LoadedConfig, loadConfig
 export type { Config, ConfigInput, McpServerConfig, SkillsConfig } from "./config/schema.js";
 export { ConfigError, type ErrorCode, type ErrorInfo, SourceError, ToolError, ToolcodeError } from "./errors.js";
 export { HttpError } from "./sources/openapi/http-error.js";
+export type { TraceCarrier } from "./telemetry/telemetry.js";
 export type { ApprovalHandler, ApprovalRequest } from "./guard/guard.js";
 export type { ApprovalInfo } from "./guard/approvals.js";
 export { type AuditFilter, filterAudit, formatAuditRecord, readAuditLog } from "./guard/audit-read.js";

@@ -181,6 +181,21 @@ export const agentSchema = z.strictObject({
   maxSteps: z.number().int().min(1).max(1000).default(10),
 });
 
+/**
+ * OpenTelemetry traces (spans for search, execute and each tool call), exported over OTLP/HTTP.
+ * Without this section, tracing is on when `OTEL_EXPORTER_OTLP_ENDPOINT` is set.
+ */
+export const telemetrySchema = z.strictObject({
+  /** Force tracing on or off (unset: on when `endpoint` or `OTEL_EXPORTER_OTLP_ENDPOINT` is set). */
+  enabled: z.boolean().optional(),
+  /** OTLP/HTTP base URL of a collector, e.g. "http://127.0.0.1:4318" (`/v1/traces` is added). */
+  endpoint: z.url("an http(s) URL of an OTLP/HTTP collector, e.g. \"http://127.0.0.1:4318\"").optional(),
+  /** Headers sent to the collector, e.g. { "x-api-key": "${OTLP_KEY}" }. */
+  headers: z.record(z.string(), z.string()).optional(),
+  /** `service.name` of the spans. */
+  serviceName: z.string().min(1).default("toolcode"),
+});
+
 /** The whole config file. Sections owned by later features are accepted but optional. */
 export const configSchema = z.strictObject({
   $schema: z.string().optional(),
@@ -198,6 +213,7 @@ export const configSchema = z.strictObject({
   server: serverSchema.default(serverSchema.parse({})),
   skills: skillsSchema.default(skillsSchema.parse({})),
   agent: agentSchema.default(agentSchema.parse({})),
+  telemetry: telemetrySchema.optional(),
 });
 
 /** Config as written in the file (defaults not applied). */

@@ -24,6 +24,7 @@ import { closeSources, connectSources } from "../sources/connect.js";
 import { RootsChannel } from "../sources/roots.js";
 import { loadOpenApiSources } from "../sources/openapi/load-openapi-sources.js";
 import type { ToolSource } from "../sources/tool-source.js";
+import { type TraceCarrier, startTelemetry } from "../telemetry/telemetry.js";
 import type { SearchDetail } from "../typegen/search-render.js";
 import type { GuestBuiltins } from "./builtins/host-functions.js";
 import { registeredBuiltins, skillBuiltins } from "./builtins/registry.js";
@@ -86,6 +87,8 @@ export interface SearchOptions {
   limit?: number;
   /** Only tools of this server (guest identifier). */
   server?: string;
+  /** W3C trace context of the caller (`traceparent`, `tracestate`): the search span joins that trace. */
+  trace?: TraceCarrier;
 }
 
 /** Result of {@link Toolcode.search}: ranked tool ids and the text the model reads. */
@@ -97,6 +100,8 @@ export interface SearchResponse {
 
 /** Options for {@link Toolcode.execute}. */
 export interface ExecuteOptions {
+  /** W3C trace context of the caller (`traceparent`, `tracestate`): the execute span and its tool-call spans join that trace. */
+  trace?: TraceCarrier;
   /** Overrides `sandbox.timeoutMs` for this call (never above it). */
   timeoutMs?: number;
   /** Overrides `output.maxTokens` for this call. */
@@ -175,6 +180,7 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
   const { config, baseDir, notices, roots } = resolveConfig(options);
   // First, so an engine that cannot run here (isolated-vm not installed) fails before anything is started.
   const engine = createEngine(config.sandbox);
+  const telemetry = await startTelemetry(config.telemetry);
   const counter = new TokenCounter({ workers: config.output.countWorkers, budgetChars: config.output.exactCountChars, timeoutMs: config.output.countTimeoutMs });
   counter.warm();
   const starting = [
@@ -190,7 +196,7 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
   try {
     allTools = await Catalog.build(sources);
   } catch (error) {
-    await Promise.all([closeSources(sources), counter.close(), engine.close()]);
+    await Promise.all([closeSources(sources), counter.close(), engine.close(), telemetry.close()]);
     throw error;
   }
   const policy = new Policy(config.policy);
@@ -250,6 +256,7 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
     limits: new TenantLimits({ maxCodeBytes: config.sandbox.maxCodeBytes, poolSize: config.sandbox.poolSize, ...config.sessions }),
     guard,
     ...(audit ? { audit } : {}),
+    telemetry,
   });
   bound.instance = instance;
   return instance;

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { type Context, type Span, trace } from "@opentelemetry/api";
 import type { Catalog } from "../catalog/catalog.js";
 import type { SemanticReranker } from "../catalog/semantic-reranker.js";
 import type { SearchIndex, SearchResult } from "../catalog/search-index.js";
@@ -17,6 +18,7 @@ import type { Engine, GuestApi } from "../sandbox/engine.js";
 import type { SkillLibrary } from "../skills/skill-library.js";
 import { closeSources } from "../sources/connect.js";
 import type { ToolSource } from "../sources/tool-source.js";
+import { type TelemetryHandle, failSpan, inSpan, remoteContext, tracer } from "../telemetry/telemetry.js";
 import { type SearchDetail, describeResults } from "../typegen/search-render.js";
 import type { BuiltinRun, GuestBuiltin } from "./builtins/guest-builtin.js";
 import { hostFunctionsBuiltin } from "./builtins/host-functions.js";
@@ -68,6 +70,8 @@ export interface ToolcodeParts {
   limits: TenantLimits;
   guard: Guard;
   audit?: AuditLog;
+  /** The OpenTelemetry exporter this instance started (flushed and released on close). */
+  telemetry?: TelemetryHandle;
 }
 
 /** The {@link Toolcode} implementation. */
@@ -95,20 +99,36 @@ export class ToolcodeInstance implements Toolcode {
   }
 
   search(query: string, options: SearchOptions = {}): SearchResponse {
-    const { index, providers } = this.parts;
-    for (const provider of providers) provider.syncIndex?.(index);
-    const results = index.search(query, { limit: options.limit ?? 10, ...(options.server !== undefined ? { server: options.server } : {}) });
-    return this.#respond(query, results, options);
+    const span = this.#searchSpan(query, options, false);
+    try {
+      const { index, providers } = this.parts;
+      for (const provider of providers) provider.syncIndex?.(index);
+      const results = index.search(query, { limit: options.limit ?? 10, ...(options.server !== undefined ? { server: options.server } : {}) });
+      span.setAttribute("toolcode.search.results", results.length);
+      return this.#respond(query, results, options);
+    } catch (error) {
+      failSpan(span, error instanceof ToolcodeError ? error.code : "INTERNAL");
+      throw error;
+    } finally {
+      span.end();
+    }
   }
 
   async semanticSearch(query: string, options: SearchOptions = {}): Promise<SearchResponse> {
     const { index, providers, reranker } = this.parts;
     if (reranker === undefined) return this.search(query, options);
-    for (const provider of providers) provider.syncIndex?.(index);
-    const limit = options.limit ?? 10;
-    const lexical = index.search(query, { limit: reranker.candidates(limit), ...(options.server !== undefined ? { server: options.server } : {}) });
-    const { results, note } = await reranker.rerank(query, lexical);
-    return this.#respond(query, results.slice(0, limit), options, note);
+    return inSpan("toolcode.search", { parent: remoteContext(options.trace), attributes: searchAttributes(query, options, true) }, async (span) => {
+      for (const provider of providers) provider.syncIndex?.(index);
+      const limit = options.limit ?? 10;
+      const lexical = index.search(query, { limit: reranker.candidates(limit), ...(options.server !== undefined ? { server: options.server } : {}) });
+      const { results, note } = await reranker.rerank(query, lexical);
+      span.setAttribute("toolcode.search.results", Math.min(limit, results.length));
+      return this.#respond(query, results.slice(0, limit), options, note);
+    });
+  }
+
+  #searchSpan(query: string, options: SearchOptions, semantic: boolean): Span {
+    return tracer().startSpan("toolcode.search", { attributes: searchAttributes(query, options, semantic) }, remoteContext(options.trace));
   }
 
   /** The response for ranked `results`: per-result text at the detail asked, joined, with the providers' notes. */
@@ -132,14 +152,28 @@ export class ToolcodeInstance implements Toolcode {
 
   async execute(code: string, options: ExecuteOptions = {}): Promise<ExecuteResult> {
     const releases: (() => void)[] = [];
-    try {
-      return await this.#execute(code, options, releases);
-    } finally {
-      for (const release of releases) release();
-    }
+    const parent = remoteContext(options.trace);
+    const attributes = { "toolcode.engine": this.parts.engine.name, "toolcode.code.bytes": Buffer.byteLength(code), ...(options.user !== undefined ? { "toolcode.user": options.user } : {}) };
+    return inSpan("toolcode.execute", { parent, attributes }, async (span) => {
+      try {
+        const result = await this.#execute(code, options, releases, trace.setSpan(parent, span));
+        const { metadata } = result;
+        span.setAttributes({
+          "toolcode.tool_calls": metadata.toolCalls,
+          "toolcode.tokens.output": metadata.tokens.output,
+          "toolcode.tokens.tool_results": metadata.tokens.toolResults,
+          "toolcode.tokens.saved": metadata.tokens.saved,
+          "toolcode.output.truncated": metadata.truncated,
+        });
+        if (result.error) failSpan(span, result.error.code);
+        return result;
+      } finally {
+        for (const release of releases) release();
+      }
+    });
   }
 
-  async #execute(code: string, options: ExecuteOptions, releases: (() => void)[]): Promise<ExecuteResult> {
+  async #execute(code: string, options: ExecuteOptions, releases: (() => void)[], traceContext: Context): Promise<ExecuteResult> {
     const started = performance.now();
     const sessionId = options.sessionId ?? this.#defaultSession;
     const limits = runLimits(this.config.sandbox, options.timeoutMs);
@@ -157,7 +191,7 @@ export class ToolcodeInstance implements Toolcode {
       session = held.session;
       guard = this.#beginGuard(sessionId, session, code, options);
       const builtins = this.#beginBuiltins(code, session, options);
-      const host = guardedHost({ allTools: this.parts.allTools, guard, scrubber: this.parts.scrubber, builtins: builtins.runs, onToolResult: (json) => toolResults.add(json), ...(options.onToolCall ? { onToolCall: options.onToolCall } : {}) });
+      const host = guardedHost({ allTools: this.parts.allTools, guard, scrubber: this.parts.scrubber, builtins: builtins.runs, onToolResult: (json) => toolResults.add(json), ...(options.onToolCall ? { onToolCall: options.onToolCall } : {}), trace: traceContext });
       outcome = await runGuest({ engine: this.parts.limits.fairEngine(this.parts.engine, options.user), code, preludes: builtins.preludes, builtins: builtins.runs, tools: this.parts.guestTools, limits, host });
     } catch (thrown) {
       outcome = { ...outcome, error: guestErrorInfo(thrown) };
@@ -248,11 +282,23 @@ export class ToolcodeInstance implements Toolcode {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const { engine, sources, counter, sessions, skills, audit } = this.parts;
+    const { engine, sources, counter, sessions, skills, audit, telemetry } = this.parts;
     await skills.opened?.close();
     await Promise.allSettled([engine.close(), closeSources(sources), counter.close(), sessions.close()]);
     await audit?.close();
+    await telemetry?.close();
   }
+}
+
+/** Attributes of a search span: sizes and options, never the query text (it may quote user data). */
+function searchAttributes(query: string, options: SearchOptions, semantic: boolean): Record<string, string | number | boolean> {
+  return {
+    "toolcode.search.query_chars": query.length,
+    "toolcode.search.limit": options.limit ?? 10,
+    "toolcode.search.detail": options.detail ?? "signatures",
+    "toolcode.search.semantic": semantic,
+    ...(options.server !== undefined ? { "toolcode.search.server": options.server } : {}),
+  };
 }
 
 /**

@@ -189,6 +189,11 @@ export class ExecutionGuard {
     return this.#invoke(call, callSource);
   }
 
+  /** The policy's decision for `tool` (what {@link call} will apply; for traces and plans). */
+  policyFor(tool: CatalogTool): PolicyDecision {
+    return this.guard.policy.decide(tool);
+  }
+
   /** Numbers the call and takes the policy's decision. */
   #open(tool: CatalogTool, args: Record<string, unknown>): GuardedCall {
     return { seq: ++this.#seq, started: performance.now(), tool, args, argsKey: canonicalJson(args), decision: this.guard.policy.decide(tool), approval: null };

@@ -9,6 +9,7 @@ import { type CallToolResult, ElicitResultSchema } from "@modelcontextprotocol/s
 import type { ExecuteOptions, Toolcode } from "../execute/create-toolcode.js";
 import { ToolcodeError } from "../errors.js";
 import { SessionStore } from "../execute/sessions.js";
+import type { TraceCarrier } from "../telemetry/telemetry.js";
 import { ExecuteProgress } from "./execute-progress.js";
 import { executeDescription, executeInputShape, executeOptions, executeOutput, executeOutputShape, runSearch, searchDescription, searchInputShape } from "./tool-descriptions.js";
 
@@ -48,7 +49,7 @@ export function createMcpServer(toolcode: Toolcode, options: McpServerOptions = 
       inputSchema: searchInputShape,
       annotations: { readOnlyHint: true, openWorldHint: false },
     },
-    async (input): Promise<CallToolResult> => searchResult(() => runSearch(toolcode, input)),
+    async (input, extra): Promise<CallToolResult> => searchResult(() => runSearch(toolcode, input, traceCarrier(extra))),
   );
 
   server.registerTool(
@@ -94,8 +95,10 @@ export function createMcpServer(toolcode: Toolcode, options: McpServerOptions = 
               Math.min(input.timeoutMs ?? Infinity, toolcode.config.sandbox.timeoutMs),
             )
           : undefined;
+      const trace = traceCarrier(extra);
       const base: ExecuteOptions = {
         sessionId,
+        ...(trace !== undefined ? { trace } : {}),
         ...elicit,
         ...(options.user !== undefined ? { user: options.user } : {}),
         ...(progress ? { onToolCall: (tool: string) => progress.toolCall(tool) } : {}),
@@ -179,4 +182,17 @@ async function searchResult(run: () => Promise<string>): Promise<CallToolResult>
     if (!(error instanceof ToolcodeError)) throw error;
     return { content: [{ type: "text", text: `Error ${error.code}: ${error.message}` }], isError: true };
   }
+}
+
+/**
+ * The caller's W3C trace context: `traceparent` / `tracestate` in the request's `_meta` (any
+ * transport), else in the HTTP request's headers (streamable HTTP).
+ */
+function traceCarrier(extra: { _meta?: Record<string, unknown>; requestInfo?: { headers?: Record<string, string | string[] | undefined> } }): TraceCarrier | undefined {
+  if (typeof extra._meta?.traceparent === "string") return extra._meta;
+  const headers = extra.requestInfo?.headers;
+  const traceparent = headers?.traceparent;
+  if (typeof traceparent !== "string") return undefined;
+  const tracestate = headers?.tracestate;
+  return { traceparent, ...(typeof tracestate === "string" ? { tracestate } : {}) };
 }

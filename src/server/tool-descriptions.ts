@@ -10,6 +10,7 @@ import { z } from "zod";
 import type { ExecuteOptions, Toolcode } from "../execute/create-toolcode.js";
 import type { ExecuteResult } from "../execute/execute-result.js";
 import { Policy } from "../guard/policy.js";
+import type { TraceCarrier } from "../telemetry/telemetry.js";
 
 /** The `search` tool's description: how to find tools and what comes back. Kept short: a client re-reads it every turn. */
 export function searchDescription(toolcode: Toolcode): string {
@@ -123,8 +124,9 @@ export interface ExecuteOutput {
 }
 
 /** Runs one `search` call: the text the model reads (re-ranked by `search.embeddings` when configured). */
-export async function runSearch(toolcode: Toolcode, input: SearchInput): Promise<string> {
+export async function runSearch(toolcode: Toolcode, input: SearchInput, trace?: TraceCarrier): Promise<string> {
   const response = await toolcode.semanticSearch(input.query, {
+    ...(trace !== undefined ? { trace } : {}),
     ...(input.detail !== undefined ? { detail: input.detail } : {}),
     limit: Math.floor(input.limit ?? 5),
     ...(input.server !== undefined ? { server: input.server } : {}),

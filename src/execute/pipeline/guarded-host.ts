@@ -5,10 +5,12 @@
  *
  * @module
  */
+import type { Context } from "@opentelemetry/api";
 import type { Catalog } from "../../catalog/catalog.js";
 import { ToolcodeError } from "../../errors.js";
 import type { ExecutionGuard } from "../../guard/guard.js";
 import type { SandboxHost } from "../../sandbox/engine.js";
+import { inSpan } from "../../telemetry/telemetry.js";
 import type { BuiltinRun } from "../builtins/guest-builtin.js";
 import type { HostScrubber } from "../host-scrub.js";
 
@@ -25,10 +27,12 @@ export interface GuardedHostOptions {
   onToolCall?: (tool: string) => void;
   /** Rewrites host paths in the errors the guest gets. */
   scrubber?: HostScrubber;
+  /** The execution's trace context: each tool call is a span under it. */
+  trace?: Context;
 }
 
 /** The {@link SandboxHost} of one run. */
-export function guardedHost({ allTools, guard, builtins, onToolResult, onToolCall, scrubber }: GuardedHostOptions): SandboxHost {
+export function guardedHost({ allTools, guard, builtins, onToolResult, onToolCall, scrubber, trace }: GuardedHostOptions): SandboxHost {
   const call: SandboxHost["callTool"] = async (server, tool, args, signal) => {
     const builtin = builtins.get(server);
     if (builtin) return builtin.call(tool, args);
@@ -38,11 +42,25 @@ export function guardedHost({ allTools, guard, builtins, onToolResult, onToolCal
     if (typeof input !== "object" || Array.isArray(input)) {
       throw new ToolcodeError("INVALID_ARGUMENTS", `${found.id} takes one object argument, e.g. ${found.id}({ … }); got ${Array.isArray(input) ? "an array" : typeof input}.`);
     }
-    // The guard checks the policy, asks for approval, replays, and swaps PII tokens.
-    return guard.call(found, input as Record<string, unknown>, signal, async (realArgs) => {
-      const result = await source.callTool(found.spec.name, realArgs, { signal });
-      onToolResult(typeof result === "string" ? result : (JSON.stringify(result) ?? ""));
-      return result;
+    const decision = guard.policyFor(found);
+    const attributes = { "toolcode.source": found.server, "toolcode.tool": found.id, "toolcode.policy.decision": decision.action, "toolcode.policy.kind": decision.kind };
+    return inSpan("toolcode.tool_call", { attributes, ...(trace ? { parent: trace } : {}) }, async (span) => {
+      if (span.isRecording()) span.setAttribute("toolcode.arguments.bytes", Buffer.byteLength(JSON.stringify(input) ?? ""));
+      let sourceCalled = false;
+      // The guard checks the policy, asks for approval, replays, and swaps PII tokens.
+      const value = await guard.call(found, input as Record<string, unknown>, signal, async (realArgs) => {
+        sourceCalled = true;
+        const result = await source.callTool(found.spec.name, realArgs, { signal });
+        const json = typeof result === "string" ? result : (JSON.stringify(result) ?? "");
+        onToolResult(json);
+        if (span.isRecording()) {
+          const bytes = Buffer.byteLength(json);
+          span.setAttributes({ "toolcode.result.bytes": bytes, "toolcode.result.tokens": Math.ceil(json.length / 4), "toolcode.result.tokens.estimated": true });
+        }
+        return result;
+      });
+      span.setAttribute("toolcode.replayed", !sourceCalled);
+      return value;
     });
   };
   if (!scrubber) return { callTool: call };

@@ -20,6 +20,7 @@
  */
 import { setTimeout as sleep } from "node:timers/promises";
 import { SourceError, ToolError, ToolcodeError } from "../../errors.js";
+import { injectTraceHeaders } from "../../telemetry/telemetry.js";
 import type { AuthProvider } from "./auth.js";
 import type { PreparedRequest } from "./build-request.js";
 import { describeNetworkFailure, isNetworkError } from "../network-errors.js";
@@ -213,7 +214,10 @@ export class HttpClient {
       const sameOrigin = url.origin === origin;
       // Configured headers first; the request's own headers and then the credentials win.
       const sent: Record<string, string> = sameOrigin ? { ...this.options.headers, ...headers } : { ...headers };
-      if (sameOrigin) await this.options.auth.apply(sent, url, signal);
+      if (sameOrigin) {
+        injectTraceHeaders(sent); // the tool-call span's traceparent, so the API's spans join the trace
+        await this.options.auth.apply(sent, url, signal);
+      }
       const response = await this.options.fetch(url, { method, headers: sent, body: body ?? null, signal, redirect: "manual" });
       const location = response.headers.get("location");
       if (!REDIRECT_STATUSES.has(response.status) || location === null) return response;
