@@ -13,7 +13,7 @@ import type { CatalogTool } from "./catalog-tool.js";
 import { sanitizeUnique } from "./names.js";
 
 /** Guest globals that are not reserved words for tools but are for servers (guest built-ins). */
-const SERVER_RESERVED = ["search"];
+const SERVER_RESERVED = ["search", "state"];
 
 /** One connected server as the catalog sees it. */
 export interface CatalogServer {
@@ -30,7 +30,7 @@ export class Catalog {
   /** Builds a catalog by listing the tools of each source (in the given order). */
   static async build(sources: readonly ToolSource[]): Promise<Catalog> {
     const catalog = new Catalog();
-    // `search` is a guest built-in: a server of that name becomes `search_2` (a tool may still be named so).
+    // `search` and `state` are guest built-ins: a server of that name becomes `search_2` / `state_2` (a tool may still be named so).
     const serverIds = sanitizeUnique(sources.map((s) => s.name), SERVER_RESERVED);
     const listed = await Promise.all(sources.map((source) => source.listTools()));
     sources.forEach((source, index) => {

@@ -146,6 +146,8 @@ export const sessionsSchema = z.strictObject({
    * least 1); their other executions wait their turn, served round-robin between users.
    */
   maxWorkersPerUser: z.number().int().positive().optional(),
+  /** Bytes of a session's `state` object as JSON (guest `state`, kept between executions). */
+  maxStateBytes: z.number().int().positive().max(64 * 1024 * 1024).default(1024 * 1024),
 });
 
 /** Limits of the HTTP transport (`serve --http`): request bodies and slow clients. */

@@ -229,6 +229,7 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
   const bound: { instance?: ToolcodeInstance } = {};
   const builtins = registeredBuiltins({
     skills: () => skills.library(),
+    state: { maxBytes: config.sessions.maxStateBytes, maxDepth: config.sandbox.maxJsonDepth },
     search: (query, searchOptions) => {
       if (bound.instance === undefined) throw new ToolcodeError("INTERNAL", "search is not ready yet; try again.");
       return bound.instance.semanticSearch(query, searchOptions);

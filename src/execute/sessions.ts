@@ -26,6 +26,8 @@ export interface Session {
   active: number;
   /** Counter for spill file names. */
   spills: number;
+  /** The guest's `state` object as JSON text, kept between executions. */
+  readonly state: { json: string };
 }
 
 /** Options for {@link SessionStore}. */
@@ -101,6 +103,7 @@ export class SessionStore {
         lastUsed: Date.now(),
         active: 0,
         spills: 0,
+        state: { json: "{}" },
       }));
       const created = { user, session };
       entry = created;

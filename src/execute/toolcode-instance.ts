@@ -190,7 +190,8 @@ export class ToolcodeInstance implements Toolcode {
       releases.push(held.release);
       session = held.session;
       guard = this.#beginGuard(sessionId, session, code, options);
-      const builtins = this.#beginBuiltins(code, session, options);
+      const running = guard;
+      const builtins = this.#beginBuiltins(code, session, options, () => running.halted);
       const host = guardedHost({ allTools: this.parts.allTools, guard, scrubber: this.parts.scrubber, builtins: builtins.runs, onToolResult: (json) => toolResults.add(json), ...(options.onToolCall ? { onToolCall: options.onToolCall } : {}), trace: traceContext });
       outcome = await runGuest({ engine: this.parts.limits.fairEngine(this.parts.engine, options.user), code, preludes: builtins.preludes, builtins: builtins.runs, tools: this.parts.guestTools, limits, host });
     } catch (thrown) {
@@ -232,9 +233,9 @@ export class ToolcodeInstance implements Toolcode {
   }
 
   /** This run's built-ins (the registered ones, then the call's host functions): their runs by bridge, and preludes. */
-  #beginBuiltins(code: string, session: Session, options: ExecuteOptions): { runs: Map<string, BuiltinRun>; preludes: string[] } {
+  #beginBuiltins(code: string, session: Session, options: ExecuteOptions, halted: () => boolean): { runs: Map<string, BuiltinRun>; preludes: string[] } {
     const builtins = options.builtins ? [...this.parts.builtins, hostFunctionsBuiltin(options.builtins)] : this.parts.builtins;
-    const context = { code, workspace: session.workspace };
+    const context = { code, workspace: session.workspace, state: session.state, halted };
     return { runs: new Map(builtins.map((b) => [b.bridge, b.begin(context)])), preludes: builtins.map((b) => b.prelude) };
   }
 

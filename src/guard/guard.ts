@@ -189,6 +189,11 @@ export class ExecutionGuard {
     return this.#invoke(call, callSource);
   }
 
+  /** True once the run was stopped (a pending approval, a divergence): every later call is refused. */
+  get halted(): boolean {
+    return this.#halt !== undefined;
+  }
+
   /** The policy's decision for `tool` (what {@link call} will apply; for traces and plans). */
   policyFor(tool: CatalogTool): PolicyDecision {
     return this.guard.policy.decide(tool);

@@ -43,7 +43,7 @@ export function executeDescription(toolcode: Toolcode): string {
     "Run TypeScript (an async module body: top-level await and return) that calls tools, so loops, filters and joins happen here and only what you print or return comes back.",
     "- Call a tool: `const r = await server.tool({ arg: value })` (one object argument; find names with search). Results are plain values; a failing tool throws `ToolError` (.code, .message).",
     "- `console.log` or `return` only what you need: summaries, not raw data.",
-    "- `workspace.read/write/list/remove(path)`: files kept for this session, for later runs.",
+    "- `workspace.read/write/list/remove(path)`: files kept for this session, for later runs; `state` (a JSON object, e.g. `state.page = 2`) is kept too, like REPL variables.",
     '- Reuse work: `await skills.save({ name, description, code })` type-checks and keeps a TS module of functions (tool calls allowed); later runs `import { fn } from "./skills/<name>"` or call `skills.<name>.fn()`. search finds skills.',
     `- Output is capped at ${output.maxTokens} tokens; a cut value is saved in full to the workspace (the output names the file).`,
     `- No fetch, timers or process. Limits: ${Math.round(sandbox.timeoutMs / 1000)} s, ${sandbox.memoryMb} MB, ${sandbox.maxToolCalls} tool calls.`,

@@ -10,6 +10,7 @@
  * @module
  */
 import type { Workspace } from "../workspace.js";
+import type { StateSlot } from "./state-builtin.js";
 
 /** A guest built-in. */
 export interface GuestBuiltin {
@@ -31,6 +32,10 @@ export interface BuiltinContext {
   readonly code: string;
   /** The session's workspace. */
   readonly workspace: Workspace;
+  /** The session's `state` (JSON text), kept between runs. */
+  readonly state?: StateSlot;
+  /** True once the guard stopped the run (a pending approval, a replay divergence). */
+  readonly halted?: () => boolean;
 }
 
 /** The host side of a built-in for one execution. */
