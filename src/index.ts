@@ -21,6 +21,11 @@ export { ConfigError, type ErrorCode, type ErrorInfo, SourceError, ToolError, To
 export { HttpError } from "./sources/openapi/http-error.js";
 export type { TraceCarrier } from "./telemetry/telemetry.js";
 export type { ApprovalHandler, ApprovalRequest } from "./guard/guard.js";
+export type { Credential, CredentialKey, CredentialStore, OAuthState } from "./credentials/credential-store.js";
+export { withValues } from "./credentials/credential-store.js";
+export { EncryptedFileCredentialStore, type EncryptedFileStoreOptions } from "./credentials/encrypted-file-store.js";
+export { EnvCredentialStore, credentialEnvName } from "./credentials/env-store.js";
+export { MemoryCredentialStore } from "./credentials/memory-store.js";
 export type { ApprovalInfo } from "./guard/approvals.js";
 export { type AuditFilter, filterAudit, formatAuditRecord, readAuditLog } from "./guard/audit-read.js";
 export type { AuditApproval, AuditCall, AuditExecution, AuditRecord } from "./guard/audit-log.js";

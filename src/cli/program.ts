@@ -23,6 +23,7 @@ import { auditCommand, localUser, terminalApprover } from "./audit-command.js";
 import { addRunCommand } from "./run-command.js";
 import { TOOLCODE_VERSION, createMcpServer } from "../server/mcp-server.js";
 import { skillsCommand } from "./skills-command.js";
+import { connectCommands } from "./connect-command.js";
 
 /** The default port of `toolcode serve --http`. */
 export const DEFAULT_HTTP_PORT = 3333;
@@ -292,6 +293,7 @@ export function buildProgram(): Command {
   addRunCommand(program, configOption, open);
 
   program.addCommand(skillsCommand(configOption));
+  for (const command of connectCommands(configOption)) program.addCommand(command);
 
   return program;
 }

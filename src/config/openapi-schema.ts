@@ -74,6 +74,8 @@ export const openApiSourceSchema = z.strictObject({
   retries: z.number().int().min(0).max(10).optional(),
   /** Validate the spec against the OpenAPI JSON Schema (default true); false loads specs with minor violations. */
   validate: z.boolean().optional(),
+  /** The connection `${user.NAME}` placeholders read (default: this source's config key); sources naming the same one share each user's credential. */
+  connection: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "a connection name: 1-64 letters, digits, _ . -").optional(),
   disabled: z.boolean().optional(),
 });
 

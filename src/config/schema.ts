@@ -5,6 +5,7 @@
  * @module
  */
 import { z } from "zod";
+import { credentialsSchema } from "./credentials-schema.js";
 import { auditSchema, authSchema, policySchema, privacySchema } from "./guard-schema.js";
 import { openApiSectionSchema } from "./openapi-schema.js";
 
@@ -17,6 +18,8 @@ export const stdioServerSchema = z.strictObject({
   cwd: z.string().optional(),
   /** How long to wait for the server to start and list its tools. */
   startupTimeoutMs: z.number().int().positive().optional(),
+  /** The connection `${user.NAME}` placeholders read (default: this server's config key); sources naming the same one share each user's credential. */
+  connection: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "a connection name: 1-64 letters, digits, _ . -").optional(),
   disabled: z.boolean().optional(),
 });
 
@@ -26,6 +29,8 @@ export const httpServerSchema = z.strictObject({
   url: z.url("an http(s) URL, e.g. \"http://127.0.0.1:3001/mcp\""),
   headers: z.record(z.string(), z.string()).optional(),
   startupTimeoutMs: z.number().int().positive().optional(),
+  /** The connection `${user.NAME}` placeholders read (default: this server's config key); sources naming the same one share each user's credential. */
+  connection: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "a connection name: 1-64 letters, digits, _ . -").optional(),
   disabled: z.boolean().optional(),
 });
 
@@ -35,6 +40,8 @@ export const sseServerSchema = z.strictObject({
   url: z.url("an http(s) URL of the SSE endpoint, e.g. \"http://127.0.0.1:3001/sse\""),
   headers: z.record(z.string(), z.string()).optional(),
   startupTimeoutMs: z.number().int().positive().optional(),
+  /** The connection `${user.NAME}` placeholders read (default: this server's config key); sources naming the same one share each user's credential. */
+  connection: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "a connection name: 1-64 letters, digits, _ . -").optional(),
   disabled: z.boolean().optional(),
 });
 
@@ -207,6 +214,7 @@ export const configSchema = z.strictObject({
   privacy: privacySchema.default(privacySchema.parse({})),
   audit: auditSchema.default(auditSchema.parse({})),
   auth: authSchema.default(authSchema.parse({})),
+  credentials: credentialsSchema.default(credentialsSchema.parse({})),
   sandbox: sandboxSchema.default(sandboxSchema.parse({})),
   output: outputSchema.default(outputSchema.parse({})),
   search: searchSchema.default(searchSchema.parse({})),

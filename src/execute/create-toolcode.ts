@@ -18,6 +18,9 @@ import { AuditLog } from "../guard/audit-log.js";
 import { type ApprovalHandler, Guard } from "../guard/guard.js";
 import { HiddenTools } from "../guard/hidden-tools.js";
 import { Policy } from "../guard/policy.js";
+import type { CredentialStore } from "../credentials/credential-store.js";
+import { openCredentialStore } from "../credentials/open-store.js";
+import { UserCredentials } from "../credentials/user-credentials.js";
 import { createEngine } from "../sandbox/create-engine.js";
 import { SkillLibrary } from "../skills/skill-library.js";
 import { closeSources, connectSources } from "../sources/connect.js";
@@ -72,6 +75,11 @@ export interface ToolcodeOptions {
    * Without it, such calls always stop the run with a pending approval.
    */
   onApproval?: ApprovalHandler;
+  /**
+   * Where each user's upstream credentials (`${user.NAME}` placeholders, OAuth tokens) come from;
+   * default: the store `credentials.store` names.
+   */
+  credentialStore?: CredentialStore;
 }
 
 /** A source that failed to connect, and why. The other sources keep working. */
@@ -189,7 +197,11 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
   ] as const;
   const waitingFor = starting.filter(([, names]) => names.length > 0).map(([what, names]) => `${what}: ${names.join(", ")}`);
   if (waitingFor.length > 0) options.onProgress?.(waitingFor.join("; "));
-  const [mcp, openapi] = await Promise.all([connectSources(config.mcpServers, { cwd: baseDir, maxJsonDepth: config.sandbox.maxJsonDepth, ...(roots ? { roots } : {}) }), loadOpenApiSources(config.openapi, { baseDir })]);
+  const credentials = new UserCredentials({ store: options.credentialStore ?? openCredentialStore(config.credentials, baseDir), ...(config.credentials.defaultUser !== undefined ? { defaultUser: config.credentials.defaultUser } : {}) });
+  const [mcp, openapi] = await Promise.all([
+    connectSources(config.mcpServers, { cwd: baseDir, maxJsonDepth: config.sandbox.maxJsonDepth, ...(roots ? { roots } : {}), credentials, connections: config.credentials }),
+    loadOpenApiSources(config.openapi, { baseDir, credentials }),
+  ]);
   const failures = [...mcp.failures, ...openapi.failures];
   const sources = [...mcp.sources, ...openapi.sources, ...(options.sources ?? [])];
   let allTools: Catalog;

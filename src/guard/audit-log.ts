@@ -62,6 +62,10 @@ export interface AuditCall extends AuditBase {
   approval: AuditApproval | null;
   /** True when the result came from the journal of an earlier run (not called again). */
   replayed: boolean;
+  /** A per-user source's connection the call used (absent for shared-credential sources). */
+  connection?: string;
+  /** Whose credential it was: the user, or null for the config's shared fallback (never the secret). */
+  credentialOwner?: string | null;
   /** Arguments as the model wrote them, redacted per `audit.arguments` (absent with `omit`). */
   arguments?: unknown;
 }

@@ -14,6 +14,7 @@ import type { z } from "zod";
 import type { CatalogTool } from "../catalog/catalog-tool.js";
 import type { privacySchema } from "../config/guard-schema.js";
 import { type ErrorInfo, ToolcodeError, toErrorInfo } from "../errors.js";
+import type { CredentialUse } from "../sources/tool-source.js";
 import { type ApprovalInfo, ApprovalBook, type JournalEntry, type PendingApproval, approvalInfo, canonicalJson, newApprovalId } from "./approvals.js";
 import { type AuditApproval, type AuditLog, codeHash } from "./audit-log.js";
 import { GlobList } from "./glob.js";
@@ -130,8 +131,11 @@ export class Guard {
   }
 }
 
-/** Performs the real call with (possibly detokenized) arguments. */
-export type CallSource = (args: Record<string, unknown>) => Promise<unknown>;
+/**
+ * Performs the real call with (possibly detokenized) arguments; a per-user source tells
+ * `onCredential` whose credential it used (the audit log names it, never the secret).
+ */
+export type CallSource = (args: Record<string, unknown>, onCredential: (use: CredentialUse) => void) => Promise<unknown>;
 
 /** One call on its way through {@link ExecutionGuard.call}. */
 interface GuardedCall {
@@ -143,6 +147,8 @@ interface GuardedCall {
   readonly decision: PolicyDecision;
   /** How the call was approved (audit), once it is. */
   approval: AuditApproval | null;
+  /** Whose credential a per-user source used, once it says. */
+  credential: CredentialUse | null;
 }
 
 /** A journal outcome answering a replayed call. */
@@ -201,7 +207,7 @@ export class ExecutionGuard {
 
   /** Numbers the call and takes the policy's decision. */
   #open(tool: CatalogTool, args: Record<string, unknown>): GuardedCall {
-    return { seq: ++this.#seq, started: performance.now(), tool, args, argsKey: canonicalJson(args), decision: this.guard.policy.decide(tool), approval: null };
+    return { seq: ++this.#seq, started: performance.now(), tool, args, argsKey: canonicalJson(args), decision: this.guard.policy.decide(tool), approval: null, credential: null };
   }
 
   /** Writes the call's audit line. */
@@ -222,6 +228,7 @@ export class ExecutionGuard {
       rule: call.decision.rule,
       approval: extra.approval ?? null,
       replayed: extra.replayed ?? false,
+      ...(call.credential !== null ? { connection: call.credential.connection, credentialOwner: call.credential.owner } : {}),
       durationMs: round(performance.now() - call.started),
       error: error?.code ?? null,
       ...log.arguments(call.args),
@@ -287,7 +294,7 @@ export class ExecutionGuard {
     const realArgs = this.guard.detokenizes(call.tool) ? vault.detokenize(call.args) : call.args;
     let value: unknown;
     try {
-      value = vault.tokenize(await callSource(realArgs));
+      value = vault.tokenize(await callSource(realArgs, (use) => (call.credential = { connection: use.connection, owner: use.owner })));
     } catch (thrown) {
       if (!vault.enabled && thrown instanceof ToolcodeError) throw this.#failed(call, thrown);
       throw this.#failed(call, fromInfo(vault.tokenize(toErrorInfo(thrown, "TOOL_ERROR"))));

@@ -4,8 +4,15 @@
  *
  * @module
  */
+import type { CredentialsConfig } from "../config/credentials-schema.js";
 import type { McpServerConfig } from "../config/schema.js";
+import { mcpCredentialParts } from "../credentials/connection-spec.js";
+import { userFields } from "../credentials/placeholders.js";
+import { MemoryCredentialStore } from "../credentials/memory-store.js";
+import { UserCredentials } from "../credentials/user-credentials.js";
 import { connectMcpSource, type McpSourceOptions } from "./mcp/mcp-source.js";
+import { PerUserMcpSource } from "./mcp/per-user-mcp-source.js";
+import { UserConnectionPool } from "./mcp/user-connection-pool.js";
 import { type SourceFailure, type StartedSources, startAll } from "./start-all.js";
 import type { ToolSource } from "./tool-source.js";
 
@@ -15,7 +22,13 @@ export type { SourceFailure };
 export type ConnectedSources = StartedSources<ToolSource>;
 
 /** Options for {@link connectSources}; passed to every {@link connectMcpSource}. */
-export type ConnectSourcesOptions = McpSourceOptions;
+export interface ConnectSourcesOptions extends McpSourceOptions {
+  /** Where servers with `${user.NAME}` placeholders get each user's values. */
+  credentials?: UserCredentials;
+  /** Bounds on per-user connections (`credentials.maxConnectionsPerSource`, `maxConnections`, `idleMinutes`). */
+  connections?: Pick<CredentialsConfig, "maxConnectionsPerSource" | "maxConnections" | "idleMinutes">;
+}
+
 
 /**
  * Connects all servers in parallel, skipping entries with `disabled: true`.
@@ -23,9 +36,24 @@ export type ConnectSourcesOptions = McpSourceOptions;
  * `ToolcodeError` is wrapped as `SOURCE_UNAVAILABLE`).
  */
 export async function connectSources(servers: Record<string, McpServerConfig>, options: ConnectSourcesOptions = {}): Promise<ConnectedSources> {
+  const { credentials, connections, ...mcpOptions } = options;
+  let pool: UserConnectionPool | undefined;
+  const start = async (name: string, config: McpServerConfig): Promise<ToolSource> => {
+    const fields = userFields(mcpCredentialParts(config));
+    if (fields.length === 0) return connectMcpSource(name, config, mcpOptions);
+    pool ??= new UserConnectionPool({
+      maxPerSource: connections?.maxConnectionsPerSource ?? 16,
+      maxTotal: connections?.maxConnections ?? 64,
+      idleMs: (connections?.idleMinutes ?? 10) * 60_000,
+    });
+    const users = credentials ?? new UserCredentials({ store: new MemoryCredentialStore() });
+    const source = new PerUserMcpSource(name, config, fields, { ...mcpOptions, credentials: users, pool });
+    await source.start();
+    return source;
+  };
   return startAll<McpServerConfig, ToolSource>(
     servers,
-    (name, config) => connectMcpSource(name, config, options),
+    start,
     (name) => ({ label: `MCP server "${name}"`, details: { server: name, key: `mcpServers.${name}` } }),
   );
 }

@@ -37,10 +37,25 @@ export interface ToolSpec {
   deprecated?: boolean;
 }
 
+/** Whose credential a call of a per-user source used (for the audit log; never the secret). */
+export interface CredentialUse {
+  /** The connection the credential is stored under. */
+  connection: string;
+  /** The user whose own credential it was, or null when the config's shared fallback was used. */
+  owner: string | null;
+}
+
 /** Options for a single tool call. */
 export interface CallOptions {
   /** Aborted when the execution that made the call ends or times out. */
   signal?: AbortSignal;
+  /**
+   * The user the call runs for (an `auth.users` name; undefined: `credentials.defaultUser`).
+   * Sources with `${user.NAME}` placeholders call upstream with this user's credential only.
+   */
+  user?: string;
+  /** Told which credential a per-user source used. Must not throw. */
+  onCredential?: (use: CredentialUse) => void;
 }
 
 /**

@@ -29,10 +29,12 @@ export interface GuardedHostOptions {
   scrubber?: HostScrubber;
   /** The execution's trace context: each tool call is a span under it. */
   trace?: Context;
+  /** The user the run is for: per-user sources call upstream with this user's credential only. */
+  user?: string;
 }
 
 /** The {@link SandboxHost} of one run. */
-export function guardedHost({ allTools, guard, builtins, onToolResult, onToolCall, scrubber, trace }: GuardedHostOptions): SandboxHost {
+export function guardedHost({ allTools, guard, builtins, onToolResult, onToolCall, scrubber, trace, user }: GuardedHostOptions): SandboxHost {
   const call: SandboxHost["callTool"] = async (server, tool, args, signal) => {
     const builtin = builtins.get(server);
     if (builtin) return builtin.call(tool, args);
@@ -48,9 +50,9 @@ export function guardedHost({ allTools, guard, builtins, onToolResult, onToolCal
       if (span.isRecording()) span.setAttribute("toolcode.arguments.bytes", Buffer.byteLength(JSON.stringify(input) ?? ""));
       let sourceCalled = false;
       // The guard checks the policy, asks for approval, replays, and swaps PII tokens.
-      const value = await guard.call(found, input as Record<string, unknown>, signal, async (realArgs) => {
+      const value = await guard.call(found, input as Record<string, unknown>, signal, async (realArgs, onCredential) => {
         sourceCalled = true;
-        const result = await source.callTool(found.spec.name, realArgs, { signal });
+        const result = await source.callTool(found.spec.name, realArgs, { signal, onCredential, ...(user !== undefined ? { user } : {}) });
         const json = typeof result === "string" ? result : (JSON.stringify(result) ?? "");
         onToolResult(json);
         if (span.isRecording()) {

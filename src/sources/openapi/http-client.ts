@@ -64,6 +64,19 @@ export interface SendOptions {
   /** The operation declares a JSON response: HTML is then an error, untyped text is parsed. */
   expectJson: boolean;
   signal?: AbortSignal;
+  /**
+   * This call's own credentials (a per-user source: the calling user's auth, headers and the
+   * redactor that knows their secrets), instead of the source's shared ones.
+   */
+  credentials?: CallCredentials;
+}
+
+/** The credentials one call is sent with. */
+export interface CallCredentials {
+  auth: AuthProvider;
+  redactor: Redactor;
+  /** Configured headers (lower-case names), sent to the API's origin only. */
+  headers: Record<string, string>;
 }
 
 /** Thrown by {@link readCapped} when a body exceeds its limit. */
@@ -131,12 +144,17 @@ export class HttpClient {
     try {
       return await this.sendOnce(request, opts);
     } catch (error) {
-      throw this.options.redactor.error(error);
+      throw this.redactor(opts).error(error);
     }
   }
 
+  private redactor(opts: SendOptions): Redactor {
+    return opts.credentials?.redactor ?? this.options.redactor;
+  }
+
   private async sendOnce(request: PreparedRequest, opts: SendOptions): Promise<unknown> {
-    const { retries, auth, timeoutMs } = this.options;
+    const { retries, timeoutMs } = this.options;
+    const auth = opts.credentials?.auth ?? this.options.auth;
     const { signal } = opts;
     const url = displayUrl(request.url);
     const what = `${request.method} ${url}`;
@@ -185,7 +203,7 @@ export class HttpClient {
         }
       }
       try {
-        if (!response.ok) throw await this.httpError(response, request.method, url, opts.tool);
+        if (!response.ok) throw await this.httpError(response, request.method, url, opts);
         return await this.decode(response, request.method, url, opts);
       } catch (error) {
         this.throwIfCancelled(opts, what);
@@ -213,10 +231,10 @@ export class HttpClient {
       const url = new URL(current.href);
       const sameOrigin = url.origin === origin;
       // Configured headers first; the request's own headers and then the credentials win.
-      const sent: Record<string, string> = sameOrigin ? { ...this.options.headers, ...headers } : { ...headers };
+      const sent: Record<string, string> = sameOrigin ? { ...(opts.credentials?.headers ?? this.options.headers), ...headers } : { ...headers };
       if (sameOrigin) {
         injectTraceHeaders(sent); // the tool-call span's traceparent, so the API's spans join the trace
-        await this.options.auth.apply(sent, url, signal);
+        await (opts.credentials?.auth ?? this.options.auth).apply(sent, url, signal);
       }
       const response = await this.options.fetch(url, { method, headers: sent, body: body ?? null, signal, redirect: "manual" });
       const location = response.headers.get("location");
@@ -254,7 +272,7 @@ export class HttpClient {
     if (isJsonType(contentType)) {
       const text = bytes.toString("utf8");
       try {
-        return this.options.redactor.value(JSON.parse(text) as unknown);
+        return this.redactor(opts).value(JSON.parse(text) as unknown);
       } catch {
         throw new ToolError(`${what} answered invalid JSON (Content-Type ${essence(contentType)}): ${excerpt(text, 200)}`, {
           server: this.options.source,
@@ -277,26 +295,28 @@ export class HttpClient {
       if (text !== undefined) {
         if (opts.expectJson && !isHtmlType(contentType)) {
           try {
-            return this.options.redactor.value(JSON.parse(text) as unknown);
+            return this.redactor(opts).value(JSON.parse(text) as unknown);
           } catch {
             // not JSON after all: return the text
           }
         }
-        return this.options.redactor.text(text);
+        return this.redactor(opts).text(text);
       }
     }
     const binary: BinaryValue = { type: "binary", mimeType: essence(contentType) || "application/octet-stream", base64: bytes.toString("base64") };
     return binary;
   }
 
-  private async httpError(response: Response, method: string, url: string, tool: string): Promise<HttpError> {
+  private async httpError(response: Response, method: string, url: string, opts: SendOptions): Promise<HttpError> {
+    const tool = opts.tool;
     let text = "";
     try {
       text = (await readCapped(response, ERROR_BODY_BYTES, true)).toString("utf8");
     } catch {
       // the excerpt is best effort
     }
-    const { source, redactor } = this.options;
+    const source = this.options.source;
+    const redactor = this.redactor(opts);
     const status = response.status;
     const statusText = response.statusText;
     const contentType = response.headers.get("content-type") ?? "";

@@ -13,10 +13,13 @@
 import path from "node:path";
 import type { OpenApiSourceConfig } from "../../config/openapi-schema.js";
 import { SourceError, ToolError } from "../../errors.js";
+import { MemoryCredentialStore } from "../../credentials/memory-store.js";
+import { fillUserPlaceholders, hasUserPlaceholder, userFields, type UserField } from "../../credentials/placeholders.js";
+import { type ConnectionRef, UserCredentials } from "../../credentials/user-credentials.js";
 import type { CallOptions, JsonSchema, SourceLogger, ToolAnnotations, ToolSource, ToolSpec } from "../tool-source.js";
 import { AuthProvider, authHeaderNames, authSecrets } from "./auth.js";
 import { REQUEST_INPUT_SCHEMA, buildGenericRequest, buildOperationRequest } from "./build-request.js";
-import { HttpClient } from "./http-client.js";
+import { type CallCredentials, HttpClient } from "./http-client.js";
 import { bundleSpec, checkSpec, hasExternalRefs, parseSpecText, readSpecBytes, safeUrl, specHash, type SpecBytes, type SpecContext } from "./load-spec.js";
 import type { OperationPlan, ProcessedSpec } from "./operation-plan.js";
 import { REQUEST_TOOL_NAME, processSpec } from "./process-spec.js";
@@ -58,7 +61,15 @@ export interface OpenApiSourceOptions {
   maxRetryAfterMs?: number;
   /** Receives each load warning (skipped operations, …) once; they are also in {@link OpenApiSource.warnings}. */
   logger?: SourceLogger;
+  /**
+   * Where the values of `${user.NAME}` placeholders in `auth` and `headers` come from. Without
+   * it, a source with placeholders answers every call with `CREDENTIAL_MISSING`.
+   */
+  credentials?: UserCredentials;
 }
+
+/** Per-user credential contexts kept at once per source (the least recently used is dropped). */
+const MAX_USER_CONTEXTS = 1024;
 
 /** How a source was loaded, for diagnostics and benchmarks. */
 export interface OpenApiLoadInfo {
@@ -182,6 +193,12 @@ export class OpenApiSource implements ToolSource {
   private readonly http: HttpClient;
   private readonly reservedHeaders: Set<string>;
   private closed = false;
+  /** Set when `auth` or `headers` read the calling user's credential. */
+  private readonly perUser: { ref: ConnectionRef; fields: UserField[]; credentials: UserCredentials; baseSecrets: string[] } | undefined;
+  /** Per-user auth + headers + redactor, by user, rebuilt when the user's values change. */
+  private readonly userContexts = new Map<string, { key: string; credentials: CallCredentials }>();
+  private readonly fetchImpl: typeof fetch;
+  private readonly timeoutMs: number;
 
   /** Use {@link loadOpenApiSource}. */
   constructor(
@@ -195,20 +212,34 @@ export class OpenApiSource implements ToolSource {
     this.baseUrl = parts.baseUrl;
     this.serverBase = parts.serverBase;
 
+    const fields = userFields({ auth: config.auth, headers: config.headers });
     const staticHeaders: Record<string, string> = { "user-agent": USER_AGENT };
-    const secrets = authSecrets(config.auth);
+    const secrets = fields.length > 0 ? fields.flatMap((field) => (field.fallback !== undefined ? [field.fallback] : [])) : authSecrets(config.auth);
     for (const [header, value] of Object.entries(config.headers ?? {})) {
+      if (hasUserPlaceholder(value)) continue; // the calling user's value, added per call
       staticHeaders[header.toLowerCase()] = value;
       if (SECRET_NAME.test(header)) secrets.push(value, value.replace(/^\S+\s+/, ""));
     }
     if (this.baseUrl.password !== "") secrets.push(decodeURIComponent(this.baseUrl.password));
     for (const [param, value] of this.baseUrl.searchParams) if (SECRET_NAME.test(param)) secrets.push(value);
     this.redactor = new Redactor(secrets);
-    this.reservedHeaders = new Set([...authHeaderNames(config.auth), ...Object.keys(staticHeaders)]);
+    this.reservedHeaders = new Set([...authHeaderNames(config.auth), ...Object.keys(staticHeaders), ...Object.keys(config.headers ?? {}).map((h) => h.toLowerCase())]);
 
     const fetchImpl = options.fetch ?? globalThis.fetch;
     const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
-    const auth = new AuthProvider({ source: name, auth: config.auth, fetch: fetchImpl, timeoutMs, redactor: this.redactor });
+    this.fetchImpl = fetchImpl;
+    this.timeoutMs = timeoutMs;
+    this.perUser =
+      fields.length === 0
+        ? undefined
+        : {
+            ref: { source: name, kind: "openapi", connection: config.connection ?? name },
+            fields,
+            credentials: options.credentials ?? new UserCredentials({ store: new MemoryCredentialStore() }),
+            baseSecrets: secrets,
+          };
+    // A per-user source has no shared credential: every call gets its user's own (see userCredentials).
+    const auth = new AuthProvider({ source: name, auth: this.perUser === undefined ? config.auth : undefined, fetch: fetchImpl, timeoutMs, redactor: this.redactor });
     this.http = new HttpClient({
       source: name,
       fetch: fetchImpl,
@@ -251,25 +282,75 @@ export class OpenApiSource implements ToolSource {
   /** See {@link ToolSource.callTool}. Resolves to the decoded response body (`null` when empty). */
   async callTool(name: string, args: Record<string, unknown>, options: CallOptions = {}): Promise<unknown> {
     if (this.closed) throw new SourceError("SOURCE_UNAVAILABLE", `OpenAPI source "${this.name}" has been closed.`, { server: this.name });
+    let credentials: CallCredentials | undefined;
     try {
+      credentials = await this.userCredentials(options);
       const input = args ?? {};
+      const send = { signal: options.signal, ...(credentials !== undefined ? { credentials } : {}) };
       if (name === REQUEST_TOOL_NAME && this.requestEnabled) {
         const request = buildGenericRequest(name, input, this.baseUrl, this.reservedHeaders);
-        return await this.http.send(request, { tool: name, expectJson: false, signal: options.signal });
+        return await this.http.send(request, { tool: name, expectJson: false, ...send });
       }
       const op = this.operations.get(name);
       if (op === undefined) throw this.unknownTool(name);
       const request = buildOperationRequest(op, input, this.baseFor(op));
-      return await this.http.send(request, { tool: name, expectJson: op.response === "json", signal: options.signal });
+      return await this.http.send(request, { tool: name, expectJson: op.response === "json", ...send });
     } catch (error) {
       if (error instanceof ToolError && error.code === "INVALID_ARGUMENTS") error.details.server = this.name;
-      throw this.redactor.error(error);
+      throw (credentials?.redactor ?? this.redactor).error(error);
     }
+  }
+
+  /** Whether calls use each user's own credential (`${user.NAME}` in `auth` or `headers`). */
+  get perUserConnection(): string | undefined {
+    return this.perUser?.ref.connection;
+  }
+
+  /**
+   * The calling user's auth, headers and redactor (undefined for a shared-credential source).
+   * Built from the user's values only, cached per user, rebuilt when the values change (rotation);
+   * an OAuth 2.0 client-credentials token fetched with one user's client is never used for another's.
+   */
+  private async userCredentials(options: CallOptions): Promise<CallCredentials | undefined> {
+    const perUser = this.perUser;
+    if (perUser === undefined) return undefined;
+    const user = perUser.credentials.userOf(options.user);
+    const resolved = await perUser.credentials.resolve(perUser.ref, user, perUser.fields);
+    options.onCredential?.({ connection: perUser.ref.connection, owner: resolved.owner });
+    const key = JSON.stringify(resolved.values);
+    const cached = this.userContexts.get(user);
+    if (cached !== undefined && cached.key === key) {
+      this.userContexts.delete(user);
+      this.userContexts.set(user, cached);
+      return cached.credentials;
+    }
+    const auth = this.config.auth === undefined ? undefined : fillUserPlaceholders(this.config.auth, resolved.values);
+    const headers: Record<string, string> = { "user-agent": USER_AGENT };
+    const secrets = [...perUser.baseSecrets, ...authSecrets(auth), ...Object.values(resolved.values)];
+    for (const [header, value] of Object.entries(this.config.headers ?? {})) {
+      const filled = fillUserPlaceholders(value, resolved.values);
+      headers[header.toLowerCase()] = filled;
+      if (SECRET_NAME.test(header) || filled !== value) secrets.push(filled, filled.replace(/^\S+\s+/, ""));
+    }
+    const redactor = new Redactor(secrets);
+    const credentials: CallCredentials = {
+      auth: new AuthProvider({ source: this.name, auth, fetch: this.fetchImpl, timeoutMs: this.timeoutMs, redactor }),
+      redactor,
+      headers,
+    };
+    this.userContexts.delete(user);
+    this.userContexts.set(user, { key, credentials });
+    if (this.userContexts.size > MAX_USER_CONTEXTS) {
+      const oldest = this.userContexts.keys().next().value;
+      if (oldest !== undefined) this.userContexts.delete(oldest);
+    }
+    return credentials;
   }
 
   /** See {@link ToolSource.close}. Nothing stays open between calls; later calls fail. */
   async close(): Promise<void> {
     this.closed = true;
+    this.userContexts.clear();
   }
 
   /** The operation's own server (when the config sets no `baseUrl`), else the API's base URL. */

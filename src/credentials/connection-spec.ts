@@ -1,0 +1,49 @@
+/**
+ * Which configured sources read each user's own credential, under which connection, and which
+ * named values (`${user.NAME}`) they need: what `toolcode connect` asks for and stores.
+ *
+ * @module
+ */
+import type { Config, McpServerConfig } from "../config/schema.js";
+import { ToolcodeError } from "../errors.js";
+import { type UserField, userFields } from "./placeholders.js";
+import type { ConnectionRef } from "./user-credentials.js";
+
+/** A per-user source as `toolcode connect` sees it. */
+export interface ConnectionSpec extends ConnectionRef {
+  /** The `${user.NAME}` fields it reads. */
+  fields: UserField[];
+}
+
+/** The parts of an MCP server's config that may read the calling user's credential. */
+export function mcpCredentialParts(config: McpServerConfig): unknown {
+  return "command" in config ? { env: config.env } : { headers: config.headers };
+}
+
+/** Every source of `config` that reads each user's own credential, in config order. */
+export function perUserSources(config: Config): ConnectionSpec[] {
+  const specs: ConnectionSpec[] = [];
+  for (const [source, server] of Object.entries(config.mcpServers)) {
+    const fields = userFields(mcpCredentialParts(server));
+    if (fields.length > 0) specs.push({ source, kind: "mcp", connection: server.connection ?? source, fields });
+  }
+  for (const [source, api] of Object.entries(config.openapi)) {
+    const fields = userFields({ auth: api.auth, headers: api.headers });
+    if (fields.length > 0) specs.push({ source, kind: "openapi", connection: api.connection ?? source, fields });
+  }
+  return specs;
+}
+
+/** The per-user source named `source` (its config key), or a `USAGE` error listing them. */
+export function connectionSpec(config: Config, source: string): ConnectionSpec {
+  const specs = perUserSources(config);
+  const found = specs.find((spec) => spec.source === source);
+  if (found !== undefined) return found;
+  const configured = Object.hasOwn(config.mcpServers, source) || Object.hasOwn(config.openapi, source);
+  const list = specs.length > 0 ? `Sources with per-user credentials: ${specs.map((spec) => spec.source).join(", ")}.` : "No source of this config uses per-user credentials (write ${user.NAME} in a source's auth, headers or env).";
+  throw new ToolcodeError(
+    "USAGE",
+    configured ? `Source "${source}" uses one shared credential from the config, not each user's own, so there is nothing to connect. ${list}` : `No source "${source}" in the config. ${list}`,
+    { source, valid: specs.map((spec) => spec.source) },
+  );
+}
