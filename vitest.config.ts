@@ -5,8 +5,10 @@ import { defineConfig } from "vitest/config";
  * Three projects, all run by `npm test` (`vitest run`); one with `vitest run --project <name>`:
  * - `unit`: the tests beside the code (src/**);
  * - `integration`: the library against real MCP servers, OpenAPI specs and sandbox workers (test/**);
- * - `e2e`: the built CLI (`dist/cli/main.js`), the MCP Inspector and the packed tarball as separate processes: the slow end-to-end suites.
+ * - `e2e`: the built CLI (`dist/cli/main.js`), the MCP Inspector and the packed tarball as separate processes: the slow end-to-end suites;
+ * - `python`: Python guests (`*.python.test.ts`): every run starts a Pyodide worker, so they are slow.
  */
+const PYTHON = ["src/**/*.python.test.ts", "test/**/*.python.test.ts"];
 const E2E = [
   "test/integration/exec-cli.test.ts",
   "test/integration/exec-session.test.ts",
@@ -33,9 +35,10 @@ export default defineConfig({
     maxWorkers: availableParallelism() + 1,
     minWorkers: 1,
     projects: [
-      { extends: true, test: { name: "unit", include: ["src/**/*.test.ts"] } },
-      { extends: true, test: { name: "integration", include: ["test/**/*.test.ts"], exclude: E2E } },
-      { extends: true, test: { name: "e2e", include: E2E } },
+      { extends: true, test: { name: "unit", include: ["src/**/*.test.ts"], exclude: PYTHON } },
+      { extends: true, test: { name: "integration", include: ["test/**/*.test.ts"], exclude: [...E2E, ...PYTHON] } },
+      { extends: true, test: { name: "e2e", include: E2E, exclude: PYTHON } },
+      { extends: true, test: { name: "python", include: PYTHON } },
     ],
   },
 });

@@ -15,6 +15,16 @@ export interface EngineUnavailable {
   message: string;
 }
 
+/** What one worker process of an engine gets beyond the engine's fixed flags. */
+export interface LaunchExtras {
+  /** Runner arguments (each becomes `--engine-arg=<value>`). */
+  args: string[];
+  /** Files or directories the worker may also read. */
+  readPaths: string[];
+  /** Files or directories the process may write (only for processes that run no guest code). */
+  writePaths?: string[];
+}
+
 /** One engine, as the host side sees it. */
 export interface EngineSpec {
   /** Engine name (`sandbox.engine`, `metadata.engine`). */
@@ -31,6 +41,12 @@ export interface EngineSpec {
   readonly processFlags: readonly string[];
   /** The largest guest stack (KiB) a worker whose native stack is `nativeStackKb` absorbs. */
   maxGuestStackKb(nativeStackKb: number): number;
+  /**
+   * Decided again for each worker process (optional): extra runner arguments (`--engine-arg=…`,
+   * given to the runner as `engineArgs`) and extra readable paths, e.g. a memory snapshot the
+   * engine made earlier.
+   */
+  launchExtras?(): LaunchExtras;
   /** Why the engine cannot run here with `isolation`, or undefined when it can. */
   unavailable(isolation: Isolation): EngineUnavailable | undefined;
 }

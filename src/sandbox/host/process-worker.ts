@@ -20,7 +20,7 @@ import { spawn, spawnSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
-import type { EngineSpec } from "../engines/engine-spec.js";
+import type { EngineSpec, LaunchExtras } from "../engines/engine-spec.js";
 import type { SandboxWorker, SpawnWorker, WorkerExit } from "./sandbox-worker.js";
 import { workerFiles } from "./worker-files.js";
 
@@ -57,8 +57,9 @@ const STDERR_TAIL = 600;
 export function processWorkers(options: ProcessWorkerOptions): SpawnWorker {
   const launch = processLaunch(options);
   const nice = options.nice ?? 0;
+  const extras = options.engine.launchExtras?.bind(options.engine);
   return () => {
-    const worker = spawnWorker(launch);
+    const worker = spawnWorker(extras === undefined ? launch : processLaunch(options, extras()));
     if (nice > 0 && worker.pid !== undefined) {
       try {
         // Relative to the host's own priority (a host started with `nice` keeps its workers below it).
@@ -72,12 +73,13 @@ export function processWorkers(options: ProcessWorkerOptions): SpawnWorker {
 }
 
 /** The command line of a worker process (exported for tests and the security notes). */
-export function processLaunch(options: ProcessWorkerOptions): ProcessLaunch {
+export function processLaunch(options: ProcessWorkerOptions, extras?: LaunchExtras): ProcessLaunch {
   const entry = workerFiles(options.engine);
   const stack = nativeStack();
   const nodeFlags = [
     "--experimental-permission",
-    ...entry.readPaths.map((readable) => `--allow-fs-read=${readable}`),
+    ...[...entry.readPaths, ...(extras?.readPaths ?? [])].map((readable) => `--allow-fs-read=${readable}`),
+    ...(extras?.writePaths ?? []).map((writable) => `--allow-fs-write=${writable}`),
     ...options.engine.processFlags,
     "--disallow-code-generation-from-strings",
     `--max-old-space-size=${Math.max(16, Math.floor(options.workerMemoryMb))}`,
@@ -85,7 +87,7 @@ export function processLaunch(options: ProcessWorkerOptions): ProcessLaunch {
     "--no-warnings",
   ];
   const maxGuestStackKb = options.engine.maxGuestStackKb(stack.v8StackKb ?? 984);
-  const runnerArgs = [entry.file, `--runner=${options.engine.runner}`, `--max-guest-stack-kb=${maxGuestStackKb}`];
+  const runnerArgs = [entry.file, `--runner=${options.engine.runner}`, `--max-guest-stack-kb=${maxGuestStackKb}`, ...(extras?.args ?? []).map((arg) => `--engine-arg=${arg}`)];
   const node = [process.execPath, ...nodeFlags, ...runnerArgs];
   const unshare = networkNamespacePrefix(options.networkNamespace ?? "auto");
   const inner = [...unshare, ...node];

@@ -16,7 +16,8 @@ import { serveRuns, type RunnerTransport } from "./serve.js";
 
 function optionsFromArgv(argv: string[]): RunnerOptions {
   const value = (name: string): string | undefined => argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
-  return { runner: value("runner") ?? "", maxGuestStackKb: Number(value("max-guest-stack-kb") ?? "128") };
+  const engineArgs = argv.filter((arg) => arg.startsWith("--engine-arg=")).map((arg) => arg.slice("--engine-arg=".length));
+  return { runner: value("runner") ?? "", maxGuestStackKb: Number(value("max-guest-stack-kb") ?? "128"), engineArgs };
 }
 
 function processTransport(): RunnerTransport {

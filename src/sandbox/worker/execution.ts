@@ -30,6 +30,8 @@ export interface RunnerOptions {
   runner: string;
   /** The largest guest stack (KiB) this worker's native stack absorbs. */
   maxGuestStackKb: number;
+  /** Engine-specific options from the host (`EngineSpec.launchExtras`), e.g. a snapshot to load. */
+  engineArgs?: string[];
 }
 
 /** What an engine's runner module exports as `createRunner`. */

@@ -1,0 +1,367 @@
+/**
+ * The guest-side half of the bridge for Python: Python source run once in a sandbox worker's
+ * fresh Pyodide interpreter, before the one guest run that interpreter ever serves.
+ *
+ * It defines `_toolcode_boot(host_call, host_log, host_done, api_json)`, which installs the
+ * guest's world and returns `(start, deliver)`:
+ * - one module per server (`servers.<name>`, also the global `<name>`): each tool an `async`
+ *   function taking keyword arguments (or one dict); an unknown tool raises `ToolError`
+ *   (TOOL_NOT_FOUND) listing the valid names; hidden (denied) tools are callable but not listed;
+ * - `ToolError` (`.code`, `.message`, `.details`) and `HttpError(ToolError)` (`.status`), raised
+ *   by failed tool calls; `workspace` (async `read`, `write`, `list`, `remove`) and the other
+ *   host built-ins over the same bridge;
+ * - `print` (and `sys.stdout`/`sys.stderr`) captured line by line like `console.log`;
+ * - `start(code)` compiles the script with top-level `await` allowed, returns the value of a
+ *   top-level `return` or of a last expression, and reports through `host_done(kind, text)`:
+ *   "ok" with JSON text (or None), or "error" with a JSON description of what was raised.
+ *
+ * Tool calls go out as JSON text through `host_call(server, tool, args_json)`, which answers at
+ * once with an envelope (refused calls) or with a call id whose envelope `deliver(id, text)`
+ * brings later. Python can reach everything in its own interpreter (there are no private names
+ * in Python), so nothing here is a security boundary: the boundary is the worker process and
+ * the host's own checks of every call. The interpreter serves one run and is then discarded.
+ *
+ * @module
+ */
+
+/** Source of the Python prelude (evaluated once per interpreter, before any guest code). */
+export const PYTHON_PRELUDE = String.raw`
+import ast as _ast
+import asyncio as _asyncio
+import builtins as _builtins
+import json as _json
+import sys as _sys
+import types as _types
+
+
+def _toolcode_boot(host_call, host_log, host_done, api_json):
+    api = _json.loads(api_json)
+    globals_ = api["globals"]
+    hidden = api.get("hidden") or {}
+    max_depth = api.get("maxJsonDepth", 256)
+    pending = {}
+    bridged = {}
+
+    class ToolError(Exception):
+        """A tool call failed: .code is the stable error code, .details what the host added."""
+
+        def __init__(self, message="", code="TOOL_ERROR", details=None):
+            super().__init__(str(message))
+            self.message = str(message)
+            self.code = str(code)
+            self.details = {} if details is None else details
+
+        def __str__(self):
+            return self.message
+
+    class HttpError(ToolError):
+        """An API tool answered with an HTTP error status (.status)."""
+
+        def __init__(self, message="", details=None):
+            super().__init__(message, "HTTP_ERROR", details)
+            d = self.details
+            self.status = d["status"] if isinstance(d, dict) and isinstance(d.get("status"), int) else 0
+
+    def bridge_error(code, message, details):
+        error = HttpError(message, details) if code == "HTTP_ERROR" else ToolError(message, code, details)
+        bridged[id(error)] = (error, code, details)
+        return error
+
+    def to_plain(value):
+        if isinstance(value, (set, frozenset, tuple)):
+            return list(value)
+        if isinstance(value, (bytes, bytearray)):
+            return value.decode("utf-8", "replace")
+        if isinstance(value, BaseException):
+            return {"name": type(value).__name__, "message": str(value)}
+        iso = getattr(value, "isoformat", None)
+        if callable(iso):
+            return iso()
+        if hasattr(value, "__dict__") and not isinstance(value, type) and not callable(value):
+            return {k: v for k, v in vars(value).items() if not k.startswith("_")}
+        return repr(value)
+
+    def check_depth(value, what):
+        # Iterative, so a nesting bomb costs linear time and never the interpreter's stack.
+        stack = [(value, 1)]
+        while stack:
+            v, depth = stack.pop()
+            if isinstance(v, (dict, list, tuple)):
+                if depth > max_depth:
+                    raise bridge_error("SANDBOX_LIMIT", what + " is nested more than " + str(max_depth) +
+                                       " levels deep. Flatten the data. Operators can raise sandbox.maxJsonDepth.",
+                                       {"limit": "maxJsonDepth", "max": max_depth})
+                items = v.values() if isinstance(v, dict) else v
+                for item in items:
+                    stack.append((item, depth + 1))
+
+    def to_json(value, what):
+        check_depth(value, what)
+        return _json.dumps(value, default=to_plain, ensure_ascii=False, allow_nan=False, separators=(",", ":"))
+
+    def call(server, tool, args):
+        try:
+            args_json = to_json(args, "The arguments of " + server + "." + tool)
+        except ValueError as error:
+            raise bridge_error("INVALID_ARGUMENTS", "The arguments of " + server + "." + tool +
+                               " cannot be sent as JSON (" + str(error) + ").", {}) from None
+        loop = _asyncio.get_event_loop()
+        future = loop.create_future()
+        answer = host_call(server, tool, args_json)
+        if isinstance(answer, str):
+            future.set_result(answer)
+        else:
+            pending[int(answer)] = future
+        return future
+
+    def make_tool(server, tool):
+        async def tool_function(*args, **kwargs):
+            if len(args) > 1 or (args and kwargs):
+                raise bridge_error("INVALID_ARGUMENTS", server + "." + tool +
+                                   " takes keyword arguments (or one dict): " + tool + "(name=value, ...).", {})
+            payload = args[0] if args else kwargs
+            envelope = _json.loads(await call(server, tool, payload))
+            if envelope.get("ok"):
+                return envelope.get("value")
+            err = envelope.get("error") or {}
+            raise bridge_error(str(err.get("code", "TOOL_ERROR")), str(err.get("message", "")), err.get("details") or {})
+        tool_function.__name__ = tool
+        tool_function.__qualname__ = server + "." + tool
+        return tool_function
+
+    def make_server(name, tools, hidden_tools):
+        module = _types.ModuleType("servers." + name, "Tools of server " + name + ": " + (", ".join(tools) or "none") + ".")
+        for tool in tools:
+            setattr(module, tool, make_tool(name, tool))
+        hidden_set = frozenset(hidden_tools)
+
+        def module_getattr(attr):
+            if attr in hidden_set:
+                return make_tool(name, attr)
+            if attr.startswith("__"):
+                raise AttributeError(attr)
+            raise bridge_error("TOOL_NOT_FOUND", "Unknown tool " + name + "." + attr + "; " + name + " has: " +
+                               (", ".join(tools) or "no tools") + ".", {"server": name, "tool": attr, "available": list(tools)})
+
+        module.__getattr__ = module_getattr
+        module.__all__ = list(tools)
+        return module
+
+    servers_package = _types.ModuleType("servers", "One module per tool server.")
+    servers_package.__path__ = []
+    _sys.modules["servers"] = servers_package
+    guest = {"__name__": "__main__", "__builtins__": _builtins, "ToolError": ToolError, "HttpError": HttpError}
+    bridges = {}
+    for name, tools in globals_.items():
+        if name.startswith("__"):
+            bridges[name[2:]] = tools
+            continue
+        module = make_server(name, tools, hidden.get(name, []))
+        _sys.modules["servers." + name] = module
+        setattr(servers_package, name, module)
+        guest[name] = module
+
+    def bridge_function(bridge, fn):
+        async def function(args=None, **kwargs):
+            payload = dict(args) if isinstance(args, dict) else {}
+            payload.update(kwargs)
+            envelope = _json.loads(await call("__" + bridge, fn, payload))
+            if envelope.get("ok"):
+                return envelope.get("value")
+            err = envelope.get("error") or {}
+            raise bridge_error(str(err.get("code", "TOOL_ERROR")), str(err.get("message", "")), err.get("details") or {})
+        function.__name__ = fn
+        return function
+
+    for bridge, functions in bridges.items():
+        if bridge == "workspace":
+            raw = {fn: bridge_function(bridge, fn) for fn in functions}
+
+            class Workspace:
+                """Files kept for this session: the next execute of the same session reads what this one wrote."""
+
+                async def read(self, path):
+                    return await raw["read"](path=path)
+
+                async def write(self, path, data):
+                    return await raw["write"](path=path, data=data)
+
+                async def list(self, dir=None):
+                    return await raw["list"]({} if dir is None else {"dir": dir})
+
+                async def remove(self, path):
+                    return await raw["remove"](path=path)
+
+            guest["workspace"] = Workspace()
+        else:
+            namespace = _types.SimpleNamespace(**{fn: bridge_function(bridge, fn) for fn in functions})
+            guest.setdefault(bridge, namespace)
+
+    class Output:
+        def __init__(self, level):
+            self.level = level
+            self.buffer = ""
+            self.open = True
+
+        def write(self, text):
+            text = str(text)
+            if not self.open:
+                return len(text)
+            self.buffer += text
+            while "\n" in self.buffer:
+                line, self.buffer = self.buffer.split("\n", 1)
+                if host_log(self.level, line) is False:
+                    self.open = False
+                    self.buffer = ""
+                    break
+            return len(text)
+
+        def flush(self):
+            if self.buffer and self.open:
+                line, self.buffer = self.buffer, ""
+                if host_log(self.level, line) is False:
+                    self.open = False
+
+        def isatty(self):
+            return False
+
+    out, err = Output("log"), Output("error")
+    _sys.stdout, _sys.stderr = out, err
+
+    class Return(BaseException):
+        def __init__(self, value):
+            super().__init__()
+            self.value = value
+
+    guest["__toolcode_return__"] = Return
+
+    class Rewrite(_ast.NodeTransformer):
+        def visit_FunctionDef(self, node):
+            return node
+
+        visit_AsyncFunctionDef = visit_FunctionDef
+        visit_ClassDef = visit_FunctionDef
+        visit_Lambda = visit_FunctionDef
+
+        def visit_Return(self, node):
+            value = node.value if node.value is not None else _ast.Constant(None)
+            raised = _ast.Raise(exc=_ast.Call(func=_ast.Name("__toolcode_return__", _ast.Load()), args=[value], keywords=[]), cause=None)
+            return _ast.copy_location(raised, node)
+
+    def compile_guest(code):
+        tree = _ast.parse(code, "guest.py", "exec", type_comments=False)
+        tree = Rewrite().visit(tree)
+        if tree.body and isinstance(tree.body[-1], _ast.Expr):
+            last = tree.body[-1]
+            tree.body[-1] = _ast.copy_location(_ast.Assign(targets=[_ast.Name("__toolcode_result__", _ast.Store())], value=last.value), last)
+        _ast.fix_missing_locations(tree)
+        return compile(tree, "guest.py", "exec", flags=_ast.PyCF_ALLOW_TOP_LEVEL_AWAIT, dont_inherit=True)
+
+    def guest_line(error):
+        line = None
+        tb = error.__traceback__
+        while tb is not None:
+            if tb.tb_frame.f_code.co_filename == "guest.py":
+                line = tb.tb_lineno
+            tb = tb.tb_next
+        if line is None and isinstance(error, SyntaxError) and error.filename == "guest.py":
+            line = error.lineno
+        return line
+
+    def describe(error, phase):
+        info = {"phase": phase, "name": type(error).__name__, "message": str(error)}
+        entry = bridged.get(id(error))
+        if entry is not None and entry[0] is error:
+            info["code"] = entry[1]
+            info["details"] = entry[2]
+        if isinstance(error, SyntaxError):
+            info["message"] = str(error.msg)
+            info["text"] = (error.text or "").rstrip("\n")
+            if error.offset is not None:
+                info["column"] = error.offset
+        if isinstance(error, NameError):
+            info["missing"] = getattr(error, "name", None)
+        if isinstance(error, ModuleNotFoundError):
+            info["module"] = error.name
+        line = guest_line(error)
+        if line is not None:
+            info["line"] = line
+        try:
+            return _json.dumps(info, default=repr)
+        except Exception:
+            return _json.dumps({"phase": phase, "name": "Error", "message": "the error could not be described"})
+
+    def finish(kind, text):
+        out.flush()
+        err.flush()
+        host_done(kind, text)
+
+    async def main(code_object):
+        result = None
+        try:
+            value = eval(code_object, guest)
+            if _asyncio.iscoroutine(value):
+                await value
+            result = guest.get("__toolcode_result__")
+        except Return as returned:
+            result = returned.value
+        if result is None:
+            return None
+        return to_json(result, "The return value")
+
+    def start(code):
+        try:
+            code_object = compile_guest(code)
+        except (SyntaxError, ValueError) as error:
+            finish("error", describe(error, "compile"))
+            return
+        except BaseException as error:
+            finish("error", describe(error, "run"))
+            return
+        task = _asyncio.ensure_future(main(code_object))
+
+        def done(t):
+            if t.cancelled():
+                finish("error", _json.dumps({"phase": "run", "name": "CancelledError", "message": "the script was cancelled"}))
+                return
+            error = t.exception()
+            if error is None:
+                finish("ok", t.result())
+            else:
+                finish("error", describe(error, "run"))
+
+        task.add_done_callback(done)
+
+    def deliver(call_id, envelope):
+        future = pending.pop(int(call_id), None)
+        if future is not None and not future.done():
+            future.set_result(str(envelope))
+
+    return start, deliver
+`;
+
+/**
+ * Python run once per interpreter after Pyodide loaded and before the prelude: drops the modules
+ * that hand Python a way into the worker's JavaScript realm (`js`, `pyodide_js`, `pyodide.ffi`,
+ * `pyodide.code`, `pyodide.http`, the package loader) and refuses to import them again. Not a
+ * boundary on its own (see the module comment): the first of several layers.
+ */
+export const PYTHON_LOCKDOWN = String.raw`
+import sys as _sys
+import importlib.abc as _abc
+
+_BLOCKED = ("js", "pyodide_js", "pyodide", "_pyodide", "_pyodide_core", "micropip", "pyodide_http", "_pyodide_pil")
+
+class _Refuse(_abc.MetaPathFinder):
+    def find_spec(self, fullname, path=None, target=None):
+        root = fullname.split(".", 1)[0]
+        if root in _BLOCKED or fullname in ("ctypes", "_ctypes", "subprocess", "_posixsubprocess", "socket", "_socket", "select", "ssl", "_ssl"):
+            raise ImportError("module '" + fullname + "' is not available in the sandbox: reach tools through the server modules (from servers.<name> import <tool>)", name=fullname)
+        return None
+
+for _name in list(_sys.modules):
+    if _name.split(".", 1)[0] in ("js", "pyodide_js", "micropip") or _name in ("pyodide.ffi", "pyodide.code", "pyodide.http", "pyodide._package_loader", "pyodide.console"):
+        del _sys.modules[_name]
+_sys.meta_path.insert(0, _Refuse())
+del _name, _Refuse, _abc
+`;
