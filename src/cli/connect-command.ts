@@ -7,12 +7,14 @@
  *
  * @module
  */
+import { spawn } from "node:child_process";
 import { createInterface } from "node:readline";
 import { Command, type Option } from "commander";
 import { loadConfig } from "../config/load-config.js";
 import type { Config } from "../config/schema.js";
 import { connectionSpec, type ConnectionSpec } from "../credentials/connection-spec.js";
 import { withValues, type CredentialStore } from "../credentials/credential-store.js";
+import { connectOAuth, revokeOAuth } from "../credentials/oauth-connect.js";
 import { openCredentialStore } from "../credentials/open-store.js";
 import { defaultCredentialUser } from "../credentials/user-credentials.js";
 import { ToolcodeError } from "../errors.js";
@@ -22,6 +24,20 @@ interface ConnectOptions {
   user?: string;
   fromEnv?: string[];
   json?: boolean;
+  /** `--no-browser` sets it false. */
+  browser?: boolean;
+}
+
+/** Opens `url` in the desktop's browser when there is one; best effort, silent on failure. */
+function openBrowser(url: string): void {
+  const command = process.platform === "darwin" ? "open" : process.platform === "win32" ? "explorer" : "xdg-open";
+  try {
+    const child = spawn(command, [url], { stdio: "ignore", detached: true });
+    child.on("error", () => {});
+    child.unref();
+  } catch {
+    // no browser: the URL is printed
+  }
 }
 
 /** The config, its store and the user the command acts for. */
@@ -121,19 +137,38 @@ const repeatable = (value: string, previous: string[] | undefined): string[] => 
 /** Builds `connect`, `disconnect` and `connections`. */
 export function connectCommands(configOption: () => Option): Command[] {
   const connect = new Command("connect")
-    .description("store (or rotate) a user's own credential for a source whose config reads ${user.NAME}: values are asked for on the terminal, read from stdin, or taken from --from-env")
+    .description("store (or rotate) a user's own credential for a source whose config reads ${user.NAME} (values asked for on the terminal, read from stdin, or taken from --from-env), or authorize a remote MCP server with oauth (prints the authorization URL, receives the callback on 127.0.0.1)")
     .argument("<source>", "the source's config key")
     .addOption(configOption())
     .option(...userOption("store"))
     .option("--from-env <NAME=VAR>", "take the value of NAME from the environment variable VAR (repeatable)", repeatable)
+    .option("--no-browser", "OAuth: only print the authorization URL (a browser is opened on a desktop terminal otherwise)")
     .action(async (source: string, options: ConnectOptions) => {
       const { config, store, user } = context(options);
       const spec = connectionSpec(config, source);
-      const values = await readValues(spec, options.fromEnv ?? []);
       const key = { user, connection: spec.connection };
       const had = await store.get(key);
-      await store.update(key, (current) => withValues(current, values));
-      process.stderr.write(`${had ? "rotated" : "connected"} ${source} for user ${user} (connection ${spec.connection}, ${Object.keys(values).join(", ")}; store: ${store.kind}).\n`);
+      const stored: string[] = [];
+      if (spec.fields.length > 0) {
+        const values = await readValues(spec, options.fromEnv ?? []);
+        await store.update(key, (current) => withValues(current, values));
+        stored.push(...Object.keys(values));
+      }
+      if (spec.oauth !== undefined) {
+        await connectOAuth({
+          store,
+          key,
+          serverUrl: spec.oauth.serverUrl,
+          client: spec.oauth.client,
+          port: config.credentials.callbackPort,
+          onAuthorizationUrl: (url) => {
+            process.stderr.write(`Open this URL to authorize ${source} for user ${user}:\n${url.href}\n`);
+            if (options.browser !== false && process.stderr.isTTY) openBrowser(url.href);
+          },
+        });
+        stored.push("OAuth tokens");
+      }
+      process.stderr.write(`${had ? "rotated" : "connected"} ${source} for user ${user} (connection ${spec.connection}, ${stored.join(", ")}; store: ${store.kind}).\n`);
     });
   const disconnect = new Command("disconnect")
     .description("remove a user's credential for a source (revocation): that user's next call fails with CREDENTIAL_MISSING and their open connection is closed")
@@ -143,8 +178,11 @@ export function connectCommands(configOption: () => Option): Command[] {
     .action(async (source: string, options: ConnectOptions) => {
       const { config, store, user } = context(options);
       const spec = connectionSpec(config, source);
-      const removed = await store.delete({ user, connection: spec.connection });
-      process.stderr.write(removed ? `disconnected ${source} for user ${user}.\n` : `user ${user} had no credential for ${source}; nothing to remove.\n`);
+      const key = { user, connection: spec.connection };
+      const current = await store.get(key);
+      const revoked = spec.oauth !== undefined && current?.oauth?.tokens !== undefined ? ` (${await revokeOAuth(current.oauth, spec.oauth.client)})` : "";
+      const removed = await store.delete(key);
+      process.stderr.write(removed ? `disconnected ${source} for user ${user}${revoked}.\n` : `user ${user} had no credential for ${source}; nothing to remove.\n`);
     });
   const connections = new Command("connections")
     .description("list which users have connected which sources (never the values)")

@@ -23,11 +23,27 @@ export const stdioServerSchema = z.strictObject({
   disabled: z.boolean().optional(),
 });
 
+/**
+ * OAuth 2.1 per user to a remote MCP server (the MCP authorization spec): `true` discovers the
+ * authorization server and registers toolcode dynamically; an object names a pre-registered
+ * client and scopes. Each user authorizes once with `toolcode connect <server>`.
+ */
+export const mcpOAuthSchema = z.union([
+  z.literal(true),
+  z.strictObject({
+    clientId: z.string().min(1).optional(),
+    clientSecret: z.string().min(1).optional(),
+    scopes: z.array(z.string().min(1)).optional(),
+    clientName: z.string().min(1).optional(),
+  }),
+]);
+
 /** A remote MCP server over streamable HTTP. */
 export const httpServerSchema = z.strictObject({
   type: z.enum(["http", "streamable-http", "streamableHttp"]).optional(),
   url: z.url("an http(s) URL, e.g. \"http://127.0.0.1:3001/mcp\""),
   headers: z.record(z.string(), z.string()).optional(),
+  oauth: mcpOAuthSchema.optional(),
   startupTimeoutMs: z.number().int().positive().optional(),
   /** The connection `${user.NAME}` placeholders read (default: this server's config key); sources naming the same one share each user's credential. */
   connection: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "a connection name: 1-64 letters, digits, _ . -").optional(),
@@ -39,6 +55,7 @@ export const sseServerSchema = z.strictObject({
   type: z.literal("sse"),
   url: z.url("an http(s) URL of the SSE endpoint, e.g. \"http://127.0.0.1:3001/sse\""),
   headers: z.record(z.string(), z.string()).optional(),
+  oauth: mcpOAuthSchema.optional(),
   startupTimeoutMs: z.number().int().positive().optional(),
   /** The connection `${user.NAME}` placeholders read (default: this server's config key); sources naming the same one share each user's credential. */
   connection: z.string().regex(/^[A-Za-z0-9_.-]{1,64}$/, "a connection name: 1-64 letters, digits, _ . -").optional(),

@@ -7,12 +7,22 @@
 import type { Config, McpServerConfig } from "../config/schema.js";
 import { ToolcodeError } from "../errors.js";
 import { type UserField, userFields } from "./placeholders.js";
+import type { OAuthClientSettings } from "./store-oauth-provider.js";
 import type { ConnectionRef } from "./user-credentials.js";
 
 /** A per-user source as `toolcode connect` sees it. */
 export interface ConnectionSpec extends ConnectionRef {
   /** The `${user.NAME}` fields it reads. */
   fields: UserField[];
+  /** Set for a remote MCP server with `oauth`: each user authorizes through its authorization server. */
+  oauth?: { serverUrl: string; client: OAuthClientSettings };
+}
+
+/** The OAuth settings of a remote MCP server, if it has `oauth`. */
+export function mcpOAuth(config: McpServerConfig): ConnectionSpec["oauth"] {
+  if ("command" in config || config.oauth === undefined) return undefined;
+  const client: OAuthClientSettings = config.oauth === true ? {} : { ...config.oauth };
+  return { serverUrl: config.url, client };
 }
 
 /** The parts of an MCP server's config that may read the calling user's credential. */
@@ -25,7 +35,8 @@ export function perUserSources(config: Config): ConnectionSpec[] {
   const specs: ConnectionSpec[] = [];
   for (const [source, server] of Object.entries(config.mcpServers)) {
     const fields = userFields(mcpCredentialParts(server));
-    if (fields.length > 0) specs.push({ source, kind: "mcp", connection: server.connection ?? source, fields });
+    const oauth = mcpOAuth(server);
+    if (fields.length > 0 || oauth !== undefined) specs.push({ source, kind: "mcp", connection: server.connection ?? source, fields, ...(oauth !== undefined ? { oauth } : {}) });
   }
   for (const [source, api] of Object.entries(config.openapi)) {
     const fields = userFields({ auth: api.auth, headers: api.headers });
@@ -40,7 +51,7 @@ export function connectionSpec(config: Config, source: string): ConnectionSpec {
   const found = specs.find((spec) => spec.source === source);
   if (found !== undefined) return found;
   const configured = Object.hasOwn(config.mcpServers, source) || Object.hasOwn(config.openapi, source);
-  const list = specs.length > 0 ? `Sources with per-user credentials: ${specs.map((spec) => spec.source).join(", ")}.` : "No source of this config uses per-user credentials (write ${user.NAME} in a source's auth, headers or env).";
+  const list = specs.length > 0 ? `Sources with per-user credentials: ${specs.map((spec) => spec.source).join(", ")}.` : "No source of this config uses per-user credentials (write ${user.NAME} in a source's auth, headers or env, or give a remote MCP server an oauth key).";
   throw new ToolcodeError(
     "USAGE",
     configured ? `Source "${source}" uses one shared credential from the config, not each user's own, so there is nothing to connect. ${list}` : `No source "${source}" in the config. ${list}`,

@@ -30,6 +30,8 @@ export interface OAuthState {
   state?: string;
   /** Discovered authorization-server metadata, kept so a refresh needs no rediscovery. */
   discovery?: Record<string, unknown>;
+  /** Identifies one authorization (`toolcode connect`); a refresh keeps it, a new connect changes it. */
+  grant?: string;
 }
 
 /** One user's credential for one connection. */

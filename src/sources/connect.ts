@@ -6,7 +6,7 @@
  */
 import type { CredentialsConfig } from "../config/credentials-schema.js";
 import type { McpServerConfig } from "../config/schema.js";
-import { mcpCredentialParts } from "../credentials/connection-spec.js";
+import { mcpCredentialParts, mcpOAuth } from "../credentials/connection-spec.js";
 import { userFields } from "../credentials/placeholders.js";
 import { MemoryCredentialStore } from "../credentials/memory-store.js";
 import { UserCredentials } from "../credentials/user-credentials.js";
@@ -40,7 +40,7 @@ export async function connectSources(servers: Record<string, McpServerConfig>, o
   let pool: UserConnectionPool | undefined;
   const start = async (name: string, config: McpServerConfig): Promise<ToolSource> => {
     const fields = userFields(mcpCredentialParts(config));
-    if (fields.length === 0) return connectMcpSource(name, config, mcpOptions);
+    if (fields.length === 0 && mcpOAuth(config) === undefined) return connectMcpSource(name, config, mcpOptions);
     pool ??= new UserConnectionPool({
       maxPerSource: connections?.maxConnectionsPerSource ?? 16,
       maxTotal: connections?.maxConnections ?? 64,

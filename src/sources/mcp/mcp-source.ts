@@ -12,6 +12,7 @@
  * @module
  */
 import { resolve } from "node:path";
+import type { OAuthClientProvider } from "@modelcontextprotocol/sdk/client/auth.js";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { getDefaultEnvironment } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { SSEClientTransport } from "@modelcontextprotocol/sdk/client/sse.js";
@@ -63,6 +64,11 @@ export interface McpSourceOptions {
    * and is told when they change. Without it, no roots capability is declared.
    */
   roots?: RootsChannel;
+  /**
+   * OAuth for a remote server (streamable HTTP or SSE): the SDK sends its access token, refreshes
+   * it on a 401 and reports when the user must authorize again. One user's provider per connection.
+   */
+  authProvider?: OAuthClientProvider;
 }
 
 /** Writes warnings to stderr (stdout may carry the MCP protocol) and drops info. */
@@ -286,10 +292,14 @@ export class McpSource implements ToolSource {
       });
     } else if (isSseServer(this.config)) {
       // The SDK sends requestInit.headers with the event stream's GET and every POST.
-      transport = new SSEClientTransport(new URL(this.config.url), this.config.headers === undefined ? {} : { requestInit: { headers: this.config.headers } });
+      transport = new SSEClientTransport(new URL(this.config.url), {
+        ...(this.config.headers === undefined ? {} : { requestInit: { headers: this.config.headers } }),
+        ...(this.options.authProvider !== undefined ? { authProvider: this.options.authProvider } : {}),
+      });
     } else {
       transport = new StreamableHTTPClientTransport(new URL(this.config.url), {
         requestInit: this.config.headers === undefined ? undefined : { headers: this.config.headers },
+        ...(this.options.authProvider !== undefined ? { authProvider: this.options.authProvider } : {}),
       });
     }
     const roots = this.options.roots;

@@ -14,7 +14,9 @@
  *
  * @module
  */
+import { type ConnectionSpec, mcpOAuth } from "../../credentials/connection-spec.js";
 import { fillUserPlaceholders, type UserField } from "../../credentials/placeholders.js";
+import { StoreOAuthProvider } from "../../credentials/store-oauth-provider.js";
 import type { ConnectionRef, UserCredentials } from "../../credentials/user-credentials.js";
 import type { McpServerConfig } from "../../config/schema.js";
 import { ToolcodeError } from "../../errors.js";
@@ -35,6 +37,10 @@ export class PerUserMcpSource implements ToolSource {
   readonly ref: ConnectionRef;
   private tools: ToolSpec[] = [];
   private closed = false;
+  /** Set when the server takes OAuth per user (`oauth`). */
+  private readonly oauth: ConnectionSpec["oauth"];
+  /** The OAuth provider of each open connection (to tell an expired authorization from other failures). */
+  private readonly providers = new WeakMap<McpSource, StoreOAuthProvider>();
 
   constructor(
     readonly name: string,
@@ -43,6 +49,7 @@ export class PerUserMcpSource implements ToolSource {
     private readonly options: PerUserMcpSourceOptions,
   ) {
     this.ref = { source: name, kind: "mcp", connection: config.connection ?? name };
+    this.oauth = mcpOAuth(config);
   }
 
   /** Lists the tools through the first user who can connect; none connected: no tools yet. */
@@ -84,6 +91,11 @@ export class PerUserMcpSource implements ToolSource {
     try {
       return await lease.connection.callTool(name, args, options.signal !== undefined ? { signal: options.signal } : {});
     } catch (error) {
+      // The server refused the token and the refresh failed: the user must authorize again.
+      if (this.providers.get(lease.connection)?.authorizationUrl !== undefined) {
+        this.options.pool.drop(this.name, user);
+        throw this.expired(user);
+      }
       throw lease.redactor.error(error);
     } finally {
       lease.release();
@@ -107,17 +119,53 @@ export class PerUserMcpSource implements ToolSource {
       pool.drop(this.name, user);
       throw error;
     }
-    options.onCredential?.({ connection: this.ref.connection, owner: resolved.owner });
-    const redactor = new Redactor(Object.values(resolved.values));
+    const secrets = Object.values(resolved.values);
+    let grant = "";
+    let provider: (() => StoreOAuthProvider) | undefined;
+    let owner = resolved.owner;
+    if (this.oauth !== undefined) {
+      const key = { user, connection: this.ref.connection };
+      const stored = await credentials.store.get(key);
+      const tokens = stored?.oauth?.tokens;
+      if (stored?.oauth === undefined || tokens === undefined) {
+        pool.drop(this.name, user);
+        throw credentials.missing(this.ref, user, []);
+      }
+      owner = user;
+      grant = stored.oauth.grant ?? "";
+      for (const name of ["access_token", "refresh_token"]) if (typeof tokens[name] === "string") secrets.push(tokens[name]);
+      const redirect = (stored.oauth.client?.redirect_uris as string[] | undefined)?.[0] ?? "http://127.0.0.1/callback";
+      const initial = stored.oauth;
+      const client = this.oauth.client;
+      provider = () => new StoreOAuthProvider({ store: credentials.store, key, initial, redirectUrl: redirect, client });
+    }
+    options.onCredential?.({ connection: this.ref.connection, owner });
+    const redactor = new Redactor(secrets);
     const config = fillUserPlaceholders(this.config, resolved.values);
     const sourceOptions: McpSourceOptions = { ...this.options };
     delete (sourceOptions as Partial<PerUserMcpSourceOptions>).credentials;
     delete (sourceOptions as Partial<PerUserMcpSourceOptions>).pool;
-    const lease = await pool
-      .lease(this.name, user, JSON.stringify(resolved.values), () => connectMcpSource(this.name, config, sourceOptions))
-      .catch((error: unknown) => {
-        throw redactor.error(error);
-      });
+    const open = async (): Promise<McpSource> => {
+      const authProvider = provider?.();
+      try {
+        const source = await connectMcpSource(this.name, config, { ...sourceOptions, ...(authProvider !== undefined ? { authProvider } : {}) });
+        if (authProvider !== undefined) this.providers.set(source, authProvider);
+        return source;
+      } catch (error) {
+        if (authProvider?.authorizationUrl !== undefined) throw this.expired(user);
+        throw error;
+      }
+    };
+    const lease = await pool.lease(this.name, user, JSON.stringify([resolved.values, grant]), open).catch((error: unknown) => {
+      throw redactor.error(error);
+    });
     return { ...lease, redactor };
+  }
+
+  /** `CREDENTIAL_MISSING` for an authorization the server no longer accepts (expired, revoked). */
+  private expired(user: string): ToolcodeError {
+    const error = this.options.credentials.missing(this.ref, user, []);
+    error.message = error.message.replace("has not connected it", "must authorize it again (the server refused the token and it could not be refreshed)");
+    return error;
   }
 }
