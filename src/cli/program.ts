@@ -22,6 +22,7 @@ import { startMessage } from "./start-message.js";
 import { auditCommand, localUser, terminalApprover } from "./audit-command.js";
 import { addRunCommand } from "./run-command.js";
 import { TOOLCODE_VERSION, createMcpServer } from "../server/mcp-server.js";
+import { runnerCommand } from "./runner-command.js";
 import { skillsCommand } from "./skills-command.js";
 import { connectCommands } from "./connect-command.js";
 
@@ -294,6 +295,8 @@ export function buildProgram(): Command {
 
   program.addCommand(skillsCommand(configOption));
   for (const command of connectCommands(configOption)) program.addCommand(command);
+
+  program.addCommand(runnerCommand());
 
   return program;
 }

@@ -1,27 +1,45 @@
 /**
  * The one factory of sandbox engines: the engine a `sandbox` config section names (see
- * engines/registry.ts), in a pool of sandbox workers (host/pooled-engine.ts) that are child
- * processes or worker threads.
+ * engines/registry.ts), in a pool of sandbox workers (host/pooled-engine.ts) started by the
+ * isolation host `sandbox.isolation` names (host/isolation-hosts.ts): child processes, worker
+ * threads, bubblewrap, gVisor, QEMU microVMs or a remote runner.
  *
  * @module
  */
 import { ToolcodeError } from "../errors.js";
 import type { EngineUnavailable, Isolation } from "./engines/engine-spec.js";
 import { engineSpec } from "./engines/registry.js";
+import { isolationUnavailable, spawnerFor, STRONG_ISOLATIONS } from "./host/isolation-hosts.js";
+import type { MicrovmConfig } from "./host/microvm-host.js";
 import { PooledEngine } from "./host/pooled-engine.js";
-import { type NetworkNamespaceMode, processWorkers } from "./host/process-worker.js";
-import { threadWorkers } from "./host/thread-worker.js";
+import type { NetworkNamespaceMode } from "./host/process-worker.js";
+import type { RemoteRunnerConfig } from "./host/remote-worker.js";
 import { DEFAULT_WORKER_MEMORY_MB } from "./limits.js";
+
+/**
+ * Which executions share a sandbox worker: every one gets a fresh one (`execution`; the warm
+ * pool has the next one started already), or workers run executions of anyone and are recycled
+ * after `recycleAfter` runs (`shared`, the in-process engines' default, safe because each
+ * execution gets a fresh engine context).
+ */
+export type SandboxReuse = "execution" | "shared";
 
 /** Options of every engine: the engine-related keys of the `sandbox` config section. */
 export interface EngineConfig {
   /** An engine of engines/registry.ts (default `quickjs`). */
   engine?: string;
   /**
-   * Child processes (default) or worker threads of the host process. The isolate engine runs in
-   * threads only when the host itself runs with `--no-node-snapshot`.
+   * Child processes (default) or worker threads of the host process, or worker processes in
+   * bubblewrap, gVisor, QEMU microVMs, or a remote runner. The isolate engine runs in threads
+   * only when the host itself runs with `--no-node-snapshot`.
    */
   isolation?: Isolation;
+  /** Sandbox reuse (default `execution` for bwrap, gvisor, microvm and remote; `shared` otherwise). */
+  reuse?: SandboxReuse;
+  /** The runner server of `isolation: "remote"`. */
+  remote?: RemoteRunnerConfig;
+  /** The VMs of `isolation: "microvm"`. */
+  microvm?: MicrovmConfig;
   /** Sandbox workers running guests (default 2). More concurrent runs wait in a queue. */
   poolSize?: number;
   /** Runs per worker before it is replaced (default `DEFAULT_RECYCLE_AFTER`, limits.ts). */
@@ -43,8 +61,11 @@ export interface EngineConfig {
 }
 
 /** Why the configured engine cannot run here (the key to change and what to do), or undefined. */
-export function engineUnavailable(config: Pick<EngineConfig, "engine" | "isolation"> = {}): EngineUnavailable | undefined {
-  return engineSpec(config.engine).unavailable(config.isolation ?? "process");
+export function engineUnavailable(config: Pick<EngineConfig, "engine" | "isolation" | "remote" | "microvm"> = {}): EngineUnavailable | undefined {
+  const isolation = config.isolation ?? "process";
+  const host = isolationUnavailable(isolation, config);
+  if (host !== undefined) return { key: "sandbox.isolation", message: host };
+  return engineSpec(config.engine).unavailable(isolation);
 }
 
 /**
@@ -57,17 +78,29 @@ export function engineUnavailable(config: Pick<EngineConfig, "engine" | "isolati
 export function createEngine(config: EngineConfig = {}): PooledEngine {
   const spec = engineSpec(config.engine);
   const isolation = config.isolation ?? "process";
-  const unavailable = spec.unavailable(isolation);
+  const unavailable = engineUnavailable(config);
   if (unavailable !== undefined) throw new ToolcodeError("CONFIG_INVALID", unavailable.message, { key: unavailable.key });
-  const workerMemoryMb = config.workerMemoryMb ?? DEFAULT_WORKER_MEMORY_MB;
-  const spawn = isolation === "thread"
-    ? threadWorkers({ engine: spec, workerMemoryMb })
-    : processWorkers({ engine: spec, workerMemoryMb, networkNamespace: config.networkNamespace ?? "auto", nice: config.workerNice ?? 0 });
+  let spawn;
+  try {
+    spawn = spawnerFor(isolation, spec, {
+      workerMemoryMb: config.workerMemoryMb ?? DEFAULT_WORKER_MEMORY_MB,
+      networkNamespace: config.networkNamespace ?? "auto",
+      workerNice: config.workerNice ?? 0,
+      ...(config.remote !== undefined ? { remote: config.remote } : {}),
+      ...(config.microvm !== undefined ? { microvm: config.microvm } : {}),
+    });
+  } catch (error) {
+    throw new ToolcodeError("CONFIG_INVALID", error instanceof Error ? error.message : String(error), { key: "sandbox.isolation" }, { cause: error });
+  }
+  const reuse = config.reuse ?? (STRONG_ISOLATIONS.has(isolation) ? "execution" : "shared");
+  const recycleAfter = reuse === "execution" ? 1 : config.recycleAfter;
   return new PooledEngine({
     name: spec.name,
+    isolation,
     spawn,
+    keepWarm: STRONG_ISOLATIONS.has(isolation),
     ...(config.poolSize !== undefined ? { poolSize: config.poolSize } : {}),
     ...(config.graceMs !== undefined ? { graceMs: config.graceMs } : {}),
-    ...(config.recycleAfter !== undefined ? { recycleAfter: config.recycleAfter } : {}),
+    ...(recycleAfter !== undefined ? { recycleAfter } : {}),
   });
 }

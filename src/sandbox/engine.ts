@@ -101,6 +101,16 @@ export type RunResult =
 export interface RunStats {
   durationMs: number;
   toolCalls: number;
+  /** Where the run ran (absent when it never reached a sandbox worker). */
+  sandbox?: SandboxInfo;
+}
+
+/** Where a run ran: the isolation host and what the runner saw (`metadata.sandbox`). */
+export interface SandboxInfo {
+  /** `sandbox.isolation`: `process`, `thread`, `bwrap`, `gvisor`, `microvm`, `remote`. */
+  isolation: string;
+  /** Kernel release the runner saw (`uname -r` inside the sandbox), when it reported one. */
+  kernel?: string;
 }
 
 /** A sandbox engine. */

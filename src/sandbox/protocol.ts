@@ -1,10 +1,14 @@
 /**
- * Messages between the host (the pooled engine) and a sandbox worker (a child process or a
- * worker thread running one engine's runner).
+ * The runner protocol: messages between the host (the pooled engine in the gateway) and a sandbox
+ * worker (the runner: a child process, a worker thread, a process in bubblewrap or gVisor, a
+ * microVM, or a runner on another machine). One protocol, several transports: Node IPC,
+ * `postMessage`, or newline-delimited JSON (one message per line, ../line-channel.ts) over stdio,
+ * virtio-serial or a WebSocket. docs/runner-protocol.md describes it for implementers.
  *
  * Everything is plain data: strings, numbers and small plain objects, safe for IPC and
  * `postMessage`. Guest values cross as JSON text (`args`, `envelope`, `value`) and are parsed on
  * the other side; no handles, functions or host objects ever reach the worker or the guest.
+ * The host trusts nothing a worker sends (host/worker-messages.ts checks every message's shape).
  *
  * @module
  */
@@ -32,12 +36,34 @@ export interface ToolResultMessage {
   envelope: string;
 }
 
+/**
+ * Host → worker: stop the run now (its deadline passed on the host's clock, or its caller went
+ * away). The worker ends: it exits without answering, and the host replaces it.
+ */
+export interface CancelMessage {
+  type: "cancel";
+  runId: number;
+}
+
 /** Every message the host sends. */
-export type HostMessage = RunMessage | ToolResultMessage;
+export type HostMessage = RunMessage | ToolResultMessage | CancelMessage;
+
+/** Version of the runner protocol this code speaks (`ready.runner.protocol`). */
+export const RUNNER_PROTOCOL_VERSION = 1;
+
+/** What a runner says about itself when it is ready (reported in `metadata.sandbox`). */
+export interface RunnerInfo {
+  /** {@link RUNNER_PROTOCOL_VERSION} of the runner. */
+  protocol: number;
+  /** The kernel release the runner sees (`uname -r` inside: gVisor's and a VM's differ from the host's). */
+  kernel: string;
+}
 
 /** Worker → host: the worker loaded its engine and accepts runs. */
 export interface ReadyMessage {
   type: "ready";
+  /** Absent from workers older than the runner protocol. */
+  runner?: RunnerInfo;
 }
 
 /** Worker → host: the worker cannot run guests (its engine failed to load); it exits next. */

@@ -6,8 +6,15 @@
  * @module
  */
 
-/** How sandbox workers are isolated from the host. */
-export type Isolation = "process" | "thread";
+/**
+ * How sandbox workers are isolated from the host: worker processes (default) or threads of the
+ * host process, or a worker process inside bubblewrap, gVisor or a QEMU microVM, or a runner on
+ * another machine over WebSocket (src/sandbox/host/, docs/isolation.md).
+ */
+export type Isolation = "process" | "thread" | "bwrap" | "gvisor" | "microvm" | "remote";
+
+/** Every {@link Isolation}, in order of the docs. */
+export const ISOLATIONS: readonly Isolation[] = ["process", "thread", "bwrap", "gvisor", "microvm", "remote"];
 
 /** Why an engine cannot run here: the config key to change and a message that says what to do. */
 export interface EngineUnavailable {

@@ -19,7 +19,7 @@
  */
 import { performance } from "node:perf_hooks";
 import { ToolcodeError, toErrorInfo, type ErrorCode, type ErrorInfo } from "../../errors.js";
-import { type Engine, type RunRequest, type RunResult, type RunStats, type SandboxHost, apiHasTool } from "../engine.js";
+import { type Engine, type RunRequest, type RunResult, type RunStats, type SandboxHost, type SandboxInfo, apiHasTool } from "../engine.js";
 import { byteLength, jsonDepthExceeds } from "../json-limits.js";
 import {
   ANSWER_MARGIN_MS,
@@ -34,7 +34,7 @@ import {
   toolResultTooLargeMessage,
   type ResolvedLimits,
 } from "../limits.js";
-import type { HostMessage, ToolCallMessage, ToolEnvelope, WorkerMessage, WorkerOutcome } from "../protocol.js";
+import type { HostMessage, RunnerInfo, ToolCallMessage, ToolEnvelope, WorkerMessage, WorkerOutcome } from "../protocol.js";
 import { fitEnvelope, scrubHostPaths } from "../envelope.js";
 import type { SandboxWorker, SpawnWorker, WorkerExit } from "./sandbox-worker.js";
 
@@ -42,6 +42,8 @@ import type { SandboxWorker, SpawnWorker, WorkerExit } from "./sandbox-worker.js
 export interface PooledEngineOptions {
   /** Engine name for metadata (`quickjs`, `isolate`). */
   name: string;
+  /** Isolation host for metadata (`process`, `thread`, `bwrap`, …; default `process`). */
+  isolation?: string;
   /** Starts one worker. */
   spawn: SpawnWorker;
   /** Workers running guests at once (default 2). More concurrent runs wait in a queue. */
@@ -50,6 +52,11 @@ export interface PooledEngineOptions {
   graceMs?: number;
   /** Runs per worker before it is replaced by a fresh one (default `DEFAULT_RECYCLE_AFTER`). */
   recycleAfter?: number;
+  /**
+   * Keep `poolSize` workers started from the first run (or `warm()`) on, not only as many as
+   * runs wait for: the warm pool of hosts whose sandboxes are slow to start (gVisor, microVMs).
+   */
+  keepWarm?: boolean;
 }
 
 interface Job {
@@ -62,6 +69,8 @@ interface Job {
 
 interface ActiveRun {
   runId: number;
+  /** The worker's host and kernel, for the run's stats. */
+  sandbox: SandboxInfo;
   job: Job;
   controller: AbortController;
   startedAt: number;
@@ -75,6 +84,8 @@ interface ActiveRun {
 
 interface Slot {
   worker: SandboxWorker;
+  /** What the runner said about itself when it was ready. */
+  runner: RunnerInfo | undefined;
   ready: boolean;
   retired: boolean;
   runs: number;
@@ -86,10 +97,14 @@ const ERROR_CODE_PATTERN = /^[A-Z][A-Z_]*$/;
 /** An {@link Engine} over a pool of sandbox workers. */
 export class PooledEngine implements Engine {
   readonly name: string;
+  /** The isolation host of this engine's workers. */
+  readonly isolation: string;
   private readonly spawnWorker: SpawnWorker;
   private readonly poolSize: number;
   private readonly graceMs: number;
   private readonly recycleAfter: number;
+  private readonly keepWarm: boolean;
+  private warmed = false;
   private readonly slots = new Set<Slot>();
   private readonly queue: Job[] = [];
   private nextRunId = 1;
@@ -97,10 +112,12 @@ export class PooledEngine implements Engine {
 
   constructor(options: PooledEngineOptions) {
     this.name = options.name;
+    this.isolation = options.isolation ?? "process";
     this.spawnWorker = options.spawn;
     this.poolSize = Math.max(1, Math.floor(options.poolSize ?? 2));
     this.graceMs = Math.max(0, options.graceMs ?? DEFAULT_GRACE_MS);
     this.recycleAfter = Math.max(1, Math.floor(options.recycleAfter ?? DEFAULT_RECYCLE_AFTER));
+    this.keepWarm = options.keepWarm ?? false;
   }
 
   run(request: RunRequest, host: SandboxHost): Promise<RunResult> {
@@ -113,6 +130,7 @@ export class PooledEngine implements Engine {
     } catch (error) {
       return Promise.reject(error);
     }
+    if (this.keepWarm) this.warmed = true;
     return new Promise<RunResult>((resolve, reject) => {
       this.queue.push({ request, limits, host, resolve, reject });
       this.pump();
@@ -122,6 +140,7 @@ export class PooledEngine implements Engine {
   /** Starts workers up to the pool size without waiting for a run (optional warm-up). */
   warm(): void {
     if (this.closing !== undefined) return;
+    if (this.keepWarm) this.warmed = true;
     while (this.slots.size < this.poolSize && this.spawn()) {
       // keep spawning
     }
@@ -159,7 +178,7 @@ export class PooledEngine implements Engine {
       if (job !== undefined) this.dispatch(idle, job);
     }
     const starting = [...this.slots].filter((slot) => !slot.ready).length;
-    let wanted = Math.min(this.queue.length - starting, this.poolSize - this.liveSlots());
+    let wanted = this.warmed ? this.poolSize - this.liveSlots() : Math.min(this.queue.length - starting, this.poolSize - this.liveSlots());
     while (wanted > 0 && this.spawn()) wanted -= 1;
     // Busy or starting workers keep the host alive (someone awaits them); idle ones must not.
     for (const slot of this.slots) slot.worker.ref(slot.active !== undefined || (!slot.ready && this.queue.length > 0));
@@ -180,7 +199,7 @@ export class PooledEngine implements Engine {
       this.failQueue(error);
       return false;
     }
-    const slot: Slot = { worker, ready: false, retired: false, runs: 0, active: undefined };
+    const slot: Slot = { worker, runner: undefined, ready: false, retired: false, runs: 0, active: undefined };
     this.slots.add(slot);
     let startupFailure: string | undefined;
     worker.onMessage((message: WorkerMessage) => {
@@ -196,6 +215,7 @@ export class PooledEngine implements Engine {
     switch (message.type) {
       case "ready":
         slot.ready = true;
+        slot.runner = message.runner;
         this.pump();
         return;
       case "toolCall":
@@ -225,6 +245,7 @@ export class PooledEngine implements Engine {
     slot.runs += 1;
     const active: ActiveRun = {
       runId,
+      sandbox: slot.runner === undefined ? { isolation: this.isolation } : { isolation: this.isolation, kernel: slot.runner.kernel },
       job,
       controller: new AbortController(),
       startedAt: performance.now(),
@@ -283,6 +304,8 @@ export class PooledEngine implements Engine {
         "Do less per execution (smaller data, fewer operations on huge strings or arrays). Operators can raise sandbox.timeoutMs.",
       details: { timeoutMs },
     });
+    // A runner that is still listening stops the run itself; the host kills its sandbox in any case.
+    slot.worker.send({ type: "cancel", runId: active.runId });
     this.release(slot, active);
     void this.retire(slot);
     this.replace();
@@ -363,7 +386,7 @@ export class PooledEngine implements Engine {
   }
 
   private stats(active: ActiveRun): RunStats {
-    return { durationMs: Math.round(performance.now() - active.startedAt), toolCalls: active.toolCalls };
+    return { durationMs: Math.round(performance.now() - active.startedAt), toolCalls: active.toolCalls, sandbox: active.sandbox };
   }
 }
 

@@ -36,6 +36,11 @@ export interface ProcessWorkerOptions {
   networkNamespace?: NetworkNamespaceMode;
   /** CPU priority of each worker process, in nice steps below the host's (default 0). */
   nice?: number;
+  /**
+   * How the worker talks to the host: Node IPC (default) or newline JSON over stdin/stdout (the
+   * runner protocol's stream transport, for a worker inside bubblewrap, gVisor or a VM).
+   */
+  transport?: "ipc" | "stdio";
 }
 
 /** What a worker process is started with, as decided once per configuration. */
@@ -87,7 +92,13 @@ export function processLaunch(options: ProcessWorkerOptions, extras?: LaunchExtr
     "--no-warnings",
   ];
   const maxGuestStackKb = options.engine.maxGuestStackKb(stack.v8StackKb ?? 984);
-  const runnerArgs = [entry.file, `--runner=${options.engine.runner}`, `--max-guest-stack-kb=${maxGuestStackKb}`, ...(extras?.args ?? []).map((arg) => `--engine-arg=${arg}`)];
+  const runnerArgs = [
+    entry.file,
+    `--runner=${options.engine.runner}`,
+    `--max-guest-stack-kb=${maxGuestStackKb}`,
+    ...(extras?.args ?? []).map((arg) => `--engine-arg=${arg}`),
+    ...(options.transport === "stdio" ? ["--transport=stdio"] : []),
+  ];
   const node = [process.execPath, ...nodeFlags, ...runnerArgs];
   const unshare = networkNamespacePrefix(options.networkNamespace ?? "auto");
   const inner = [...unshare, ...node];

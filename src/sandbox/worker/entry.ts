@@ -3,6 +3,9 @@
  * over IPC) or a worker thread started by ../host/thread-worker.ts (messages over `postMessage`).
  * It loads one engine's runner module (`engines/<name>/runner`) and serves runs with it.
  *
+ * With `--transport=stdio` it is a runner of the runner protocol over newline JSON on stdin and
+ * stdout instead (inside bubblewrap, gVisor or a microVM, and `toolcode runner`).
+ *
  * Options come from the command line (`--runner=engines/<name>/runner --max-guest-stack-kb=N`) or
  * `workerData`. The worker holds no secrets: it is started with an empty environment, and
  * everything a guest does outside the sandbox goes to the host as a tool call.
@@ -13,6 +16,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import type { HostMessage, WorkerMessage } from "../protocol.js";
 import type { CreateRunner, RunnerEngine, RunnerOptions } from "./execution.js";
 import { serveRuns, type RunnerTransport } from "./serve.js";
+import { stdioTransport } from "./stdio-transport.js";
 
 function optionsFromArgv(argv: string[]): RunnerOptions {
   const value = (name: string): string | undefined => argv.find((arg) => arg.startsWith(`--${name}=`))?.slice(name.length + 3);
@@ -63,5 +67,7 @@ async function loadEngine(options: RunnerOptions): Promise<RunnerEngine> {
 }
 
 const options: RunnerOptions = parentPort !== null ? (workerData as RunnerOptions) : optionsFromArgv(process.argv.slice(2));
-const transport = parentPort !== null ? threadTransport(parentPort) : processTransport();
+const transport = parentPort !== null
+  ? threadTransport(parentPort)
+  : process.argv.includes("--transport=stdio") ? stdioTransport() : processTransport();
 await serveRuns(transport, await loadEngine(options));

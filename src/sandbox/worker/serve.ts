@@ -1,6 +1,6 @@
 /**
  * The loop every sandbox worker runs, whatever carries its messages (IPC in a child process,
- * `postMessage` in a worker thread): load the engine, say ready, run one guest at a time, pass
+ * `postMessage` in a worker thread, newline JSON over stdio or a WebSocket): load the engine, say ready, run one guest at a time, pass
  * tool calls out and answers in.
  *
  * A run that leaves the engine damaged (`reusable` false) ends the worker once the run has been
@@ -8,7 +8,17 @@
  *
  * @module
  */
-import type { DoneMessage, HostMessage, ReadyMessage, RunMessage, StartupFailedMessage, ToolCallMessage, WorkerMessage } from "../protocol.js";
+import os from "node:os";
+import {
+  type DoneMessage,
+  type HostMessage,
+  type ReadyMessage,
+  type RunMessage,
+  RUNNER_PROTOCOL_VERSION,
+  type StartupFailedMessage,
+  type ToolCallMessage,
+  type WorkerMessage,
+} from "../protocol.js";
 import type { GuestExecution, RunnerEngine } from "./execution.js";
 import { scrubHostPaths } from "../envelope.js";
 
@@ -31,6 +41,9 @@ export async function serveRuns(transport: RunnerTransport, engine: RunnerEngine
       if (current === undefined || current.runId !== message.runId) return;
       if (current.execution === undefined) current.pending.push({ callId: message.callId, envelope: message.envelope });
       else current.execution.resolveToolCall(message.callId, message.envelope);
+    } else if (message.type === "cancel") {
+      // The engine cannot be trusted to unwind mid-guest: the whole worker ends, the host replaces it.
+      if (current !== undefined && current.runId === message.runId) transport.exit(0);
     }
   });
 
@@ -88,6 +101,6 @@ export async function serveRuns(transport: RunnerTransport, engine: RunnerEngine
     transport.exit(1);
     return;
   }
-  const ready: ReadyMessage = { type: "ready" };
+  const ready: ReadyMessage = { type: "ready", runner: { protocol: RUNNER_PROTOCOL_VERSION, kernel: os.release() } };
   transport.send(ready);
 }
