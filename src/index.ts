@@ -64,3 +64,4 @@ export type {
   RunResult as experimental_RunResult,
   SandboxHost as experimental_SandboxHost,
 } from "./sandbox/engine.js";
+export type { SandboxInfo } from "./sandbox/engine.js";

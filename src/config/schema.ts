@@ -71,8 +71,43 @@ export const mcpServerSchema = z.union([stdioServerSchema, sseServerSchema, http
 export const sandboxSchema = z.strictObject({
   /** `quickjs` (WebAssembly, default) or `isolate` (V8 isolates via the optional isolated-vm). */
   engine: z.enum(["quickjs", "isolate"]).default("quickjs"),
-  /** Where engines run: sandbox worker `process`es (default) or worker `thread`s of the host. */
-  isolation: z.enum(["process", "thread"]).default("process"),
+  /**
+   * Where engines run: sandbox worker `process`es (default) or worker `thread`s of the host, or a
+   * worker process in `bwrap` (bubblewrap), `gvisor` (runsc), a QEMU `microvm`, or a `remote`
+   * runner (`toolcode runner --listen`). docs/isolation.md compares them.
+   */
+  isolation: z.enum(["process", "thread", "bwrap", "gvisor", "microvm", "remote"]).default("process"),
+  /**
+   * Which executions share a sandbox: a fresh one per `execution` (default for bwrap, gvisor,
+   * microvm and remote; the warm pool has the next one started) or `shared` workers recycled
+   * after recycleAfter runs (default for process and thread).
+   */
+  reuse: z.enum(["execution", "shared"]).optional(),
+  /** The runner server of isolation "remote". */
+  remote: z
+    .strictObject({
+      /** ws:// or wss:// URL of `toolcode runner --listen`. */
+      url: z.string().regex(/^wss?:\/\/\S+$/, "a ws:// or wss:// URL, e.g. \"ws://runner:7070\""),
+      /** The runner's shared secret, e.g. "${TOOLCODE_RUNNER_SECRET}" (at least 16 characters). */
+      secret: z.string().min(16, "at least 16 characters (the runner's --secret-file)"),
+      /** PEM files: the CA of the runner's certificate; this gateway's client certificate and key (mutual TLS). */
+      ca: z.string().optional(),
+      cert: z.string().optional(),
+      key: z.string().optional(),
+      connectTimeoutMs: z.number().int().min(100).max(120_000).optional(),
+    })
+    .optional(),
+  /** The VMs of isolation "microvm" (image from `toolcode sandbox build-image`). */
+  microvm: z
+    .strictObject({
+      /** "auto" (default): KVM when a probe boot succeeds, software emulation (TCG) otherwise. */
+      accel: z.enum(["auto", "kvm", "tcg"]).optional(),
+      /** Guest memory, MiB. */
+      memoryMb: z.number().int().min(128).max(16_384).optional(),
+      /** Directory of the built image (default: the state dir's microvm image). */
+      imageDir: z.string().optional(),
+    })
+    .optional(),
   timeoutMs: z.number().int().positive().max(3_600_000).default(30_000),
   memoryMb: z.number().int().min(8).max(4096).default(64),
   maxStackKb: z.number().int().min(32).max(4096).default(256),

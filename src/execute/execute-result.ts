@@ -5,6 +5,7 @@
  */
 import type { ErrorInfo } from "../errors.js";
 import type { ApprovalInfo } from "../guard/approvals.js";
+import type { SandboxInfo } from "../sandbox/engine.js";
 
 /** An error of a guest script, with its position in the user's code when known. */
 export interface GuestErrorInfo extends ErrorInfo {
@@ -38,6 +39,11 @@ export interface ExecuteMetadata {
   truncated: boolean;
   /** Workspace paths holding the full logs / return value when they were cut. */
   spilled: { logs?: string; result?: string };
+  /**
+   * Where the script ran: `isolation` (sandbox.isolation) and the `kernel` release the runner saw
+   * (a gVisor sandbox or a microVM reports its own). Absent when it never reached a sandbox.
+   */
+  sandbox?: SandboxInfo;
 }
 
 /**

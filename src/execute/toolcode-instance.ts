@@ -217,6 +217,7 @@ export class ToolcodeInstance implements Toolcode {
         tokens: { output: shaped.tokens, toolResults: toolResultTokens, saved: Math.max(0, toolResultTokens - shaped.tokens), estimated },
         truncated: shaped.truncated,
         spilled,
+        ...(outcome.sandbox !== undefined ? { sandbox: outcome.sandbox } : {}),
       },
     };
   }

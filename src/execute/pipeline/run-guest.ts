@@ -5,7 +5,7 @@
  * @module
  */
 import { toErrorInfo } from "../../errors.js";
-import type { Engine, GuestApi, SandboxHost, SandboxLimits } from "../../sandbox/engine.js";
+import type { Engine, GuestApi, SandboxHost, SandboxInfo, SandboxLimits } from "../../sandbox/engine.js";
 import type { ExecuteResult } from "../execute-result.js";
 import type { BuiltinRun } from "../builtins/guest-builtin.js";
 import { transpileGuest } from "../transpile.js";
@@ -17,6 +17,8 @@ export interface GuestOutcome {
   error: ExecuteResult["error"];
   /** Tool calls made by the script (built-ins' own bridge calls not counted). */
   toolCalls: number;
+  /** Where it ran (isolation host, kernel the runner saw), when it reached a sandbox. */
+  sandbox?: SandboxInfo;
 }
 
 /** What {@link runGuest} needs. */
@@ -47,6 +49,7 @@ export async function runGuest(options: RunGuestOptions): Promise<GuestOutcome> 
     value: run.ok ? run.value : undefined,
     error: run.ok ? null : run.error,
     toolCalls: run.stats.toolCalls - runs.reduce((sum, r) => sum + (r.internalCalls ?? 0), 0),
+    ...(run.stats.sandbox !== undefined ? { sandbox: run.stats.sandbox } : {}),
   };
   try {
     for (const r of runs) await r.finish?.(run.ok);

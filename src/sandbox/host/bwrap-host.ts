@@ -2,7 +2,7 @@
  * `sandbox.isolation: "bwrap"`: each sandbox worker is the usual worker process (Node's
  * permission model, no eval, heap cap; ./process-worker.ts) inside a bubblewrap sandbox:
  * `--unshare-all` (own user, mount, PID, IPC, UTS, cgroup and network namespaces: no network at
- * all), `--die-with-parent`, `--new-session`, an empty environment, and a filesystem of read-only
+ * all), uid/gid 65534 and no capabilities, `--die-with-parent`, `--new-session`, an empty environment, and a filesystem of read-only
  * binds only: the system's `/usr` (the Node binary and the libraries it links), the worker's own
  * code and the engine's packages; `/tmp` is an empty tmpfs. It shares the host's kernel (the
  * boundary is namespaces and seccomp-free syscalls), so it is the cheap layer, not a kernel
@@ -47,9 +47,13 @@ export function bwrapUnavailable(): string | undefined {
   return probed;
 }
 
-/** The bwrap arguments for one worker (exported for tests and the security notes). */
-export function bwrapArgs(options: BwrapOptions): string[] {
+/**
+ * The bwrap arguments for one worker (exported for tests and the security notes); `command`
+ * replaces the worker's command line inside the same sandbox (tests probe the sandbox with it).
+ */
+export function bwrapArgs(options: BwrapOptions, command?: readonly string[]): string[] {
   const launch = processLaunch({ engine: options.engine, workerMemoryMb: options.workerMemoryMb, networkNamespace: "off", transport: "stdio" });
+  const inner = command ?? [launch.command, ...launch.args];
   const binds = new Set<string>(workerFiles(options.engine).readPaths);
   if (!process.execPath.startsWith("/usr/")) binds.add(process.execPath);
   return [
@@ -57,6 +61,8 @@ export function bwrapArgs(options: BwrapOptions): string[] {
     "--die-with-parent",
     "--new-session",
     "--clearenv",
+    "--uid", "65534",
+    "--gid", "65534",
     "--cap-drop", "ALL",
     ...systemBinds(),
     ...[...binds].flatMap((bind) => ["--ro-bind", bind, bind]),
@@ -65,8 +71,7 @@ export function bwrapArgs(options: BwrapOptions): string[] {
     "--tmpfs", "/tmp",
     "--chdir", "/",
     "--",
-    launch.command,
-    ...launch.args,
+    ...inner,
   ];
 }
 

@@ -5,8 +5,8 @@
  * kernel (Sentry), not to the host's; no network (`--network=none`, own network namespace); an
  * empty, read-only root with read-only binds of the system's `/usr` (Node and its libraries), the
  * worker's code and the engine's packages; a tmpfs `/tmp`; uid/gid 65534; no capabilities; an
- * empty environment. The container is deleted when the worker ends (and force-deleted when the
- * host kills it at a deadline).
+ * empty environment. The sandbox runs attached to its `runsc run` process, which the host kills
+ * (with its process group) when the worker is retired or its run passed the deadline.
  *
  * Runs as root, or rootless (`--rootless`) when the host is not root and user namespaces allow it.
  *
@@ -15,12 +15,13 @@
 import { spawnSync } from "node:child_process";
 import { randomBytes } from "node:crypto";
 import { existsSync, lstatSync, mkdirSync, mkdtempSync, realpathSync, rmSync, writeFileSync } from "node:fs";
+import { rm } from "node:fs/promises";
 import os from "node:os";
 import path from "node:path";
 import type { EngineSpec } from "../engines/engine-spec.js";
 import { processLaunch } from "./process-worker.js";
 import type { SpawnWorker } from "./sandbox-worker.js";
-import { streamWorker } from "./stream-worker.js";
+import { type StreamLaunch, streamWorker } from "./stream-worker.js";
 import { workerFiles } from "./worker-files.js";
 
 /** Options of {@link gvisorWorkers}. */
@@ -74,23 +75,28 @@ export function gvisorWorkers(options: GvisorOptions): SpawnWorker {
   const reason = gvisorUnavailable();
   const runsc = runscBinary();
   if (reason !== undefined || runsc === undefined) throw new Error(reason ?? "gVisor is not installed");
+  return () => streamWorker(gvisorLaunch(options));
+}
+
+/**
+ * The `runsc run` command of one worker sandbox (a fresh OCI bundle in a temporary directory,
+ * removed by `cleanup`); `command` replaces the worker's command line inside the same sandbox
+ * (tests probe the sandbox with it).
+ */
+export function gvisorLaunch(options: GvisorOptions, command?: readonly string[]): StreamLaunch {
+  const runsc = runscBinary();
+  if (runsc === undefined) throw new Error("gVisor is not installed (apt-get install runsc)");
   const launch = processLaunch({ engine: options.engine, workerMemoryMb: options.workerMemoryMb, networkNamespace: "off", transport: "stdio" });
   const binds = new Set<string>(workerFiles(options.engine).readPaths);
   if (!process.execPath.startsWith("/usr/")) binds.add(process.execPath);
-  return () => {
-    const dir = mkdtempSync(path.join(os.tmpdir(), "toolcode-gvisor-"));
-    const id = `toolcode-${process.pid}-${randomBytes(6).toString("hex")}`;
-    const stateRoot = path.join(dir, "state");
-    writeBundle(dir, [launch.command, ...launch.args], [...binds]);
-    return streamWorker({
-      command: runsc,
-      args: [...runscFlags(stateRoot), "run", "--bundle", dir, id],
-      cleanup: () => {
-        // A container killed with its runsc process leaves state behind: delete it.
-        spawnSync(runsc, [...runscFlags(stateRoot), "delete", "--force", id], { stdio: "ignore", timeout: 10_000, env: {} });
-        rmSync(dir, { recursive: true, force: true });
-      },
-    });
+  const dir = mkdtempSync(path.join(os.tmpdir(), "toolcode-gvisor-"));
+  const id = `toolcode-${process.pid}-${randomBytes(6).toString("hex")}`;
+  writeBundle(dir, command !== undefined ? [...command] : [launch.command, ...launch.args], [...binds]);
+  return {
+    command: runsc,
+    args: [...runscFlags(path.join(dir, "state")), "run", "--bundle", dir, id],
+    // The sandbox runs attached: it dies with its runsc process. Only its state files remain.
+    cleanup: () => void rm(dir, { recursive: true, force: true }).catch(() => {}),
   };
 }
 

@@ -105,6 +105,8 @@ export class PooledEngine implements Engine {
   private readonly recycleAfter: number;
   private readonly keepWarm: boolean;
   private warmed = false;
+  /** Workers that ended before they were ready since the last one that was. */
+  private startupFailures = 0;
   private readonly slots = new Set<Slot>();
   private readonly queue: Job[] = [];
   private nextRunId = 1;
@@ -215,6 +217,7 @@ export class PooledEngine implements Engine {
     switch (message.type) {
       case "ready":
         slot.ready = true;
+        this.startupFailures = 0;
         slot.runner = message.runner;
         this.pump();
         return;
@@ -332,7 +335,12 @@ export class PooledEngine implements Engine {
           });
     }
     if (!wasReady) {
-      // A worker that cannot even start will not start next time either: fail what waits for one.
+      // A worker that cannot even start will not start next time either: fail what waits for one,
+      // unless other workers are up or starting and may take it (a remote runner at capacity
+      // refused one more): then nothing is started in its place until one of them is ready.
+      this.startupFailures += 1;
+      if (this.startupFailures < this.poolSize && [...this.slots].some((other) => !other.retired)) return;
+      this.startupFailures = 0;
       this.failQueue(new Error(startupFailure ?? exit.reason));
       return;
     }

@@ -1,0 +1,40 @@
+/**
+ * The isolation hosts under test (src/sandbox/host/isolation-hosts.ts): QuickJS in each of
+ * bwrap, gvisor, microvm and remote. A host that cannot run here is listed with its reason,
+ * printed once, and its tests are skipped. The remote host connects to the runner that
+ * global-setup.ts started in another process.
+ */
+import type { EngineConfig } from "../../src/sandbox/create-engine.js";
+import { engineUnavailable } from "../../src/sandbox/create-engine.js";
+import type { Isolation } from "../../src/sandbox/engines/engine-spec.js";
+import type { EngineCase } from "../security/engines.js";
+
+/** The hosts beyond process and thread. */
+export const STRONG_HOSTS: readonly Isolation[] = ["bwrap", "gvisor", "microvm", "remote"];
+
+/** The config of `isolation` for tests (the remote one points at the test runner). */
+export function hostConfig(isolation: Isolation): EngineConfig & { engine: string; isolation: Isolation } {
+  const url = process.env.TOOLCODE_TEST_RUNNER_URL;
+  const secret = process.env.TOOLCODE_TEST_RUNNER_SECRET;
+  return {
+    engine: "quickjs",
+    isolation,
+    ...(isolation === "remote" && url !== undefined && secret !== undefined ? { remote: { url, secret } } : {}),
+  };
+}
+
+const printed = new Set<string>();
+
+/** One case per host; `reuse` "shared" lets the corpus check what an attack leaves behind in a sandbox. */
+export function hostCases(extra: EngineConfig = {}): EngineCase[] {
+  return STRONG_HOSTS.map((isolation): EngineCase => {
+    const label = `quickjs/${isolation}`;
+    const config = { ...hostConfig(isolation), ...extra };
+    const skip = engineUnavailable(config)?.message;
+    if (skip !== undefined && !printed.has(label)) {
+      printed.add(label);
+      console.warn(`[toolcode tests] skipping ${label}: ${skip}`);
+    }
+    return { label, config, skip };
+  });
+}
