@@ -2,7 +2,7 @@ import { availableParallelism } from "node:os";
 import { defineConfig } from "vitest/config";
 
 /**
- * Four projects, all run by `npm test` (`vitest run`); one with `vitest run --project <name>`:
+ * Projects, all run by `npm test` (`vitest run`); one with `vitest run --project <name>`:
  * - `unit`: the tests beside the code (src/**);
  * - `integration`: the library against real MCP servers, OpenAPI specs and sandbox workers (test/**);
  * - `e2e`: the built CLI (`dist/cli/main.js`), the MCP Inspector and the packed tarball as separate processes: the slow end-to-end suites;

@@ -52,9 +52,10 @@ export function bwrapUnavailable(): string | undefined {
  * replaces the worker's command line inside the same sandbox (tests probe the sandbox with it).
  */
 export function bwrapArgs(options: BwrapOptions, command?: readonly string[]): string[] {
-  const launch = processLaunch({ engine: options.engine, workerMemoryMb: options.workerMemoryMb, networkNamespace: "off", transport: "stdio" });
+  const extras = options.engine.launchExtras?.();
+  const launch = processLaunch({ engine: options.engine, workerMemoryMb: options.workerMemoryMb, networkNamespace: "off", transport: "stdio" }, extras);
   const inner = command ?? [launch.command, ...launch.args];
-  const binds = new Set<string>(workerFiles(options.engine).readPaths);
+  const binds = new Set<string>([...workerFiles(options.engine).readPaths, ...(extras?.readPaths ?? [])]);
   if (!process.execPath.startsWith("/usr/")) binds.add(process.execPath);
   return [
     "--unshare-all",
@@ -80,8 +81,8 @@ export function bwrapWorkers(options: BwrapOptions): SpawnWorker {
   const reason = bwrapUnavailable();
   const binary = bwrapBinary();
   if (reason !== undefined || binary === undefined) throw new Error(reason ?? "bubblewrap is not installed");
-  const args = bwrapArgs(options);
-  return () => streamWorker({ command: binary, args });
+  const args = options.engine.launchExtras === undefined ? bwrapArgs(options) : undefined;
+  return () => streamWorker({ command: binary, args: args ?? bwrapArgs(options) });
 }
 
 /** `/usr` read-only, and `/lib`, `/lib64`, `/bin` as the links (merged /usr) or binds they are on the host. */

@@ -86,8 +86,9 @@ export function gvisorWorkers(options: GvisorOptions): SpawnWorker {
 export function gvisorLaunch(options: GvisorOptions, command?: readonly string[]): StreamLaunch {
   const runsc = runscBinary();
   if (runsc === undefined) throw new Error("gVisor is not installed (apt-get install runsc)");
-  const launch = processLaunch({ engine: options.engine, workerMemoryMb: options.workerMemoryMb, networkNamespace: "off", transport: "stdio" });
-  const binds = new Set<string>(workerFiles(options.engine).readPaths);
+  const extras = options.engine.launchExtras?.();
+  const launch = processLaunch({ engine: options.engine, workerMemoryMb: options.workerMemoryMb, networkNamespace: "off", transport: "stdio" }, extras);
+  const binds = new Set<string>([...workerFiles(options.engine).readPaths, ...(extras?.readPaths ?? [])]);
   if (!process.execPath.startsWith("/usr/")) binds.add(process.execPath);
   const dir = mkdtempSync(path.join(os.tmpdir(), "toolcode-gvisor-"));
   const id = `toolcode-${process.pid}-${randomBytes(6).toString("hex")}`;
