@@ -128,7 +128,8 @@ export function buildProgram(): Command {
     .option("--http", "serve streamable HTTP on 127.0.0.1 instead of stdio")
     .option("-p, --port <n>", `port for --http (default ${DEFAULT_HTTP_PORT}; 0 picks a free one)`, parsePort)
     .option("--host <address>", "address for --http (default 127.0.0.1); any other than loopback requires auth.users bearer tokens")
-    .action(async (options: ConfigOption & { http?: boolean; port?: number; host?: string }) => {
+    .option("--no-console", "with --http, do not serve the web console at / (config: server.console)")
+    .action(async (options: ConfigOption & { http?: boolean; port?: number; host?: string; console?: boolean }) => {
       // Over stdio (one client), the client's MCP roots are passed on unless --root was given.
       const explicitRoots = options.root !== undefined && options.root.length > 0;
       const roots = new RootsChannel(options.root ?? []);
@@ -147,11 +148,11 @@ export function buildProgram(): Command {
         process.exit(0);
       };
       if (options.http) {
-        const http = await startHttpServer(toolcode, { port: options.port ?? DEFAULT_HTTP_PORT, ...(options.host !== undefined ? { host: options.host } : {}) }).catch(async (error: unknown) => {
+        const http = await startHttpServer(toolcode, { port: options.port ?? DEFAULT_HTTP_PORT, ...(options.host !== undefined ? { host: options.host } : {}), ...(options.console === false ? { console: false } : {}) }).catch(async (error: unknown) => {
           await toolcode.close();
           throw error;
         });
-        process.stderr.write(startMessage(toolcode, { ...shape, url: http.url }));
+        process.stderr.write(startMessage(toolcode, { ...shape, url: http.url, ...(http.consoleUrl !== undefined ? { consoleUrl: http.consoleUrl } : {}) }));
         const stop = (): void => void http.close().then(shutdown);
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);

@@ -28,6 +28,8 @@ export interface ServeShape {
   config?: string;
   /** `--root` directories (made absolute in the snippet). */
   roots?: readonly string[];
+  /** The web console's address, when it is on. */
+  consoleUrl?: string;
 }
 
 /** The start message: ready line, notices, policy, and a client config snippet. */
@@ -37,6 +39,7 @@ export function startMessage(toolcode: Toolcode, shape: ServeShape): string {
     shape.url !== undefined
       ? `toolcode: MCP over streamable HTTP at ${shape.url} (${toolcode.catalog.tools().length} tools from ${servers})`
       : `toolcode: MCP over stdio (${toolcode.catalog.tools().length} tools from ${servers})`,
+    ...(shape.consoleUrl !== undefined ? [`toolcode: console at ${shape.consoleUrl}${toolcode.config.auth.users && Object.keys(toolcode.config.auth.users).length > 0 ? " (sign in with your bearer token)" : ""}`] : []),
     ...toolcode.notices.map((notice) => `toolcode: ${notice}`),
     `toolcode: ${policyLine(toolcode)}`,
   ];

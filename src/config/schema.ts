@@ -215,6 +215,8 @@ export const serverSchema = z.strictObject({
   maxBodyBytes: z.number().int().positive().max(1024 * 1024 * 1024).default(4 * 1024 * 1024),
   /** Time a client has to send a request's headers and body; slower ones get HTTP 408 and are disconnected. */
   bodyTimeoutMs: z.number().int().min(100).max(3_600_000).default(10_000),
+  /** The web console at `/` of `serve --http` (same users and Host/Origin checks as MCP); `--no-console` turns it off for one run. */
+  console: z.boolean().default(true),
 });
 
 /**

@@ -42,6 +42,8 @@ import { HostScrubber } from "./host-scrub.js";
 import { sourceHealthProvider } from "./providers/source-health-provider.js";
 import { TokenCounter } from "./token-counter.js";
 import { ToolcodeInstance, guestTools } from "./toolcode-instance.js";
+import type { ExecutionObserver } from "./execution-observer.js";
+import type { WorkspaceEntry } from "./workspace.js";
 
 export type { GuestBuiltins } from "./builtins/host-functions.js";
 
@@ -180,6 +182,18 @@ export interface Toolcode {
    * with the code that asked for it.
    */
   approve(approvalId: string, options?: ExecuteOptions): Promise<ExecuteResult>;
+  /**
+   * Rejects a pending approval of a session: the call never runs and the id is no longer
+   * accepted. False when the id is unknown, used, expired or held by a running execution.
+   */
+  rejectApproval(approvalId: string, options?: { sessionId?: string; user?: string }): Promise<boolean>;
+  /** The files in a session's workspace (a session of another user is `SESSION_NOT_FOUND`). */
+  workspaceFiles(options?: { sessionId?: string; user?: string }): Promise<WorkspaceEntry[]>;
+  /**
+   * Watches every execution of this instance (start, each tool call as the guest saw it, the
+   * result); returns the function that stops watching. The console's timeline uses it.
+   */
+  observe(observer: ExecutionObserver): () => void;
   close(): Promise<void>;
 }
 

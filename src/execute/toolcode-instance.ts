@@ -24,6 +24,7 @@ import type { BuiltinRun, GuestBuiltin } from "./builtins/guest-builtin.js";
 import { hostFunctionsBuiltin } from "./builtins/host-functions.js";
 import type { ExecuteOptions, SearchOptions, SearchResponse, SourceFailure, Toolcode } from "./create-toolcode.js";
 import type { ExecuteResult } from "./execute-result.js";
+import { type ExecutionObserver, watchExecution } from "./execution-observer.js";
 import { guardedHost } from "./pipeline/guarded-host.js";
 import { runLimits } from "./pipeline/limits.js";
 import { type GuestOutcome, guestErrorInfo, runGuest } from "./pipeline/run-guest.js";
@@ -36,6 +37,7 @@ import type { SkillsProvider } from "./providers/skills-provider.js";
 import { type Session, SessionStore } from "./sessions.js";
 import type { TokenCounter } from "./token-counter.js";
 import type { TenantLimits } from "./tenant-limits.js";
+import type { WorkspaceEntry } from "./workspace.js";
 
 /** The parts a {@link ToolcodeInstance} is made of (built by `createToolcode`). */
 export interface ToolcodeParts {
@@ -78,6 +80,7 @@ export interface ToolcodeParts {
 export class ToolcodeInstance implements Toolcode {
   #closed = false;
   readonly #defaultSession = SessionStore.newId();
+  readonly #observers = new Set<ExecutionObserver>();
   readonly config: Config;
   readonly catalog: Catalog;
   readonly failures: readonly SourceFailure[];
@@ -181,6 +184,7 @@ export class ToolcodeInstance implements Toolcode {
     let session: Session | undefined;
     let guard: ExecutionGuard | undefined;
     let outcome: GuestOutcome = { logs: [], value: undefined, error: null, toolCalls: 0 };
+    const watch = watchExecution(this.#observers, { sessionId, code, ...(options.user !== undefined ? { user: options.user } : {}), ...(options.approve !== undefined ? { approve: options.approve } : {}) });
     try {
       if (this.#closed) throw new ToolcodeError("INTERNAL", "This toolcode instance is closed; create a new one.");
       // Limits: script size, executions at once per session and user; a busy session never expires.
@@ -192,7 +196,7 @@ export class ToolcodeInstance implements Toolcode {
       guard = this.#beginGuard(sessionId, session, code, options);
       const running = guard;
       const builtins = this.#beginBuiltins(code, session, options, () => running.halted);
-      const host = guardedHost({ allTools: this.parts.allTools, guard, scrubber: this.parts.scrubber, builtins: builtins.runs, onToolResult: (json) => toolResults.add(json), ...(options.onToolCall ? { onToolCall: options.onToolCall } : {}), trace: traceContext, ...(options.user !== undefined ? { user: options.user } : {}) });
+      const host = guardedHost({ allTools: this.parts.allTools, guard, scrubber: this.parts.scrubber, builtins: builtins.runs, onToolResult: (json) => toolResults.add(json), ...(options.onToolCall ? { onToolCall: options.onToolCall } : {}), trace: traceContext, ...(options.user !== undefined ? { user: options.user } : {}), ...(watch ? { watch } : {}) });
       outcome = await runGuest({ engine: this.parts.limits.fairEngine(this.parts.engine, options.user), code, preludes: builtins.preludes, builtins: builtins.runs, tools: this.parts.guestTools, limits, host });
     } catch (thrown) {
       outcome = { ...outcome, error: guestErrorInfo(thrown) };
@@ -203,7 +207,7 @@ export class ToolcodeInstance implements Toolcode {
     const { shaped, toolResultTokens, estimated } = await shapeOutcome(this.parts.counter, { ...outcome, error }, options.maxTokens ?? this.config.output.maxTokens, spill, toolResults, sessionId);
     const spilled = session && spill ? await spillCut(session, spill, shaped.cut, outcome) : {};
     await this.parts.audit?.flush(); // the run's records are in the audit file when its result returns
-    return {
+    const result: ExecuteResult = {
       result: shaped.result,
       logs: shaped.logs,
       error,
@@ -220,6 +224,8 @@ export class ToolcodeInstance implements Toolcode {
         ...(outcome.sandbox !== undefined ? { sandbox: outcome.sandbox } : {}),
       },
     };
+    watch?.finish(result);
+    return result;
   }
 
   #beginGuard(sessionId: string, session: Session, code: string, options: ExecuteOptions): ExecutionGuard {
@@ -247,6 +253,21 @@ export class ToolcodeInstance implements Toolcode {
   async pendingApprovals(options: { sessionId?: string; user?: string } = {}): Promise<ApprovalInfo[]> {
     const session = await this.parts.sessions.get(options.sessionId ?? this.#defaultSession, options.user ?? null);
     return session.guard.approvals.list().map(approvalInfo);
+  }
+
+  async rejectApproval(approvalId: string, options: { sessionId?: string; user?: string } = {}): Promise<boolean> {
+    const session = await this.parts.sessions.get(options.sessionId ?? this.#defaultSession, options.user ?? null);
+    return session.guard.approvals.discard(approvalId);
+  }
+
+  async workspaceFiles(options: { sessionId?: string; user?: string } = {}): Promise<WorkspaceEntry[]> {
+    const session = await this.parts.sessions.get(options.sessionId ?? this.#defaultSession, options.user ?? null);
+    return session.workspace.list();
+  }
+
+  observe(observer: ExecutionObserver): () => void {
+    this.#observers.add(observer);
+    return () => this.#observers.delete(observer);
   }
 
   async approve(approvalId: string, options: ExecuteOptions = {}): Promise<ExecuteResult> {

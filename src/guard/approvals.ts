@@ -118,6 +118,16 @@ export class ApprovalBook {
     this.#claimed.delete(id);
   }
 
+  /**
+   * Rejects a pending approval: it is dropped and its id no longer accepted. False when the id is
+   * unknown (or used) or a running execution holds it right now.
+   */
+  discard(id: string): boolean {
+    if (!this.#pending.has(id) || this.#claimed.has(id)) return false;
+    this.#pending.delete(id);
+    return true;
+  }
+
   /** Pending approvals that have not expired (expired ones are dropped). */
   list(now = Date.now()): PendingApproval[] {
     for (const [id, approval] of this.#pending) {

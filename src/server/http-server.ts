@@ -13,6 +13,9 @@ import { type IncomingMessage, type ServerResponse, createServer } from "node:ht
 import type { AddressInfo } from "node:net";
 import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import { isInitializeRequest } from "@modelcontextprotocol/sdk/types.js";
+import { CONSOLE_API, ConsoleApi } from "../console/console-api.js";
+import { ConsoleAssets } from "../console/console-assets.js";
+import { ExecutionHistory } from "../console/execution-history.js";
 import { ToolcodeError } from "../errors.js";
 import type { Toolcode } from "../execute/create-toolcode.js";
 import { HttpSessions } from "./http-sessions.js";
@@ -37,11 +40,15 @@ export interface HttpServerOptions {
   maxBodyBytes?: number;
   /** Time a client has to send a request's headers and body (default: `server.bodyTimeoutMs`). */
   bodyTimeoutMs?: number;
+  /** Serve the web console at `/` and its API under `/console/api/` (default: the config's `server.console`). */
+  console?: boolean;
 }
 
 /** A running HTTP server. */
 export interface RunningHttpServer {
   url: string;
+  /** The web console's address, when it is on. */
+  consoleUrl?: string;
   port: number;
   close(): Promise<void>;
 }
@@ -69,6 +76,13 @@ export async function startHttpServer(toolcode: Toolcode, options: HttpServerOpt
     );
   }
   const sessions = new HttpSessions({ max: config.sessions.max, maxPerUser: config.sessions.maxPerUser, idleMs: config.workspace.idleMinutes * 60_000 });
+  const consoleOn = options.console ?? config.server.console;
+  const assets = consoleOn ? new ConsoleAssets() : undefined;
+  const history = consoleOn ? new ExecutionHistory({ maxSessions: Math.max(config.sessions.max, 1), ...(config.sessions.maxPerUser !== undefined ? { maxSessionsPerUser: config.sessions.maxPerUser } : {}) }) : undefined;
+  const stopObserving = history ? toolcode.observe(history) : undefined;
+  const consoleApi = history
+    ? new ConsoleApi(toolcode, { history, authRequired: tokens.length > 0, readBody: (req) => readJsonBody(req, bodyLimits) })
+    : undefined;
   let allowedHosts: string[] = [];
   let allowedOrigins: string[] = [];
 
@@ -101,13 +115,25 @@ export async function startHttpServer(toolcode: Toolcode, options: HttpServerOpt
       sendJsonRpcError(res, 403, -32000, `Invalid Origin header: ${origin}. Add it to auth.allowedOrigins if it is yours.`);
       return;
     }
-    const who = authenticate(req);
-    if (!who.ok) {
-      res.setHeader("WWW-Authenticate", who.invalid ? 'Bearer realm="toolcode", error="invalid_token"' : 'Bearer realm="toolcode"');
-      sendJsonRpcError(res, 401, -32001, who.message);
+    const url = new URL(req.url ?? "/", `http://${LOOPBACK}`);
+    // The console's page and bundle carry no data: served without a token (the app asks for it).
+    if (assets?.matches(url.pathname) && url.pathname !== endpoint) {
+      assets.serve(req.method ?? "GET", url.pathname, res);
       return;
     }
-    const url = new URL(req.url ?? "/", `http://${LOOPBACK}`);
+    const who = authenticate(req);
+    const forConsole = consoleApi !== undefined && url.pathname.startsWith(CONSOLE_API);
+    if (!who.ok) {
+      res.setHeader("WWW-Authenticate", who.invalid ? 'Bearer realm="toolcode", error="invalid_token"' : 'Bearer realm="toolcode"');
+      if (forConsole) {
+        res.writeHead(401, { "content-type": "application/json" }).end(JSON.stringify({ error: { code: "AUTH_REQUIRED", message: who.message } }));
+      } else sendJsonRpcError(res, 401, -32001, who.message);
+      return;
+    }
+    if (forConsole) {
+      await consoleApi.handle(req, res, url, who.user);
+      return;
+    }
     if (url.pathname !== endpoint) {
       sendJsonRpcError(res, 404, -32601, `Not found. The MCP endpoint is ${endpoint}.`);
       return;
@@ -182,8 +208,11 @@ export async function startHttpServer(toolcode: Toolcode, options: HttpServerOpt
   allowedOrigins = [...new Set([`http://${hostInUrl}:${port}`, `http://${LOOPBACK}:${port}`, `http://localhost:${port}`, ...(options.allowedOrigins ?? auth.allowedOrigins)])];
   return {
     url: `http://${hostInUrl}:${port}${endpoint}`,
+    ...(consoleOn ? { consoleUrl: `http://${hostInUrl}:${port}/` } : {}),
     port,
     close: async () => {
+      stopObserving?.();
+      consoleApi?.close();
       await sessions.close();
       http.closeAllConnections();
       await new Promise<void>((resolve) => http.close(() => resolve()));

@@ -7,11 +7,12 @@
  */
 import type { Context } from "@opentelemetry/api";
 import type { Catalog } from "../../catalog/catalog.js";
-import { ToolcodeError } from "../../errors.js";
+import { ToolcodeError, toErrorInfo } from "../../errors.js";
 import type { ExecutionGuard } from "../../guard/guard.js";
 import type { SandboxHost } from "../../sandbox/engine.js";
 import { inSpan } from "../../telemetry/telemetry.js";
 import type { BuiltinRun } from "../builtins/guest-builtin.js";
+import type { ExecutionWatch } from "../execution-observer.js";
 import type { HostScrubber } from "../host-scrub.js";
 
 /** What {@link guardedHost} needs. */
@@ -31,10 +32,12 @@ export interface GuardedHostOptions {
   trace?: Context;
   /** The user the run is for: per-user sources call upstream with this user's credential only. */
   user?: string;
+  /** Sees each tool call with the guest-side arguments and result (the console's timeline). */
+  watch?: ExecutionWatch;
 }
 
 /** The {@link SandboxHost} of one run. */
-export function guardedHost({ allTools, guard, builtins, onToolResult, onToolCall, scrubber, trace, user }: GuardedHostOptions): SandboxHost {
+export function guardedHost({ allTools, guard, builtins, onToolResult, onToolCall, scrubber, trace, user, watch }: GuardedHostOptions): SandboxHost {
   const call: SandboxHost["callTool"] = async (server, tool, args, signal) => {
     const builtin = builtins.get(server);
     if (builtin) return builtin.call(tool, args);
@@ -49,6 +52,7 @@ export function guardedHost({ allTools, guard, builtins, onToolResult, onToolCal
     return inSpan("toolcode.tool_call", { attributes, ...(trace ? { parent: trace } : {}) }, async (span) => {
       if (span.isRecording()) span.setAttribute("toolcode.arguments.bytes", Buffer.byteLength(JSON.stringify(input) ?? ""));
       let sourceCalled = false;
+      const watched = watch?.toolCall({ tool: found.id, arguments: input, decision: decision.action, kind: decision.kind });
       // The guard checks the policy, asks for approval, replays, and swaps PII tokens.
       const value = await guard.call(found, input as Record<string, unknown>, signal, async (realArgs, onCredential) => {
         sourceCalled = true;
@@ -60,7 +64,11 @@ export function guardedHost({ allTools, guard, builtins, onToolResult, onToolCal
           span.setAttributes({ "toolcode.result.bytes": bytes, "toolcode.result.tokens": Math.ceil(json.length / 4), "toolcode.result.tokens.estimated": true });
         }
         return result;
+      }).catch((error: unknown) => {
+        watched?.end({ ok: false, error: toErrorInfo(error) });
+        throw error;
       });
+      watched?.end({ ok: true, value, replayed: !sourceCalled });
       span.setAttribute("toolcode.replayed", !sourceCalled);
       return value;
     });
