@@ -11,7 +11,6 @@ export interface Overview {
   engine: string;
   sources: { server: string; tools: number }[];
   failures: { server: string; message: string }[];
-  languages?: string[];
 }
 
 export interface ToolCallRecord {

@@ -81,9 +81,8 @@ return sum;
 `;
 
 /** The editor: runs a script in the current session and shows what the model would read. */
-export function RunView({ sessionId, overview, onRan }: { sessionId: string; overview: Overview; onRan: () => void }) {
+export function RunView({ sessionId, onRan }: { sessionId: string; onRan: () => void }) {
   const view = useRef<EditorView | null>(null);
-  const [language, setLanguage] = useState("typescript");
   const [result, setResult] = useState<RunResult | null>(null);
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<string | null>(null);
@@ -92,7 +91,7 @@ export function RunView({ sessionId, overview, onRan }: { sessionId: string; ove
     setBusy(true);
     setFailure(null);
     try {
-      setResult(await api<RunResult>(`sessions/${encodeURIComponent(sessionId)}/execute`, { code, ...(language !== "typescript" ? { language } : {}) }));
+      setResult(await api<RunResult>(`sessions/${encodeURIComponent(sessionId)}/execute`, { code }));
       onRan();
     } catch (error) {
       setFailure((error as Error).message);
@@ -100,25 +99,15 @@ export function RunView({ sessionId, overview, onRan }: { sessionId: string; ove
       setBusy(false);
     }
   };
-  const languages = overview.languages ?? ["typescript"];
   return (
     <div class="pane">
       <div class="row">
         <button onClick={() => void run()} disabled={busy} data-testid="run">
           {busy ? "Running…" : "Run (Ctrl+Enter)"}
         </button>
-        {languages.length > 1 && (
-          <select value={language} onChange={(e) => setLanguage((e.target as HTMLSelectElement).value)} data-testid="language">
-            {languages.map((l) => (
-              <option key={l} value={l}>
-                {l}
-              </option>
-            ))}
-          </select>
-        )}
         <span class="muted">session {sessionId.slice(0, 8)}</span>
       </div>
-      <Editor initial={SAMPLE} language={language} onView={(v) => (view.current = v)} onRun={() => void run()} />
+      <Editor initial={SAMPLE} onView={(v) => (view.current = v)} onRun={() => void run()} />
       {failure && <p class="bad">{failure}</p>}
       {result && (
         <>

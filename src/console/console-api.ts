@@ -128,9 +128,7 @@ export class ConsoleApi {
       const body = await this.#body(req);
       const code = typeof body.code === "string" ? body.code : undefined;
       if (code === undefined) throw new ToolcodeError("USAGE", 'Send { "code": "<TypeScript>" }.');
-      const language = typeof body.language === "string" ? body.language : undefined;
-      const options = { ...session, ...(language !== undefined ? { language } : {}) };
-      sendJson(res, 200, publicResult(await this.toolcode.execute(code, options)));
+      sendJson(res, 200, publicResult(await this.toolcode.execute(code, session)));
       return;
     }
     if (method === "GET" && sub === "approvals" && route.length === 3) {
