@@ -29,7 +29,7 @@ async function npm(args: string[], cwd: string, timeoutMs = 300_000): Promise<st
 beforeAll(async () => {
   // A fresh clone's files (no dist/), with this checkout's node_modules for the build.
   const clone = tempDir("toolcode-clone-");
-  for (const entry of ["package.json", "package-lock.json", "README.md", "LICENSE", "tsconfig.json", "tsconfig.build.json", "src"]) {
+  for (const entry of ["package.json", "package-lock.json", "README.md", "LICENSE", "tsconfig.json", "tsconfig.build.json", "src", "console"]) {
     cpSync(path.join(ROOT, entry), path.join(clone, entry), { recursive: true });
   }
   symlinkSync(path.join(ROOT, "node_modules"), path.join(clone, "node_modules"), "dir");
@@ -53,6 +53,8 @@ describe("the packed tarball", () => {
     expect(files).not.toContain("src");
     const dist = readdirSync(path.join(project, "node_modules", "toolcode", "dist"), { recursive: true }).map(String);
     expect(dist).toContain(path.join("cli", "main.js"));
+    // The web console's bundle ships built (no CDN, no build step for users).
+    expect(dist).toEqual(expect.arrayContaining([path.join("console", "web", "index.html"), path.join("console", "web", "app.js"), path.join("console", "web", "app.css")]));
     expect(dist.filter((file) => file.includes(".test."))).toEqual([]);
   });
 
