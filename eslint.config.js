@@ -14,4 +14,11 @@ export default tseslint.config(
       "no-constant-condition": ["error", { checkLoops: false }],
     },
   },
+  {
+    // The Workers engine's runner Worker runs in workerd, not Node.
+    files: ["src/sandbox/engines/workers/workerd/*.js"],
+    languageOptions: {
+      globals: { Response: "readonly", Request: "readonly", URL: "readonly", TextEncoder: "readonly", TransformStream: "readonly", setTimeout: "readonly" },
+    },
+  },
 );

@@ -16,7 +16,8 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 import { transpileGuest } from "../src/execute/transpile.js";
 import { BRIDGE_PRELUDE } from "../src/sandbox/guest/bridge-prelude.js";
-import { createEngine, type EngineConfig } from "../src/sandbox/create-engine.js";
+import { createEngine, type EngineConfig, engineUnavailable } from "../src/sandbox/create-engine.js";
+import { WORKERD_VERSION } from "../src/sandbox/engines/workers/engine.js";
 import type { Engine, RunResult, SandboxHost, SandboxLimits } from "../src/sandbox/engine.js";
 import { isolateEngineUnavailable } from "../src/sandbox/engines/isolate/engine.js";
 import { QuickJsModuleCache } from "../src/sandbox/engines/quickjs/quickjs-module.js";
@@ -356,6 +357,7 @@ async function main(): Promise<void> {
   ];
   const isolateReason = isolateEngineUnavailable();
   if (isolateReason === undefined) configs.push(["V8 isolate (isolated-vm 5.0.4), worker process", { engine: "isolate", isolation: "process" }]);
+  if (engineUnavailable({ engine: "workers" }) === undefined) configs.push([`Cloudflare Workers (workerd ${WORKERD_VERSION}, a Dynamic Worker per run), worker process`, { engine: "workers", isolation: "process" }]);
   const load = os.loadavg()[0] ?? 0;
   const rows: Row[] = [await direct()];
   const deadlines: string[] = [];
@@ -365,7 +367,7 @@ async function main(): Promise<void> {
     console.log(`measuring ${label}`);
     const { row, deadline, engine } = await measureEngine(label, config);
     await engine.close();
-    const bare = config.engine === "isolate" ? iso : qjs;
+    const bare = config.engine === "isolate" ? iso : config.engine === "quickjs" ? qjs : undefined;
     row.freshSandboxMs = bare?.freshMs;
     row.idleKiB = bare?.idleKiB;
     rows.push(row);

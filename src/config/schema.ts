@@ -70,7 +70,7 @@ export const mcpServerSchema = z.union([stdioServerSchema, sseServerSchema, http
 /** Sandbox engine and its limits. */
 export const sandboxSchema = z.strictObject({
   /** `quickjs` (WebAssembly, default) or `isolate` (V8 isolates via the optional isolated-vm). */
-  engine: z.enum(["quickjs", "isolate"]).default("quickjs"),
+  engine: z.enum(["quickjs", "isolate", "workers"]).default("quickjs"),
   /**
    * Where engines run: sandbox worker `process`es (default) or worker `thread`s of the host, or a
    * worker process in `bwrap` (bubblewrap), `gvisor` (runsc), a QEMU `microvm`, or a `remote`

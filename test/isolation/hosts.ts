@@ -35,6 +35,6 @@ export function hostCases(extra: EngineConfig = {}): EngineCase[] {
       printed.add(label);
       console.warn(`[toolcode tests] skipping ${label}: ${skip}`);
     }
-    return { label, config, skip };
+    return { label, config, skip, codeGeneration: true };
   });
 }

@@ -611,21 +611,24 @@ export const CORPUS: AttackCase[] = [
     id: "growing an array of objects",
     family: "memory-bomb",
     source: "const a: unknown[] = [];\nfor (;;) a.push({ i: a.length, s: 'item ' + a.length });",
-    limits: { memoryMb: 32 },
+    // A generous deadline: this case is about memory (the Workers runtime's V8 collects hard near its cap).
+    limits: { memoryMb: 32, timeoutMs: 30_000 },
     outcome: { code: "SANDBOX_MEMORY" },
   },
   {
     id: "a 1 GiB typed array",
     family: "memory-bomb",
     source: "const big = new Uint8Array(1024 * 1024 * 1024);\nreturn big.length;",
-    limits: { memoryMb: 32 },
+    // A generous deadline: this case is about memory (the Workers runtime's V8 collects hard near its cap).
+    limits: { memoryMb: 32, timeoutMs: 30_000 },
     outcome: { code: "SANDBOX_MEMORY" },
   },
   {
     id: "many 1 MiB typed arrays",
     family: "memory-bomb",
     source: "const chunks: Float64Array[] = [];\nfor (;;) chunks.push(new Float64Array(131072));",
-    limits: { memoryMb: 32 },
+    // A generous deadline: this case is about memory (the Workers runtime's V8 collects hard near its cap).
+    limits: { memoryMb: 32, timeoutMs: 30_000 },
     outcome: { code: "SANDBOX_MEMORY" },
   },
   {

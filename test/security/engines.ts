@@ -16,6 +16,11 @@ export interface EngineCase {
   config: EngineConfig & { engine: string; isolation: Isolation };
   /** Why it cannot run here; undefined when it can. */
   skip: string | undefined;
+  /**
+   * Whether guest code may generate code from strings (`eval`, `Function`). The Workers runtime
+   * refuses it (EvalError), which stops every attack that needs it before it starts.
+   */
+  codeGeneration: boolean;
 }
 
 const ISOLATIONS: readonly Isolation[] = ["process", "thread"];
@@ -26,7 +31,7 @@ export const ENGINE_CASES: EngineCase[] = ENGINES.flatMap((spec) =>
     const label = `${spec.name}/${isolation}`;
     const skip = engineUnavailable({ engine: spec.name, isolation })?.message;
     if (skip !== undefined) console.warn(`[toolcode tests] skipping ${label}: ${skip}`);
-    return { label, config: { engine: spec.name, isolation }, skip };
+    return { label, config: { engine: spec.name, isolation }, skip, codeGeneration: spec.name !== "workers" };
   }),
 );
 

@@ -97,7 +97,8 @@ for (const c of ENGINE_CASES) {
 
     it("a spinning script does not delay concurrent benign ones", async () => {
       const order: string[] = [];
-      const hostile = run(engine, "while (true) {}", new BarrierHost(1), { timeoutMs: 2_000 }).then((result) => {
+      // Long enough for twenty runs on the other worker (a Workers run loads a Dynamic Worker each time).
+      const hostile = run(engine, "while (true) {}", new BarrierHost(1), { timeoutMs: c.config.engine === "workers" ? 15_000 : 2_000 }).then((result) => {
         order.push("hostile");
         return result;
       });
@@ -114,7 +115,7 @@ for (const c of ENGINE_CASES) {
     it("a script that exhausts its memory does not disturb a concurrent benign one", async () => {
       const host = new BarrierHost(2);
       const benign = run(engine, "const r = await t.barrier({});\nreturn [r, 'still here'];", host);
-      const bomb = run(engine, "await t.barrier({});\nconst a: unknown[] = [];\nfor (;;) a.push({ i: a.length, s: 'x' + a.length });", host);
+      const bomb = run(engine, "await t.barrier({});\nconst a: unknown[] = [];\nfor (;;) a.push({ i: a.length, s: 'x' + a.length });", host, { timeoutMs: 30_000 });
       const [good, bad] = await Promise.all([benign, bomb]);
       expect(value(good)).toEqual(["released", "still here"]);
       expect(bad.ok ? "ok" : bad.error.code).toBe("SANDBOX_MEMORY");

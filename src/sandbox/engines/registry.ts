@@ -9,9 +9,10 @@ import type { EngineSpec } from "./engine-spec.js";
 import { isolateEngine } from "./isolate/engine.js";
 import { pyodideEngine } from "./pyodide/engine.js";
 import { quickJsEngine } from "./quickjs/engine.js";
+import { workersEngine } from "./workers/engine.js";
 
 /** Every JavaScript engine (`sandbox.engine`), the default first. */
-export const ENGINES: readonly EngineSpec[] = [quickJsEngine, isolateEngine];
+export const ENGINES: readonly EngineSpec[] = [quickJsEngine, isolateEngine, workersEngine];
 
 /** Every Python engine (executions with `language: "python"`), the default first. */
 export const PYTHON_ENGINES: readonly EngineSpec[] = [pyodideEngine];

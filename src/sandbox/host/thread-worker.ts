@@ -23,7 +23,12 @@ export interface ThreadWorkerOptions {
 export function threadWorkers(options: ThreadWorkerOptions): SpawnWorker {
   return () => {
     const entry = workerFiles(options.engine);
-    const workerData: RunnerOptions = { runner: options.engine.runner, maxGuestStackKb: options.engine.maxGuestStackKb(WORKER_STACK_MB * 1024) };
+    const engineArgs = options.engine.launchExtras?.().args;
+    const workerData: RunnerOptions = {
+      runner: options.engine.runner,
+      maxGuestStackKb: options.engine.maxGuestStackKb(WORKER_STACK_MB * 1024),
+      ...(engineArgs !== undefined ? { engineArgs } : {}),
+    };
     const worker = new Worker(entry.file, {
       workerData,
       execArgv: [],

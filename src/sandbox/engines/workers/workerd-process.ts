@@ -1,0 +1,113 @@
+/**
+ * The `workerd` a sandbox worker of the Workers engine runs its guests in: started from the
+ * host-prepared assets directory (config, runner Worker, binary link), serving HTTP on a unix
+ * socket only (no TCP port, so it works inside the worker's empty network namespace), and ended
+ * with the worker (SIGKILL on exit; `setpriv --pdeathsig` where the host has it, for a worker that
+ * is itself killed).
+ *
+ * @module
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import { randomBytes } from "node:crypto";
+import { Agent, type IncomingMessage, request } from "node:http";
+import os from "node:os";
+import path from "node:path";
+
+/** How long workerd may take to start serving. */
+const START_TIMEOUT_MS = 20_000;
+const STDERR_TAIL = 4_000;
+
+/** A running workerd, spoken to over its unix socket. */
+export class WorkerdProcess {
+  readonly #child: ChildProcess;
+  readonly #socket: string;
+  readonly #agent = new Agent({ keepAlive: true, maxSockets: 8 });
+  #stderr = "";
+  #exited = false;
+  readonly #exitListeners = new Set<() => void>();
+
+  private constructor(assetsDir: string) {
+    this.#socket = path.join(os.tmpdir(), `toolcode-wd-${process.pid}-${randomBytes(4).toString("hex")}.sock`);
+    // start.sh (written by the host) execs workerd, under `setpriv --pdeathsig KILL` where the host has it.
+    this.#child = spawn("/bin/sh", [path.join(assetsDir, "start.sh"), this.#socket], { stdio: ["ignore", "ignore", "pipe"], env: {} });
+    this.#child.stderr?.on("data", (chunk: Buffer) => {
+      this.#stderr = (this.#stderr + chunk.toString("utf8")).slice(-STDERR_TAIL);
+    });
+    this.#child.on("exit", () => {
+      this.#exited = true;
+      for (const listener of this.#exitListeners) listener();
+    });
+    this.#child.on("error", () => {
+      this.#exited = true;
+    });
+    process.on("exit", () => this.kill());
+  }
+
+  /** Starts workerd and waits until it serves. */
+  static async start(assetsDir: string): Promise<WorkerdProcess> {
+    const workerd = new WorkerdProcess(assetsDir);
+    const deadline = Date.now() + START_TIMEOUT_MS;
+    for (let delay = 20; ; delay = Math.min(delay * 2, 200)) {
+      if (workerd.#exited) throw new Error(`workerd exited while starting: ${workerd.stderrTail() || "no output"}`);
+      if (await workerd.#ready()) return workerd;
+      if (Date.now() > deadline) {
+        workerd.kill();
+        throw new Error(`workerd did not start within ${START_TIMEOUT_MS / 1000} s: ${workerd.stderrTail() || "no output"}`);
+      }
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+
+  get exited(): boolean {
+    return this.#exited;
+  }
+
+  /** Whether workerd died of V8 running out of heap. */
+  get outOfMemory(): boolean {
+    return /out of memory|heap limit|OOM/i.test(this.#stderr);
+  }
+
+  stderrTail(): string {
+    return this.#stderr.trim().slice(-600);
+  }
+
+  onExit(listener: () => void): () => void {
+    this.#exitListeners.add(listener);
+    return () => this.#exitListeners.delete(listener);
+  }
+
+  /** POSTs JSON; resolves with the response (its body still to read). */
+  post(pathname: string, body: unknown): Promise<IncomingMessage> {
+    const payload = Buffer.from(JSON.stringify(body));
+    return new Promise((resolve, reject) => {
+      const req = request(
+        { socketPath: this.#socket, path: pathname, method: "POST", agent: this.#agent, headers: { "content-type": "application/json", "content-length": payload.length } },
+        resolve,
+      );
+      req.on("error", reject);
+      req.end(payload);
+    });
+  }
+
+  /** POSTs JSON and discards the answer. */
+  async send(pathname: string, body: unknown): Promise<void> {
+    const response = await this.post(pathname, body);
+    response.resume();
+  }
+
+  kill(): void {
+    if (!this.#exited) this.#child.kill("SIGKILL");
+    this.#agent.destroy();
+  }
+
+  #ready(): Promise<boolean> {
+    return new Promise((resolve) => {
+      const req = request({ socketPath: this.#socket, path: "/ready", method: "GET" }, (response) => {
+        response.resume();
+        resolve(response.statusCode === 200);
+      });
+      req.on("error", () => resolve(false));
+      req.end();
+    });
+  }
+}
