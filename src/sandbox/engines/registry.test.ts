@@ -20,6 +20,6 @@ describe("engine registry", () => {
     for (const spec of ENGINES) expect(configSchema.parse({ sandbox: { engine: spec.name } }).sandbox.engine).toBe(spec.name);
     expect(() => configSchema.parse({ sandbox: { engine: "nope" } })).toThrow();
     expect(engineSpec(undefined).name).toBe("quickjs");
-    expect(() => engineSpec("nope")).toThrow(/unknown sandbox engine "nope"; known: quickjs, isolate, pyodide/);
+    expect(() => engineSpec("nope")).toThrow(/unknown sandbox engine "nope"; known: quickjs, isolate, workers, pyodide/);
   });
 });
