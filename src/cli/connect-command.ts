@@ -14,6 +14,7 @@ import { loadConfig } from "../config/load-config.js";
 import type { Config } from "../config/schema.js";
 import { connectionSpec, type ConnectionSpec } from "../credentials/connection-spec.js";
 import { withValues, type CredentialStore } from "../credentials/credential-store.js";
+import { connectOAuthCode } from "../credentials/oauth-code-flow.js";
 import { connectOAuth, revokeOAuth } from "../credentials/oauth-connect.js";
 import { openCredentialStore } from "../credentials/open-store.js";
 import { defaultCredentialUser } from "../credentials/user-credentials.js";
@@ -154,6 +155,14 @@ export function connectCommands(configOption: () => Option): Command[] {
         await store.update(key, (current) => withValues(current, values));
         stored.push(...Object.keys(values));
       }
+      const onAuthorizationUrl = (url: URL): void => {
+        process.stderr.write(`Open this URL to authorize ${source} for user ${user}:\n${url.href}\n`);
+        if (options.browser !== false && process.stderr.isTTY) openBrowser(url.href);
+      };
+      if (spec.oauthCode !== undefined) {
+        await connectOAuthCode({ store, key, endpoints: spec.oauthCode, port: config.credentials.callbackPort, onAuthorizationUrl });
+        stored.push("OAuth tokens");
+      }
       if (spec.oauth !== undefined) {
         await connectOAuth({
           store,
@@ -161,10 +170,7 @@ export function connectCommands(configOption: () => Option): Command[] {
           serverUrl: spec.oauth.serverUrl,
           client: spec.oauth.client,
           port: config.credentials.callbackPort,
-          onAuthorizationUrl: (url) => {
-            process.stderr.write(`Open this URL to authorize ${source} for user ${user}:\n${url.href}\n`);
-            if (options.browser !== false && process.stderr.isTTY) openBrowser(url.href);
-          },
+          onAuthorizationUrl,
         });
         stored.push("OAuth tokens");
       }
@@ -180,7 +186,8 @@ export function connectCommands(configOption: () => Option): Command[] {
       const spec = connectionSpec(config, source);
       const key = { user, connection: spec.connection };
       const current = await store.get(key);
-      const revoked = spec.oauth !== undefined && current?.oauth?.tokens !== undefined ? ` (${await revokeOAuth(current.oauth, spec.oauth.client)})` : "";
+      const client = spec.oauth?.client ?? (spec.oauthCode !== undefined ? { clientId: spec.oauthCode.clientId, clientSecret: spec.oauthCode.clientSecret } : undefined);
+      const revoked = client !== undefined && current?.oauth?.tokens !== undefined ? ` (${await revokeOAuth(current.oauth, client)})` : "";
       const removed = await store.delete(key);
       process.stderr.write(removed ? `disconnected ${source} for user ${user}${revoked}.\n` : `user ${user} had no credential for ${source}; nothing to remove.\n`);
     });

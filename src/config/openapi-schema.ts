@@ -35,18 +35,35 @@ export const basicAuthSchema = z.strictObject({
 });
 
 /**
- * OAuth 2.0 client credentials: the host fetches an access token from `tokenUrl`, caches it
- * until it expires (or the API answers 401) and sends it as a bearer token.
+ * OAuth 2.0. `flow: "clientCredentials"` (default): the host fetches an access token from
+ * `tokenUrl` with the client's own credentials, caches it until it expires (or the API answers
+ * 401) and sends it as a bearer token. `flow: "authorizationCode"`: each user authorizes once
+ * (`toolcode connect <source>`: `authorizationUrl` in a browser, PKCE, the callback on 127.0.0.1);
+ * the host sends that user's access token and refreshes it at `tokenUrl`.
  */
-export const oauth2AuthSchema = z.strictObject({
-  type: z.literal("oauth2"),
-  tokenUrl: httpUrl('the token endpoint, an http(s) URL such as "https://auth.example.com/oauth/token"'),
-  clientId: z.string().min(1),
-  clientSecret: z.string().min(1),
-  scopes: z.array(z.string().min(1)).optional(),
-  /** How the client authenticates to the token endpoint: HTTP Basic (default, RFC 6749 §2.3.1) or form fields. */
-  clientAuth: z.enum(["basic", "body"]).optional(),
-});
+export const oauth2AuthSchema = z
+  .strictObject({
+    type: z.literal("oauth2"),
+    flow: z.enum(["clientCredentials", "authorizationCode"]).optional(),
+    tokenUrl: httpUrl('the token endpoint, an http(s) URL such as "https://auth.example.com/oauth/token"'),
+    /** The authorization endpoint (`flow: "authorizationCode"`). */
+    authorizationUrl: httpUrl('the authorization endpoint, an http(s) URL such as "https://auth.example.com/oauth/authorize"').optional(),
+    /** The token revocation endpoint (RFC 7009), used by `toolcode disconnect` (`flow: "authorizationCode"`). */
+    revocationUrl: httpUrl('the revocation endpoint, an http(s) URL such as "https://auth.example.com/oauth/revoke"').optional(),
+    clientId: z.string().min(1),
+    /** Required for client credentials; optional for the authorization-code flow (a public client uses PKCE only). */
+    clientSecret: z.string().min(1).optional(),
+    scopes: z.array(z.string().min(1)).optional(),
+    /** How the client authenticates to the token endpoint: HTTP Basic (default, RFC 6749 §2.3.1) or form fields. */
+    clientAuth: z.enum(["basic", "body"]).optional(),
+  })
+  .superRefine((auth, ctx) => {
+    if (auth.flow === "authorizationCode") {
+      if (auth.authorizationUrl === undefined) ctx.addIssue({ code: "custom", path: ["authorizationUrl"], message: 'the authorization endpoint is required with flow "authorizationCode"' });
+    } else if (auth.clientSecret === undefined) {
+      ctx.addIssue({ code: "custom", path: ["clientSecret"], message: 'a client secret is required for the client-credentials flow (or set flow: "authorizationCode")' });
+    }
+  });
 
 /** `auth` of an OpenAPI source, discriminated on `type`. */
 export const openApiAuthSchema = z.discriminatedUnion("type", [bearerAuthSchema, apiKeyAuthSchema, basicAuthSchema, oauth2AuthSchema], {

@@ -4,7 +4,9 @@
  *
  * @module
  */
+import type { OpenApiSourceConfig } from "../config/openapi-schema.js";
 import type { Config, McpServerConfig } from "../config/schema.js";
+import type { OAuthCodeEndpoints } from "./oauth-code-flow.js";
 import { ToolcodeError } from "../errors.js";
 import { type UserField, userFields } from "./placeholders.js";
 import type { OAuthClientSettings } from "./store-oauth-provider.js";
@@ -16,6 +18,23 @@ export interface ConnectionSpec extends ConnectionRef {
   fields: UserField[];
   /** Set for a remote MCP server with `oauth`: each user authorizes through its authorization server. */
   oauth?: { serverUrl: string; client: OAuthClientSettings };
+  /** Set for an OpenAPI source with `auth.flow: "authorizationCode"`. */
+  oauthCode?: OAuthCodeEndpoints;
+}
+
+/** The endpoints of an OpenAPI source whose `auth` is the OAuth 2.0 authorization-code flow. */
+export function openApiOAuthCode(api: OpenApiSourceConfig): OAuthCodeEndpoints | undefined {
+  const auth = api.auth;
+  if (auth?.type !== "oauth2" || auth.flow !== "authorizationCode" || auth.authorizationUrl === undefined) return undefined;
+  return {
+    authorizationUrl: auth.authorizationUrl,
+    tokenUrl: auth.tokenUrl,
+    revocationUrl: auth.revocationUrl,
+    clientId: auth.clientId,
+    clientSecret: auth.clientSecret,
+    scopes: auth.scopes,
+    clientAuth: auth.clientAuth,
+  };
 }
 
 /** The OAuth settings of a remote MCP server, if it has `oauth`. */
@@ -40,7 +59,8 @@ export function perUserSources(config: Config): ConnectionSpec[] {
   }
   for (const [source, api] of Object.entries(config.openapi)) {
     const fields = userFields({ auth: api.auth, headers: api.headers });
-    if (fields.length > 0) specs.push({ source, kind: "openapi", connection: api.connection ?? source, fields });
+    const oauthCode = openApiOAuthCode(api);
+    if (fields.length > 0 || oauthCode !== undefined) specs.push({ source, kind: "openapi", connection: api.connection ?? source, fields, ...(oauthCode !== undefined ? { oauthCode } : {}) });
   }
   return specs;
 }

@@ -30,7 +30,7 @@ export interface ConnectOAuthOptions {
 }
 
 /** What came back to the callback. */
-interface Callback {
+export interface Callback {
   code?: string;
   state?: string;
   error?: string;
@@ -38,7 +38,19 @@ interface Callback {
 
 const PAGE = (text: string): string => `<!doctype html><meta charset="utf-8"><title>toolcode</title><p>${text}</p>`;
 
-/** Listens on 127.0.0.1 for one `/callback` request. */
+/** Listens on 127.0.0.1 for one `/callback` request; `close()` stops listening. */
+export async function listenForCallback(port: number): Promise<{ url: string; callback: Promise<Callback>; close: () => void }> {
+  const { server, url, callback } = await listen(port);
+  return {
+    url,
+    callback,
+    close: () => {
+      server.close();
+      server.closeAllConnections();
+    },
+  };
+}
+
 async function listen(port: number): Promise<{ server: Server; url: string; callback: Promise<Callback> }> {
   let deliver: (callback: Callback) => void = () => {};
   const callback = new Promise<Callback>((resolve) => (deliver = resolve));

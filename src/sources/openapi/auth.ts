@@ -28,7 +28,7 @@ export function authSecrets(auth: OpenApiAuthConfig | undefined): string[] {
     case "basic":
       return [auth.password, Buffer.from(`${auth.username}:${auth.password}`).toString("base64")];
     case "oauth2":
-      return [auth.clientSecret, Buffer.from(`${encodeURIComponent(auth.clientId)}:${encodeURIComponent(auth.clientSecret)}`).toString("base64")];
+      return auth.clientSecret === undefined ? [] : [auth.clientSecret, Buffer.from(`${encodeURIComponent(auth.clientId)}:${encodeURIComponent(auth.clientSecret)}`).toString("base64")];
   }
 }
 
@@ -48,6 +48,19 @@ export interface AuthProviderOptions {
   timeoutMs: number;
   /** Learns each OAuth access token as it arrives. */
   redactor: Redactor;
+  /**
+   * The calling user's OAuth access token (the authorization-code flow), instead of a token this
+   * provider fetches: sent as a bearer token, invalidated after a 401 so the next one is fresh.
+   */
+  tokenSource?: AccessTokenSource;
+}
+
+/** Where a per-user OAuth access token comes from (refreshing it when needed). */
+export interface AccessTokenSource {
+  /** A valid access token (refreshed first when it has expired or was invalidated). */
+  accessToken(signal?: AbortSignal): Promise<string>;
+  /** The API refused the token (401): the next `accessToken()` refreshes. */
+  invalidate(): void;
 }
 
 /** Applies the configured credentials to requests. */
@@ -59,11 +72,15 @@ export class AuthProvider {
 
   /** Whether a 401 may be cured by fetching a new token (OAuth 2.0 only). */
   get refreshable(): boolean {
-    return this.options.auth?.type === "oauth2";
+    return this.options.tokenSource !== undefined || this.options.auth?.type === "oauth2";
   }
 
   /** Adds the credentials to `headers` (lower-case names) or `url` (API key in query). */
   async apply(headers: Record<string, string>, url: URL, signal?: AbortSignal): Promise<void> {
+    if (this.options.tokenSource !== undefined) {
+      headers.authorization = `Bearer ${await this.options.tokenSource.accessToken(signal)}`;
+      return;
+    }
     const auth = this.options.auth;
     if (auth === undefined) return;
     switch (auth.type) {
@@ -86,6 +103,7 @@ export class AuthProvider {
   /** Forgets the cached OAuth token (after a 401). */
   invalidate(): void {
     this.token = undefined;
+    this.options.tokenSource?.invalidate();
   }
 
   private async accessToken(signal?: AbortSignal): Promise<string> {
@@ -105,7 +123,7 @@ export class AuthProvider {
 
   private async fetchToken(): Promise<string> {
     const auth = this.options.auth;
-    if (auth?.type !== "oauth2") throw new Error("not an OAuth 2.0 source");
+    if (auth?.type !== "oauth2" || auth.clientSecret === undefined) throw new Error("not an OAuth 2.0 client-credentials source");
     const { source, redactor } = this.options;
     const key = `openapi.${source}.auth`;
     const form = new URLSearchParams({ grant_type: "client_credentials" });

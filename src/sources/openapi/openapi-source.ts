@@ -16,6 +16,9 @@ import { SourceError, ToolError } from "../../errors.js";
 import { MemoryCredentialStore } from "../../credentials/memory-store.js";
 import { fillUserPlaceholders, hasUserPlaceholder, userFields, type UserField } from "../../credentials/placeholders.js";
 import { type ConnectionRef, UserCredentials } from "../../credentials/user-credentials.js";
+import { openApiOAuthCode } from "../../credentials/connection-spec.js";
+import type { OAuthState } from "../../credentials/credential-store.js";
+import { type OAuthCodeEndpoints, UserAccessTokens } from "../../credentials/oauth-code-flow.js";
 import type { CallOptions, JsonSchema, SourceLogger, ToolAnnotations, ToolSource, ToolSpec } from "../tool-source.js";
 import { AuthProvider, authHeaderNames, authSecrets } from "./auth.js";
 import { REQUEST_INPUT_SCHEMA, buildGenericRequest, buildOperationRequest } from "./build-request.js";
@@ -194,7 +197,7 @@ export class OpenApiSource implements ToolSource {
   private readonly reservedHeaders: Set<string>;
   private closed = false;
   /** Set when `auth` or `headers` read the calling user's credential. */
-  private readonly perUser: { ref: ConnectionRef; fields: UserField[]; credentials: UserCredentials; baseSecrets: string[] } | undefined;
+  private readonly perUser: { ref: ConnectionRef; fields: UserField[]; credentials: UserCredentials; baseSecrets: string[]; oauthCode: OAuthCodeEndpoints | undefined } | undefined;
   /** Per-user auth + headers + redactor, by user, rebuilt when the user's values change. */
   private readonly userContexts = new Map<string, { key: string; credentials: CallCredentials }>();
   private readonly fetchImpl: typeof fetch;
@@ -213,8 +216,9 @@ export class OpenApiSource implements ToolSource {
     this.serverBase = parts.serverBase;
 
     const fields = userFields({ auth: config.auth, headers: config.headers });
+    const oauthCode = openApiOAuthCode(config);
     const staticHeaders: Record<string, string> = { "user-agent": USER_AGENT };
-    const secrets = fields.length > 0 ? fields.flatMap((field) => (field.fallback !== undefined ? [field.fallback] : [])) : authSecrets(config.auth);
+    const secrets = fields.length > 0 || oauthCode !== undefined ? fields.flatMap((field) => (field.fallback !== undefined ? [field.fallback] : [])) : authSecrets(config.auth);
     for (const [header, value] of Object.entries(config.headers ?? {})) {
       if (hasUserPlaceholder(value)) continue; // the calling user's value, added per call
       staticHeaders[header.toLowerCase()] = value;
@@ -229,14 +233,16 @@ export class OpenApiSource implements ToolSource {
     const timeoutMs = config.timeoutMs ?? DEFAULT_TIMEOUT_MS;
     this.fetchImpl = fetchImpl;
     this.timeoutMs = timeoutMs;
+    if (oauthCode?.clientSecret !== undefined) secrets.push(oauthCode.clientSecret);
     this.perUser =
-      fields.length === 0
+      fields.length === 0 && oauthCode === undefined
         ? undefined
         : {
             ref: { source: name, kind: "openapi", connection: config.connection ?? name },
             fields,
             credentials: options.credentials ?? new UserCredentials({ store: new MemoryCredentialStore() }),
             baseSecrets: secrets,
+            oauthCode,
           };
     // A per-user source has no shared credential: every call gets its user's own (see userCredentials).
     const auth = new AuthProvider({ source: name, auth: this.perUser === undefined ? config.auth : undefined, fetch: fetchImpl, timeoutMs, redactor: this.redactor });
@@ -316,8 +322,14 @@ export class OpenApiSource implements ToolSource {
     if (perUser === undefined) return undefined;
     const user = perUser.credentials.userOf(options.user);
     const resolved = await perUser.credentials.resolve(perUser.ref, user, perUser.fields);
-    options.onCredential?.({ connection: perUser.ref.connection, owner: resolved.owner });
-    const key = JSON.stringify(resolved.values);
+    let grant: { state: OAuthState; endpoints: OAuthCodeEndpoints } | undefined;
+    if (perUser.oauthCode !== undefined) {
+      const stored = await perUser.credentials.store.get({ user, connection: perUser.ref.connection });
+      if (stored?.oauth?.tokens === undefined) throw perUser.credentials.missing(perUser.ref, user, []);
+      grant = { state: stored.oauth, endpoints: perUser.oauthCode };
+    }
+    options.onCredential?.({ connection: perUser.ref.connection, owner: grant !== undefined ? user : resolved.owner });
+    const key = JSON.stringify([resolved.values, grant?.state.grant ?? null]);
     const cached = this.userContexts.get(user);
     if (cached !== undefined && cached.key === key) {
       this.userContexts.delete(user);
@@ -333,8 +345,25 @@ export class OpenApiSource implements ToolSource {
       if (SECRET_NAME.test(header) || filled !== value) secrets.push(filled, filled.replace(/^\S+\s+/, ""));
     }
     const redactor = new Redactor(secrets);
+    const ref = perUser.ref;
+    const tokenSource =
+      grant === undefined
+        ? undefined
+        : new UserAccessTokens({
+            store: perUser.credentials.store,
+            key: { user, connection: ref.connection },
+            endpoints: grant.endpoints,
+            initial: grant.state,
+            onToken: (token) => redactor.add(token),
+            expired: () => {
+              this.userContexts.delete(user);
+              const error = perUser.credentials.missing(ref, user, []);
+              error.message = error.message.replace("has not connected it", "must authorize it again (the access token expired and the refresh was refused)");
+              return error;
+            },
+          });
     const credentials: CallCredentials = {
-      auth: new AuthProvider({ source: this.name, auth, fetch: this.fetchImpl, timeoutMs: this.timeoutMs, redactor }),
+      auth: new AuthProvider({ source: this.name, auth: tokenSource === undefined ? auth : undefined, fetch: this.fetchImpl, timeoutMs: this.timeoutMs, redactor, ...(tokenSource !== undefined ? { tokenSource } : {}) }),
       redactor,
       headers,
     };
