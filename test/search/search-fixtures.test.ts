@@ -33,14 +33,17 @@ const toolcode =
   };
 
 describe("search fixture set", () => {
-  it("has at least 200 queries over six sources, split into tuning and held-out halves", () => {
+  it("has at least 200 queries over six sources in tuning and held-out halves, and a fresh held-out set of at least 100", () => {
     const all = fixtures.flatMap((f) => f.queries);
     expect(fixtures.map((f) => f.name).sort()).toEqual(["github", "jira", "kubernetes", "mcp", "slack", "stripe"]);
-    expect(all.length).toBeGreaterThanOrEqual(200);
+    expect(all.filter((q) => q.split !== "fresh").length).toBeGreaterThanOrEqual(200);
+    expect(all.filter((q) => q.split === "fresh").length).toBeGreaterThanOrEqual(100);
     for (const f of fixtures) {
-      const held = f.queries.filter((q) => q.split === "held-out").length;
-      expect(held, f.name).toBeGreaterThan(f.queries.length / 3);
-      expect(f.queries.length - held, f.name).toBeGreaterThan(f.queries.length / 3);
+      const halves = f.queries.filter((q) => q.split !== "fresh");
+      const held = halves.filter((q) => q.split === "held-out").length;
+      expect(held, f.name).toBeGreaterThan(halves.length / 3);
+      expect(halves.length - held, f.name).toBeGreaterThan(halves.length / 3);
+      expect(f.queries.filter((q) => q.split === "fresh").length, f.name).toBeGreaterThanOrEqual(10);
     }
     expect(new Set(all.map((q) => `${q.query}`)).size).toBe(all.length); // no query twice
   });
@@ -52,7 +55,7 @@ describe("search fixture set", () => {
       expect(ids.size, f.name).toBeGreaterThan(10);
       for (const q of f.queries) {
         expect(q.answers.length, q.query).toBeGreaterThan(0);
-        expect(["tuning", "held-out"]).toContain(q.split);
+        expect(["tuning", "held-out", "fresh"]).toContain(q.split);
         for (const id of q.answers) if (!ids.has(id)) unknown.push(`${f.name}: "${q.query}" → ${id}`);
       }
     }
