@@ -156,7 +156,7 @@ interface IndexedTool {
   freqs: Map<string, number>[];
   /** Per field: number of terms. */
   lengths: number[];
-  /** Verb class bit of the tool (-1: none), see {@link Vocabulary.toolVerb}. */
+  /** Verb classes of the tool (bit mask, 0: none), see {@link Vocabulary.toolVerb}. */
   verb: number;
   deprecated: boolean;
   /** Deprecated tools that name their replacement ("Use read_text_file instead"): its tool name. */
@@ -184,7 +184,7 @@ function indexTool(tool: CatalogTool, analyzer: Analyzer, vocabulary: Vocabulary
   }
   const title = tool.spec.title ?? tool.spec.annotations?.title ?? "";
   let verb = vocabulary.toolVerb(title.trim() !== "" ? title : (tool.spec.description ?? ""));
-  if (verb < 0) verb = vocabulary.toolVerb(tool.spec.name.replace(/([a-z0-9])([A-Z])/g, "$1 $2"));
+  if (verb === 0) verb = vocabulary.toolVerb(tool.spec.name.replace(/([a-z0-9])([A-Z])/g, "$1 $2"));
   const deprecated = isDeprecated(tool);
   const entry: IndexedTool = { tool, freqs, lengths, label: labelWords(tool, analyzer, summaries), verb, deprecated };
   const replacement = deprecated ? replacementName(tool) : undefined;
@@ -268,7 +268,8 @@ interface Built {
   tools: CatalogTool[];
   servers: string[];
   labels: string[][][];
-  verbs: Int8Array;
+  /** Per document: its verb classes (bit mask), see {@link Vocabulary.toolVerb}. */
+  verbs: Uint16Array;
   deprecated: Uint8Array;
   /** Per document: the document of its replacement (a deprecated tool that names one), else -1. */
   replacements: Int32Array;
@@ -364,7 +365,7 @@ function build(entries: readonly IndexedTool[], features: SearchFeatures, params
     tools: entries.map((e) => e.tool),
     servers: entries.map((e) => e.tool.server),
     labels: entries.map((e) => e.label),
-    verbs: Int8Array.from(entries.map((e) => e.verb)),
+    verbs: Uint16Array.from(entries.map((e) => e.verb)),
     deprecated: Uint8Array.from(entries.map((e) => (e.deprecated ? 1 : 0))),
     vocabulary,
     scores: new Float64Array(total),
@@ -521,8 +522,8 @@ export class SearchIndex {
       }
       let score = scores[doc]! * bitCount(masks[doc]!) * (1 + coverageWeight * coverage(index.labels[doc]!, covering));
       const verb = index.verbs[doc]!;
-      if (verb >= 0 && (verbMask & (1 << verb)) !== 0) score *= 1 + verbBonus;
-      else if (verb >= 0 && (weakVerbMask & (1 << verb)) !== 0) score *= 1 + verbBonus / 2;
+      if ((verbMask & verb) !== 0) score *= 1 + verbBonus;
+      else if ((weakVerbMask & verb) !== 0) score *= 1 + verbBonus / 2;
       const named = exact?.includes(doc) === true;
       if (named) score *= EXACT_NAME_FACTOR;
       else if (demote && index.deprecated[doc] === 1) {

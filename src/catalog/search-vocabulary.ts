@@ -150,7 +150,7 @@ const ALIAS_RULES = [
  */
 const VERB_CLASSES = {
   create: {
-    query: "create make new add post insert register submit open start store save record file generate build put write upload send issue schedule",
+    query: "create make new add post insert register submit open start store save record file generate build put write upload send issue schedule comment reply react vote trigger launch dispatch",
     tool: "create add post insert register submit upload new generate invite attach",
   },
   read: { query: "get read show fetch retrieve view see display look describe inspect check info", tool: "get read retrieve fetch show view describe return" },
@@ -358,24 +358,27 @@ export class Vocabulary {
   }
 
   /**
-   * The verb class bit of a tool from its label text (title, else description, else name): the
-   * first of the first few words that is a tool-side verb; "list" wins over "get"/"return" in
-   * "Returns a list of …". -1 when none.
+   * The verb classes of a tool (a bit mask, 0: none) from its label text (title, else
+   * description, else name): the first of the first few words that is a tool-side verb, and the
+   * others of "Create or update …"; "list" alone in "Returns a list of …" and "list or watch".
    */
   toolVerb(text: string): number {
+    const clean = text.replace(/<[^>]*>/g, " ").replace(/^\s*deprecated\.?\s*/i, "");
     const list = this.#toolVerbs.get("list");
-    let found = -1;
+    const alternatives = /^(?:\S+\s+){0,4}or\s/i.test(clean.trim());
+    let mask = 0;
     let seen = 0;
-    for (const term of this.analyzer.terms(text.replace(/<[^>]*>/g, " ").replace(/^\s*deprecated\.?\s*/i, ""))) {
+    for (const term of this.analyzer.terms(clean)) {
       const bit = this.#toolVerbs.get(term);
       if (bit !== undefined) {
-        if (bit === list) return bit;
-        if (found < 0) found = bit;
+        if (bit === list) return 1 << bit;
+        if (mask === 0 || alternatives) mask |= 1 << bit;
       }
       if (++seen >= 4) break;
     }
-    return found;
+    return mask;
   }
+
 
   /** The phrasal verb that heads `chunks` (after stop words), longest first: chunk range and verb classes. */
   #leadingPhrasal(chunks: readonly string[]): { start: number; end: number; classes: number } | undefined {
