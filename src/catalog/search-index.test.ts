@@ -128,8 +128,9 @@ describe("SearchIndex on API-style names", () => {
   });
 
   it("uses words found only in the description", () => {
-    expect(ids(index, "trigger")[0]).toBe("gh.actions_create_workflow_dispatch");
-    // "trigger" also asks to create (its verb class widens it); the word itself is only in that description.
+    expect(ids(index, "trigger a workflow")[0]).toBe("gh.actions_create_workflow_dispatch");
+    // "trigger" alone also asks to create (its verb class widens it to every creating tool); the
+    // word itself is only in that description.
     const wordsOnly = new SearchIndex([...index.search("", { limit: 100 }).map((r) => r.tool)], { features: { verbs: false } });
     expect(ids(wordsOnly, "trigger")).toEqual(["gh.actions_create_workflow_dispatch"]);
   });
