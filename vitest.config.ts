@@ -19,6 +19,7 @@ const E2E = [
   "test/package/**/*.test.ts",
   "test/integration/serve-inspector.test.ts",
   "test/integration/serve-http.test.ts",
+  "test/integration/serve-drain.test.ts",
   "test/integration/safe-roots.test.ts",
   "test/agent/run-cli.test.ts",
   "test/skills/skills-serve.test.ts",

@@ -153,7 +153,17 @@ export function buildProgram(): Command {
           throw error;
         });
         process.stderr.write(startMessage(toolcode, { ...shape, url: http.url, ...(http.consoleUrl !== undefined ? { consoleUrl: http.consoleUrl } : {}) }));
-        const stop = (): void => void http.close().then(shutdown);
+        // Running requests finish (up to server.drainTimeoutMs); new ones are refused with SERVER_DRAINING.
+        const stop = (): void => {
+          process.stderr.write("toolcode: stopping: finishing running requests, refusing new ones (server.drainTimeoutMs)\n");
+          void http
+            .drain(toolcode.config.server.drainTimeoutMs)
+            .then(({ inFlight }) => {
+              if (inFlight > 0) process.stderr.write(`toolcode: ${inFlight} request(s) still running after server.drainTimeoutMs; stopping anyway\n`);
+              return http.close();
+            })
+            .then(shutdown);
+        };
         process.once("SIGINT", stop);
         process.once("SIGTERM", stop);
         return;

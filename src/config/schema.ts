@@ -217,6 +217,8 @@ export const serverSchema = z.strictObject({
   bodyTimeoutMs: z.number().int().min(100).max(3_600_000).default(10_000),
   /** The web console at `/` of `serve --http` (same users and Host/Origin checks as MCP); `--no-console` turns it off for one run. */
   console: z.boolean().default(true),
+  /** On SIGTERM/SIGINT, how long `serve --http` lets running requests finish (refusing new ones) before it stops. */
+  drainTimeoutMs: z.number().int().min(0).max(3_600_000).default(30_000),
 });
 
 /**

@@ -50,6 +50,12 @@ export interface RunningHttpServer {
   /** The web console's address, when it is on. */
   consoleUrl?: string;
   port: number;
+  /**
+   * Stops taking work: `/readyz` answers 503 and new requests get HTTP 503 `SERVER_DRAINING`
+   * (a load balancer sends them to another replica), while requests already running finish.
+   * Resolves when none is left, or after `timeoutMs` with the number still running.
+   */
+  drain(timeoutMs: number): Promise<{ inFlight: number }>;
   close(): Promise<void>;
 }
 
@@ -103,7 +109,18 @@ export async function startHttpServer(toolcode: Toolcode, options: HttpServerOpt
     });
   });
 
+  let draining = false;
+
   async function handle(req: IncomingMessage, res: ServerResponse): Promise<void> {
+    // Probes (Kubernetes, load balancers) carry the pod's address as Host and no token: they get a
+    // status and nothing else.
+    const probe = req.method === "GET" ? new URL(req.url ?? "/", `http://${LOOPBACK}`).pathname : undefined;
+    if (probe === "/healthz" || probe === "/readyz") {
+      const ready = probe === "/healthz" || !draining;
+      res.writeHead(ready ? 200 : 503, { "content-type": "application/json", "cache-control": "no-store" });
+      res.end(JSON.stringify({ status: probe === "/healthz" ? "ok" : draining ? "draining" : "ready" }));
+      return;
+    }
     // DNS rebinding: a page on another site must not reach this server through the browser.
     const host = header(req, "host");
     if (!host || !allowedHosts.includes(host)) {
@@ -136,6 +153,12 @@ export async function startHttpServer(toolcode: Toolcode, options: HttpServerOpt
     }
     if (url.pathname !== endpoint) {
       sendJsonRpcError(res, 404, -32601, `Not found. The MCP endpoint is ${endpoint}.`);
+      return;
+    }
+    if (draining && req.method !== "DELETE") {
+      res.setHeader("Retry-After", "1");
+      res.setHeader("Connection", "close");
+      sendJsonRpcError(res, 503, -32000, "SERVER_DRAINING: this server is shutting down and takes no new requests. Retry: another replica (or this one, restarted) will answer.");
       return;
     }
     const sessionId = header(req, "mcp-session-id");
@@ -210,6 +233,12 @@ export async function startHttpServer(toolcode: Toolcode, options: HttpServerOpt
     url: `http://${hostInUrl}:${port}${endpoint}`,
     ...(consoleOn ? { consoleUrl: `http://${hostInUrl}:${port}/` } : {}),
     port,
+    drain: async (timeoutMs) => {
+      draining = true;
+      const deadline = performance.now() + timeoutMs;
+      while (sessions.inFlight > 0 && performance.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 25));
+      return { inFlight: sessions.inFlight };
+    },
     close: async () => {
       stopObserving?.();
       consoleApi?.close();

@@ -89,6 +89,13 @@ export class HttpSessions {
   }
 
   /** Marks a request of the session as started; call the returned function when it ends. */
+  /** Requests being answered now, over all sessions. */
+  get inFlight(): number {
+    let total = 0;
+    for (const session of this.#sessions.values()) total += session.inFlight;
+    return total;
+  }
+
   begin(session: HttpSession): () => void {
     session.inFlight += 1;
     session.lastSeen = Date.now();
