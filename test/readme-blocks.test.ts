@@ -11,6 +11,7 @@
  *   A block whose first line is `// needs VAR` runs only when that variable is set.
  * - other `ts`: `execute` scripts, run with `toolcode exec --json` against the embedded default in
  *   a fresh project directory; `// a later execute:` starts the next script of the same project.
+ * - `python`: the same, with `--lang python` (needs the optional Pyodide, a devDependency here).
  * - `json` / `jsonc`: loaded as configs (a fragment of top-level keys is wrapped in braces;
  *   `${VAR}`s get a value); a client config that starts `toolcode serve` is started and used.
  */
@@ -175,11 +176,11 @@ async function runLibrary(block: Block): Promise<void> {
   expectOutput(block, result.stdout);
 }
 
-async function runGuest(block: Block): Promise<void> {
+async function runGuest(block: Block, language: "javascript" | "python" = "javascript"): Promise<void> {
   const cwd = project();
   const scripts = block.code.split(/^\/\/ a later execute:.*$/m);
   for (const script of scripts) {
-    const result = await run(process.execPath, [CLI, "exec", "--json", "-"], { cwd, input: script, env: childEnv(), timeoutMs: 120_000 });
+    const result = await run(process.execPath, [CLI, "exec", "--json", "--lang", language, "-"], { cwd, input: script, env: childEnv(), timeoutMs: 120_000 });
     expect(result.code, `README line ${block.line} (execute script) failed:\n${result.stdout}\n${result.stderr}`).toBe(0);
     const parsed = JSON.parse(result.stdout) as { logs: string[]; error: unknown };
     expect(parsed.error).toBeNull();
@@ -243,6 +244,7 @@ describe("every README code block runs as written", () => {
       if (block.lang === "bash") await runBash(block);
       else if (block.lang === "ts" && /from "toolcode(\/[a-z-]+)?"/.test(block.code)) await runLibrary(block);
       else if (block.lang === "ts") await runGuest(block);
+      else if (block.lang === "python") await runGuest(block, "python");
       else if (block.lang === "json" || block.lang === "jsonc") await runConfig(block);
       else expect.fail(`README line ${block.line}: no runner for \`\`\`${block.lang} blocks; add one to test/readme-blocks.test.ts`);
     });

@@ -18,9 +18,11 @@ import type { Toolcode } from "../execute/create-toolcode.js";
 import { AgentError } from "./agent-error.js";
 import type { ActionMode, AgentEvent, AgentMode, AgentResult, AgentStatus, AgentStep, AgentToolCall, TokenUsage } from "./agent-events.js";
 import { chooseMode } from "./choose-mode.js";
+import { parsePythonAction } from "./parse-python-action.js";
+import type { GuestLanguage } from "../execute/pipeline/run-guest.js";
 import { History } from "./history.js";
 import { type ParsedAction, parseAction } from "./parse-action.js";
-import { observation, retryMessage, stepsLeftNote, systemPrompt } from "./prompts.js";
+import { observation, pythonSystemPrompt, retryMessage, stepsLeftNote, systemPrompt } from "./prompts.js";
 import { resolveModel } from "./resolve-model.js";
 import { callThroughSandbox, toolFunctions, toolResultText } from "./tool-functions.js";
 
@@ -41,6 +43,11 @@ export interface AgentOptions {
   env?: Record<string, string | undefined>;
   /** Action format, or `auto` for the rule in `chooseMode`. Default: `agent.mode` (`auto`). */
   mode?: AgentMode;
+  /**
+   * Language the model writes in code mode: `"javascript"` (TypeScript, default) or `"python"`
+   * (```python blocks run by Pyodide; implies code mode).
+   */
+  language?: GuestLanguage;
   /** Model calls per run. Default: `agent.maxSteps` (10). */
   maxSteps?: number;
   /** Output token cap per model call (default 4096). */
@@ -132,10 +139,17 @@ export function createAgent(options: AgentOptions): Agent {
   if (!["auto", "code", "structured", "tools"].includes(requested)) {
     throw new ToolcodeError("USAGE", `Unknown mode "${String(requested)}": use code, structured, tools or auto.`);
   }
+  const language = options.language ?? "javascript";
+  if (language !== "javascript" && language !== "python") throw new ToolcodeError("USAGE", `Unknown language "${String(language)}": use javascript or python.`);
+  if (language === "python" && requested !== "auto" && requested !== "code") {
+    throw new ToolcodeError("USAGE", `language "python" runs in code mode (fenced Python blocks); mode "${requested}" writes TypeScript. Use mode code or auto.`);
+  }
   const choice =
-    requested === "auto"
-      ? chooseMode({ provider, modelId, toolCount: toolcode.catalog.tools().length })
-      : { mode: requested, reason: "chosen explicitly" };
+    language === "python"
+      ? { mode: "code" as const, reason: "Python scripts are fenced code blocks" }
+      : requested === "auto"
+        ? chooseMode({ provider, modelId, toolCount: toolcode.catalog.tools().length })
+        : { mode: requested, reason: "chosen explicitly" };
   const maxSteps = options.maxSteps ?? defaults.maxSteps;
   if (!Number.isInteger(maxSteps) || maxSteps < 1) throw new ToolcodeError("USAGE", `maxSteps must be a positive integer, got ${maxSteps}.`);
   const settings: RunSettings = {
@@ -144,7 +158,8 @@ export function createAgent(options: AgentOptions): Agent {
     label: `${provider}:${modelId}`,
     mode: choice.mode,
     modeReason: choice.reason,
-    auto: requested === "auto",
+    auto: requested === "auto" && language === "javascript",
+    language,
     maxSteps,
     maxOutputTokens: options.maxOutputTokens ?? 4096,
     maxRetries: options.maxRetries ?? 2,
@@ -214,6 +229,7 @@ interface RunSettings {
   mode: ActionMode;
   modeReason: string;
   auto: boolean;
+  language: GuestLanguage;
   maxSteps: number;
   maxOutputTokens: number;
   maxRetries: number;
@@ -299,6 +315,12 @@ class AgentLoop {
   }
 
   private prompt(): string {
+    if (this.settings.language === "python") {
+      return pythonSystemPrompt(this.settings.toolcode, {
+        maxSteps: this.settings.maxSteps,
+        ...(this.settings.instructions !== undefined ? { instructions: this.settings.instructions } : {}),
+      });
+    }
     return systemPrompt(this.#mode, this.settings.toolcode, {
       maxSteps: this.settings.maxSteps,
       ...(this.settings.instructions !== undefined ? { instructions: this.settings.instructions } : {}),
@@ -330,7 +352,9 @@ class AgentLoop {
     if (this.#mode === "tools") return this.toolsStep(step, reply, record, stepsLeft);
 
     const format = this.#mode === "structured" ? "structured" : "code";
-    const action: ParsedAction = parseAction(reply.text, { format, truncated: reply.finishReason === "length" });
+    const action: ParsedAction = this.settings.language === "python"
+      ? parsePythonAction(reply.text, { truncated: reply.finishReason === "length" })
+      : parseAction(reply.text, { format, truncated: reply.finishReason === "length" });
     const thoughts = [reply.reasoning, action.thoughts].filter((t) => t.trim() !== "").join("\n\n");
     if (thoughts !== "") {
       record.thoughts = thoughts;
@@ -346,7 +370,7 @@ class AgentLoop {
 
     record.code = action.code;
     this.emit({ type: "code", step, code: action.code, recovered: action.recovered });
-    const result = await this.settings.toolcode.execute(action.code, { sessionId: this.#sessionId, builtins: this.builtins() });
+    const result = await this.settings.toolcode.execute(action.code, { sessionId: this.#sessionId, builtins: this.builtins(), language: this.settings.language });
     record.output = result.text;
     record.error = result.error;
     const silentFinal = this.#final !== undefined && result.error === null && result.logs.length === 0 && result.result === undefined;
@@ -454,6 +478,8 @@ class AgentLoop {
         JSON.stringify(FINAL_WITHOUT_ANSWER) +
         "); return __host.final({ answer }); }; globalThis.final_answer = globalThis.final; " +
         "globalThis.searchTools = (query, options) => __host.searchTools({ ...(options ?? {}), query: String(query ?? '') });",
+      // Python scripts call final("…") and searchTools("…", limit=3): positional arguments by name.
+      parameters: { final: ["answer"], searchTools: ["query"] },
       functions: {
         final: (arg) => {
           const { answer } = (isObject(arg) ? arg : {}) as { answer?: unknown };

@@ -145,3 +145,24 @@ export function retryMessage(problem: ParseProblem, detail: string, format: Repl
       return `Your reply was not valid JSON (${detail}). ${shape} Escape newlines and quotes inside the code string.`;
   }
 }
+
+/** The system prompt of code mode when the agent writes Python (`createAgent({ language: "python" })`). */
+export function pythonSystemPrompt(toolcode: Toolcode, options: PromptOptions): string {
+  const extra = options.instructions ? `\n\n${options.instructions.trim()}` : "";
+  const { output, sandbox } = toolcode.config;
+  return [
+    "You are an agent that completes the user's task by writing Python that runs in a sandbox where every tool is an async function. Only what your code prints or returns comes back to you.",
+    sourcesOverview(toolcode),
+    [
+      "Each step:",
+      "- Reply with a short thought, then exactly one ```python code block. Top-level `await` works; the last expression (or a top-level `return`) is the result.",
+      "- Call a tool as `await server.tool(name=value, ...)` (keyword arguments, or one dict), or `from servers.<server> import <tool>`. Results are plain values (dicts, lists, str).",
+      '- Find tools and their signatures with `print(await searchTools("words"))`; `await searchTools("server.tool", detail="full")` shows one tool\'s complete declaration. Check a tool\'s signature before you first call it.',
+      `- Print short summaries with print(), not raw data: output is capped at ${output.maxTokens} tokens.`,
+      '- Variables do not survive between steps. Keep data for later steps with `await workspace.write("name.json", value)` and `await workspace.read("name.json")`.',
+      "- A failing tool raises ToolError (.code, .message; HttpError adds .status); catch it to handle it. No network, files or subprocesses: only the tools, workspace and print.",
+      `- Each run has ${Math.round(sandbox.timeoutMs / 1000)} s and ${sandbox.maxToolCalls} tool calls; loop over data in code instead of one call per step.`,
+    ].join("\n"),
+    `When you know the answer, call \`await final(answer)\` in code, or reply with the answer in plain text and no code block. You have at most ${options.maxSteps} steps.`,
+  ].join("\n\n") + extra;
+}

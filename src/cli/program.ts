@@ -189,18 +189,20 @@ export function buildProgram(): Command {
 
   program
     .command("exec")
-    .description("run a TypeScript script against the configured tools; prints its console output, then its return value as JSON")
+    .description("run a TypeScript (or Python: --lang python, or a .py file) script against the configured tools; prints its console output, then its return value as JSON")
     .addOption(configOption())
     .addOption(rootOption())
     .option("--json", "print one JSON object { result, logs, error, metadata }")
+    .addOption(new Option("--lang <language>", "language of the script (default: python for .py files, else javascript; Python needs `npm install pyodide@314.0.8`)").choices(["javascript", "python"]))
     .option("--timeout <ms>", "lower time limit for this run", parsePositiveInt)
     .option("--max-tokens <n>", "token budget of the output (default: output.maxTokens)", parsePositiveInt)
     .option("--session <name>", "keep the workspace across runs under this name (in .toolcode/exec-sessions/): later runs read what earlier ones wrote, spilled output included")
     .option("--approve <id>", "run the call a previous run of this same script stopped for (APPROVAL_REQUIRED) once; other calls still need approval")
     .option("-y, --yes", "approve every call of this run that needs approval (policy.approve, destructive tools)")
     .argument("<file>", "script file, or - for stdin")
-    .action(async (file: string, options: ConfigOption & { json?: boolean; timeout?: number; maxTokens?: number; session?: string; approve?: string; yes?: boolean }) => {
+    .action(async (file: string, options: ConfigOption & { json?: boolean; lang?: "javascript" | "python"; timeout?: number; maxTokens?: number; session?: string; approve?: string; yes?: boolean }) => {
       const code = readScript(file);
+      const language = options.lang ?? (file.toLowerCase().endsWith(".py") ? "python" : "javascript");
       const user = localUser();
       const session = options.session;
       if (session !== undefined && !/^[A-Za-z0-9_.-]{1,128}$/.test(session)) throw new ToolcodeError("USAGE", `--session ${session}: use 1–128 letters, digits, "_", "-" or ".".`);
@@ -216,6 +218,7 @@ export function buildProgram(): Command {
           const approver = options.yes ? () => true : options.approve !== undefined ? approvalFor(baseDir, options.approve, code, interactive) : interactive;
           return toolcode.execute(code, {
             ...(user !== undefined ? { user } : {}),
+            language,
             ...(session !== undefined ? { sessionId: session } : {}),
             ...(approver ? { onApproval: approver } : {}),
             ...(options.timeout !== undefined ? { timeoutMs: options.timeout } : {}),

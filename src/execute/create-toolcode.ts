@@ -22,6 +22,8 @@ import type { CredentialStore } from "../credentials/credential-store.js";
 import { openCredentialStore } from "../credentials/open-store.js";
 import { UserCredentials } from "../credentials/user-credentials.js";
 import { createEngine } from "../sandbox/create-engine.js";
+import type { GuestLanguage } from "./pipeline/run-guest.js";
+import { lazyPythonEngine } from "./python-engine.js";
 import { SkillLibrary } from "../skills/skill-library.js";
 import { closeSources, connectSources } from "../sources/connect.js";
 import { RootsChannel } from "../sources/roots.js";
@@ -114,6 +116,11 @@ export interface ExecuteOptions {
   trace?: TraceCarrier;
   /** Overrides `sandbox.timeoutMs` for this call (never above it). */
   timeoutMs?: number;
+  /**
+   * The script's language: `"javascript"` (default; TypeScript is accepted) or `"python"` (run by
+   * Pyodide, an optional peer dependency: `npm install pyodide@314.0.8`).
+   */
+  language?: GuestLanguage;
   /** Overrides `output.maxTokens` for this call. */
   maxTokens?: number;
   /**
@@ -276,6 +283,7 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
     builtins,
     guestTools: guestTools(catalog, allTools),
     engine,
+    pythonEngine: lazyPythonEngine(config.sandbox),
     sources,
     counter,
     scrubber,

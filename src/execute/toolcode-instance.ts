@@ -63,6 +63,8 @@ export interface ToolcodeParts {
   /** The tool servers the sandbox exposes. */
   guestTools: Pick<GuestApi, "globals" | "hidden">;
   engine: Engine;
+  /** The engine of Python scripts (`language: "python"`), started on its first run. */
+  pythonEngine: Engine;
   sources: ToolSource[];
   counter: TokenCounter;
   /** Rewrites host paths in errors before the guest or the model sees them. */
@@ -156,7 +158,7 @@ export class ToolcodeInstance implements Toolcode {
   async execute(code: string, options: ExecuteOptions = {}): Promise<ExecuteResult> {
     const releases: (() => void)[] = [];
     const parent = remoteContext(options.trace);
-    const attributes = { "toolcode.engine": this.parts.engine.name, "toolcode.code.bytes": Buffer.byteLength(code), ...(options.user !== undefined ? { "toolcode.user": options.user } : {}) };
+    const attributes = { "toolcode.engine": options.language === "python" ? this.parts.pythonEngine.name : this.parts.engine.name, "toolcode.code.bytes": Buffer.byteLength(code), ...(options.user !== undefined ? { "toolcode.user": options.user } : {}) };
     return inSpan("toolcode.execute", { parent, attributes }, async (span) => {
       try {
         const result = await this.#execute(code, options, releases, trace.setSpan(parent, span));
@@ -185,7 +187,12 @@ export class ToolcodeInstance implements Toolcode {
     let guard: ExecutionGuard | undefined;
     let outcome: GuestOutcome = { logs: [], value: undefined, error: null, toolCalls: 0 };
     const watch = watchExecution(this.#observers, { sessionId, code, ...(options.user !== undefined ? { user: options.user } : {}), ...(options.approve !== undefined ? { approve: options.approve } : {}) });
+    const language = options.language ?? "javascript";
+    const engine = language === "python" ? this.parts.pythonEngine : this.parts.engine;
     try {
+      if (language !== "javascript" && language !== "python") {
+        throw new ToolcodeError("INVALID_ARGUMENTS", `Unknown language "${String(language)}": use "javascript" (the default; TypeScript is accepted) or "python".`, { language });
+      }
       if (this.#closed) throw new ToolcodeError("INTERNAL", "This toolcode instance is closed; create a new one.");
       // Limits: script size, executions at once per session and user; a busy session never expires.
       this.parts.limits.checkCode(code);
@@ -197,7 +204,7 @@ export class ToolcodeInstance implements Toolcode {
       const running = guard;
       const builtins = this.#beginBuiltins(code, session, options, () => running.halted);
       const host = guardedHost({ allTools: this.parts.allTools, guard, scrubber: this.parts.scrubber, builtins: builtins.runs, onToolResult: (json) => toolResults.add(json), ...(options.onToolCall ? { onToolCall: options.onToolCall } : {}), trace: traceContext, ...(options.user !== undefined ? { user: options.user } : {}), ...(watch ? { watch } : {}) });
-      outcome = await runGuest({ engine: this.parts.limits.fairEngine(this.parts.engine, options.user), code, preludes: builtins.preludes, builtins: builtins.runs, tools: this.parts.guestTools, limits, host });
+      outcome = await runGuest({ engine: this.parts.limits.fairEngine(engine, options.user), code, preludes: builtins.preludes, builtins: builtins.runs, tools: this.parts.guestTools, limits, host, language });
     } catch (thrown) {
       outcome = { ...outcome, error: guestErrorInfo(thrown) };
     }
@@ -214,7 +221,7 @@ export class ToolcodeInstance implements Toolcode {
       text: shaped.text,
       ...(settled?.approval ? { approval: settled.approval } : {}),
       metadata: {
-        engine: this.parts.engine.name,
+        engine: engine.name,
         sessionId,
         durationMs: performance.now() - started,
         toolCalls: outcome.toolCalls,
@@ -305,9 +312,9 @@ export class ToolcodeInstance implements Toolcode {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const { engine, sources, counter, sessions, skills, audit, telemetry } = this.parts;
+    const { engine, pythonEngine, sources, counter, sessions, skills, audit, telemetry } = this.parts;
     await skills.opened?.close();
-    await Promise.allSettled([engine.close(), closeSources(sources), counter.close(), sessions.close()]);
+    await Promise.allSettled([engine.close(), pythonEngine.close(), closeSources(sources), counter.close(), sessions.close()]);
     await audit?.close();
     await telemetry?.close();
   }

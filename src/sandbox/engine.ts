@@ -59,6 +59,11 @@ export interface GuestApi {
    * (with POLICY_DENIED). Each server named here must also be a key of `globals`.
    */
   hidden?: Record<string, string[]>;
+  /**
+   * JSON text per bridge global for guest preludes that cannot be wrapped around the script
+   * (Python: the session's `state` under `__state`).
+   */
+  data?: Record<string, string>;
 }
 
 /** True when `server.tool` is a listed or hidden tool of `api` (what a sandbox may forward to the host). */

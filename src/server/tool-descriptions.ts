@@ -9,7 +9,9 @@
 import { z } from "zod";
 import type { ExecuteOptions, Toolcode } from "../execute/create-toolcode.js";
 import type { ExecuteResult } from "../execute/execute-result.js";
+import { PYTHON_ENGINE_NAME } from "../execute/python-engine.js";
 import { Policy } from "../guard/policy.js";
+import { engineUnavailable } from "../sandbox/create-engine.js";
 import type { TraceCarrier } from "../telemetry/telemetry.js";
 
 /** The `search` tool's description: how to find tools and what comes back. Kept short: a client re-reads it every turn. */
@@ -47,8 +49,18 @@ export function executeDescription(toolcode: Toolcode): string {
     '- Reuse work: `await skills.save({ name, description, code })` type-checks and keeps a TS module of functions (tool calls allowed); later runs `import { fn } from "./skills/<name>"` or call `skills.<name>.fn()`. search finds skills.',
     `- Output is capped at ${output.maxTokens} tokens; a cut value is saved in full to the workspace (the output names the file).`,
     `- No fetch, timers or process. Limits: ${Math.round(sandbox.timeoutMs / 1000)} s, ${sandbox.memoryMb} MB, ${sandbox.maxToolCalls} tool calls.`,
+    ...(pythonAvailable() ? [PYTHON_LINE] : []),
     ...guardDescription(toolcode),
   ].join("\n");
+}
+
+/** The `execute` description's line about Python scripts (shown when Pyodide is installed). */
+const PYTHON_LINE =
+  '- Or Python with `language: "python"`: `r = await server.tool(arg=value)` (or `from servers.<server> import <tool>`), `print(...)`, the last expression or a top-level `return` is the result, failures raise `ToolError`/`HttpError` (.code, .status); `workspace`, `state` (a dict) and `search` work the same.';
+
+/** True when Python scripts can run here (Pyodide installed). */
+function pythonAvailable(): boolean {
+  return engineUnavailable({ engine: PYTHON_ENGINE_NAME, isolation: "process" }) === undefined;
 }
 
 /** Lines added to the `execute` description when guardrails apply (approvals, PII tokens, hidden tools). */
@@ -83,7 +95,8 @@ export type SearchInput = z.infer<typeof searchInputSchema>;
 
 /** Input of the `execute` tool (a zod object shape). */
 export const executeInputShape = {
-  code: z.string().describe("TypeScript to run."),
+  code: z.string().describe("TypeScript to run (or Python, with language \"python\")."),
+  language: z.enum(["javascript", "python"]).optional().describe('Language of code: "javascript" (default; TypeScript accepted) or "python".'),
   timeoutMs: z.number().positive().optional().describe("Lower time limit, ms."),
   maxTokens: z.number().positive().max(100_000).optional().describe("Output token budget for this run."),
   approve: z.string().optional().describe("An approval id from an APPROVAL_REQUIRED result, once the user approved that call: runs the same code again and performs it."),
@@ -139,6 +152,7 @@ export function executeOptions(input: ExecuteInput, base: ExecuteOptions = {}): 
   return {
     ...base,
     ...(input.approve !== undefined ? { approve: input.approve } : {}),
+    ...(input.language !== undefined ? { language: input.language } : {}),
     ...(input.timeoutMs !== undefined ? { timeoutMs: Math.floor(input.timeoutMs) } : {}),
     ...(input.maxTokens !== undefined ? { maxTokens: Math.floor(input.maxTokens) } : {}),
   };

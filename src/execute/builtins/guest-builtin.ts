@@ -48,6 +48,8 @@ export interface BuiltinRun {
   readonly modules?: Readonly<Record<string, string>>;
   /** Wraps the transpiled script (without adding lines before the user's first line). */
   wrapMain?(code: string): string;
+  /** JSON text the Python prelude reads at start (what `wrapMain` embeds for JavaScript), e.g. the session's state. */
+  readonly guestData?: string;
   /** Bridge calls made by the built-in's own runtime, not by the script (not counted as tool calls). */
   readonly internalCalls?: number;
   /** Called once the script ended (`succeeded`: without error). */

@@ -18,17 +18,20 @@ const HOST_BRIDGE = "__host";
  */
 export interface GuestBuiltins {
   prelude: string;
+  /** For Python scripts: the names of each function's positional parameters (`final("…")` sends `{ answer: "…" }`); keyword arguments are sent by name. */
+  parameters?: Record<string, string[]>;
   functions: Record<string, (arg: unknown) => unknown>;
 }
 
 /** `functions` as a built-in. */
-export function hostFunctionsBuiltin({ prelude, functions }: GuestBuiltins): GuestBuiltin {
+export function hostFunctionsBuiltin({ prelude, functions, parameters }: GuestBuiltins): GuestBuiltin {
   const names = Object.keys(functions);
   return {
     bridge: HOST_BRIDGE,
     prelude,
     begin: () => ({
       functions: names,
+      guestData: JSON.stringify(parameters ?? {}),
       call: (fn, args) => {
         const found = Object.hasOwn(functions, fn) ? functions[fn] : undefined;
         if (!found) throw new ToolcodeError("TOOL_NOT_FOUND", `No host function "${fn}". Host functions: ${names.join(", ") || "(none)"}.`, { available: names });

@@ -120,6 +120,7 @@ export function stateBuiltin(limits: StateLimits): GuestBuiltin {
       return {
         functions: ["save"],
         wrapMain: (main) => wrapState(main, json),
+        guestData: json,
         get internalCalls() {
           return saves;
         },

@@ -5,7 +5,7 @@
  * @module
  */
 import { toErrorInfo } from "../../errors.js";
-import type { Engine, GuestApi, SandboxHost, SandboxInfo, SandboxLimits } from "../../sandbox/engine.js";
+import type { Engine, GuestApi, RunRequest, SandboxHost, SandboxInfo, SandboxLimits } from "../../sandbox/engine.js";
 import type { ExecuteResult } from "../execute-result.js";
 import type { BuiltinRun } from "../builtins/guest-builtin.js";
 import { transpileGuest } from "../transpile.js";
@@ -33,17 +33,29 @@ export interface RunGuestOptions {
   tools: Pick<GuestApi, "globals" | "hidden">;
   limits: SandboxLimits;
   host: SandboxHost;
+  /** The script's language (default JavaScript/TypeScript); Python runs as written, without preludes or guest modules. */
+  language?: GuestLanguage;
 }
+
+/** Languages a script may be written in. */
+export type GuestLanguage = "javascript" | "python";
 
 /** Runs the script; guest failures are in the outcome, never thrown (a syntax error is thrown as `GUEST_SYNTAX_ERROR`). */
 export async function runGuest(options: RunGuestOptions): Promise<GuestOutcome> {
   const runs = [...options.builtins.values()];
-  const transpiled = transpileGuest(options.code, { prelude: options.preludes.join("") });
-  const code = runs.reduce((main, run) => run.wrapMain?.(main) ?? main, transpiled.code);
   const globals = { ...options.tools.globals, ...Object.fromEntries([...options.builtins].map(([bridge, run]) => [bridge, [...run.functions]])) };
-  const modules = Object.assign({}, ...runs.map((run) => run.modules ?? {})) as Record<string, string>;
-  const api: GuestApi = { globals, modules, ...(options.tools.hidden ? { hidden: options.tools.hidden } : {}) };
-  const run = await options.engine.run({ code, lineOffset: transpiled.lineOffset, api, limits: options.limits }, options.host);
+  const hidden = options.tools.hidden ? { hidden: options.tools.hidden } : {};
+  let request: RunRequest;
+  if (options.language === "python") {
+    const data = Object.fromEntries([...options.builtins].flatMap(([bridge, run]) => (run.guestData === undefined ? [] : [[bridge, run.guestData]])));
+    request = { code: options.code, lineOffset: 0, api: { globals, data, ...hidden }, limits: options.limits };
+  } else {
+    const transpiled = transpileGuest(options.code, { prelude: options.preludes.join("") });
+    const code = runs.reduce((main, run) => run.wrapMain?.(main) ?? main, transpiled.code);
+    const modules = Object.assign({}, ...runs.map((run) => run.modules ?? {})) as Record<string, string>;
+    request = { code, lineOffset: transpiled.lineOffset, api: { globals, modules, ...hidden }, limits: options.limits };
+  }
+  const run = await options.engine.run(request, options.host);
   const outcome: GuestOutcome = {
     logs: run.logs.map((entry) => (entry.level === "log" || entry.level === "info" ? entry.message : `[${entry.level}] ${entry.message}`)),
     value: run.ok ? run.value : undefined,

@@ -263,6 +263,7 @@ export class PooledEngine implements Engine {
       globals: { ...request.api.globals },
       ...(request.api.modules === undefined ? {} : { modules: { ...request.api.modules } }),
       ...(request.api.hidden === undefined ? {} : { hidden: { ...request.api.hidden } }),
+      ...(request.api.data === undefined ? {} : { data: { ...request.api.data } }),
     };
     const message: HostMessage = { type: "run", runId, code: request.code, lineOffset: request.lineOffset, api, limits };
     slot.worker.send(message);

@@ -114,17 +114,23 @@ def _toolcode_boot(host_call, host_log, host_done, api_json):
             pending[int(answer)] = future
         return future
 
+    async def unwrap(future):
+        envelope = _json.loads(await future)
+        if envelope.get("ok"):
+            return envelope.get("value")
+        err = envelope.get("error") or {}
+        raise bridge_error(str(err.get("code", "TOOL_ERROR")), str(err.get("message", "")), err.get("details") or {})
+
+    def started(server, tool, payload):
+        # The call leaves at once (like a JavaScript promise): a forgotten await still makes it.
+        return _asyncio.ensure_future(unwrap(call(server, tool, payload)))
+
     def make_tool(server, tool):
-        async def tool_function(*args, **kwargs):
+        def tool_function(*args, **kwargs):
             if len(args) > 1 or (args and kwargs):
                 raise bridge_error("INVALID_ARGUMENTS", server + "." + tool +
                                    " takes keyword arguments (or one dict): " + tool + "(name=value, ...).", {})
-            payload = args[0] if args else kwargs
-            envelope = _json.loads(await call(server, tool, payload))
-            if envelope.get("ok"):
-                return envelope.get("value")
-            err = envelope.get("error") or {}
-            raise bridge_error(str(err.get("code", "TOOL_ERROR")), str(err.get("message", "")), err.get("details") or {})
+            return started(server, tool, args[0] if args else kwargs)
         tool_function.__name__ = tool
         tool_function.__qualname__ = server + "." + tool
         return tool_function
@@ -162,35 +168,65 @@ def _toolcode_boot(host_call, host_log, host_done, api_json):
         guest[name] = module
 
     def bridge_function(bridge, fn):
-        async def function(args=None, **kwargs):
-            payload = dict(args) if isinstance(args, dict) else {}
-            payload.update(kwargs)
-            envelope = _json.loads(await call("__" + bridge, fn, payload))
-            if envelope.get("ok"):
-                return envelope.get("value")
-            err = envelope.get("error") or {}
-            raise bridge_error(str(err.get("code", "TOOL_ERROR")), str(err.get("message", "")), err.get("details") or {})
+        def function(args=None, **kwargs):
+            if isinstance(args, dict) and "__value__" in args and len(args) == 1:
+                payload = args["__value__"]
+            else:
+                payload = dict(args) if isinstance(args, dict) else {}
+                payload.update(kwargs)
+            return started("__" + bridge, fn, payload)
         function.__name__ = fn
         return function
 
+    data = api.get("data") or {}
     for bridge, functions in bridges.items():
+        if bridge == "state":
+            continue
+        if bridge == "search":
+            search_raw = bridge_function(bridge, "search")
+
+            def search(query, **options):
+                """Ranked tools for a query: [{'id': 'server.tool', 'signature': ..., ...}]."""
+                return search_raw(dict(options, query=str(query)))
+
+            guest["search"] = search
+            continue
+        if bridge == "host":
+            try:
+                positional = _json.loads(data.get("__host", "{}"))
+            except ValueError:
+                positional = {}
+            for fn in functions:
+                host_raw = bridge_function(bridge, fn)
+                names = positional.get(fn) or []
+
+                def host_function(*args, _raw=host_raw, _names=names, _fn=fn, **kwargs):
+                    if len(args) > len(_names):
+                        raise TypeError(_fn + "() takes at most " + str(len(_names)) + " positional arguments")
+                    payload = dict(zip(_names, args))
+                    payload.update(kwargs)
+                    return _raw({"__value__": payload})
+
+                host_function.__name__ = fn
+                guest[fn] = host_function
+            continue
         if bridge == "workspace":
             raw = {fn: bridge_function(bridge, fn) for fn in functions}
 
             class Workspace:
                 """Files kept for this session: the next execute of the same session reads what this one wrote."""
 
-                async def read(self, path):
-                    return await raw["read"](path=path)
+                def read(self, path):
+                    return raw["read"](path=path)
 
-                async def write(self, path, data):
-                    return await raw["write"](path=path, data=data)
+                def write(self, path, data):
+                    return raw["write"](path=path, data=data)
 
-                async def list(self, dir=None):
-                    return await raw["list"]({} if dir is None else {"dir": dir})
+                def list(self, dir=None):
+                    return raw["list"]({} if dir is None else {"dir": dir})
 
-                async def remove(self, path):
-                    return await raw["remove"](path=path)
+                def remove(self, path):
+                    return raw["remove"](path=path)
 
             guest["workspace"] = Workspace()
         else:
@@ -296,8 +332,24 @@ def _toolcode_boot(host_call, host_log, host_done, api_json):
         err.flush()
         host_done(kind, text)
 
+    has_state = "state" in bridges
+    if has_state:
+        try:
+            guest["state"] = _json.loads(data.get("__state", "{}"))
+        except ValueError:
+            guest["state"] = {}
+        save_state = bridge_function("state", "save")
+
+    async def keep_state():
+        try:
+            sent = {"json": _json.dumps(guest.get("state"), allow_nan=False)}
+        except (TypeError, ValueError) as error:
+            sent = {"error": str(error)}
+        await save_state(sent)
+
     async def main(code_object):
         result = None
+        failure = None
         try:
             value = eval(code_object, guest)
             if _asyncio.iscoroutine(value):
@@ -305,6 +357,16 @@ def _toolcode_boot(host_call, host_log, host_done, api_json):
             result = guest.get("__toolcode_result__")
         except Return as returned:
             result = returned.value
+        except BaseException as error:
+            failure = error
+        if has_state and not isinstance(failure, (KeyboardInterrupt, MemoryError)):
+            try:
+                await keep_state()
+            except BaseException as error:
+                if failure is None:
+                    failure = error
+        if failure is not None:
+            raise failure
         if result is None:
             return None
         return to_json(result, "The return value")

@@ -41,7 +41,7 @@ export class PythonRun implements GuestExecution {
     // Fires only while Python waits (an `await`): a busy interpreter is stopped by the interrupt thread.
     this.watchdog = setTimeout(() => this.finish(this.failure(pythonTimeout(limits.timeoutMs))), limits.timeoutMs);
     try {
-      const apiJson = JSON.stringify({ globals: api.globals, hidden: api.hidden ?? {}, maxJsonDepth: limits.maxJsonDepth });
+      const apiJson = JSON.stringify({ globals: api.globals, hidden: api.hidden ?? {}, data: api.data ?? {}, maxJsonDepth: limits.maxJsonDepth });
       const pair = this.boot(
         (server: unknown, tool: unknown, args: unknown) => this.onToolCall(server, tool, args),
         (level: unknown, line: unknown) => (this.finished ? false : this.logs.append(String(level), String(line))),
