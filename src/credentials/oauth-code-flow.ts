@@ -11,7 +11,7 @@ import { exchangeAuthorization, refreshAuthorization, startAuthorization } from 
 import type { AuthorizationServerMetadata, OAuthClientInformationMixed, OAuthTokens } from "@modelcontextprotocol/sdk/shared/auth.js";
 import { ToolcodeError } from "../errors.js";
 import type { CredentialKey, CredentialStore, OAuthState } from "./credential-store.js";
-import { DEFAULT_AUTHORIZATION_TIMEOUT_MS, listenForCallback } from "./oauth-connect.js";
+import { type Callback, type PendingAuthorization, awaitCallback, listenForCallback } from "./oauth-connect.js";
 
 /** Renew tokens this long before `expires_in` says they expire. */
 const EXPIRY_MARGIN_MS = 30_000;
@@ -57,44 +57,40 @@ export interface ConnectOAuthCodeOptions {
   timeoutMs?: number;
 }
 
-/** Runs the authorization for `key.user` and stores the tokens as a new grant. Throws `OAUTH_FAILED`. */
-export async function connectOAuthCode(options: ConnectOAuthCodeOptions): Promise<void> {
-  const { store, key, endpoints } = options;
+/** Starts the authorization for `key.user` with the callback at `redirectUri`. */
+export async function beginOAuthCode(options: { store: CredentialStore; key: CredentialKey; endpoints: OAuthCodeEndpoints; redirectUri: string }): Promise<PendingAuthorization> {
+  const { store, key, endpoints, redirectUri } = options;
   const metadata = endpointMetadata(endpoints);
   const client = clientInformation(endpoints);
-  const { close, url: redirectUri, callback } = await listenForCallback(options.port);
-  let timer: NodeJS.Timeout | undefined;
-  try {
-    const state = randomBytes(16).toString("base64url");
-    const { authorizationUrl, codeVerifier } = await startAuthorization(endpoints.authorizationUrl, {
-      metadata,
-      clientInformation: client,
-      redirectUrl: redirectUri,
-      state,
-      ...(endpoints.scopes !== undefined ? { scope: endpoints.scopes.join(" ") } : {}),
-    });
-    options.onAuthorizationUrl(authorizationUrl);
-    const timeoutMs = options.timeoutMs ?? DEFAULT_AUTHORIZATION_TIMEOUT_MS;
-    const answer = await Promise.race([
-      callback,
-      new Promise<never>((_, reject) => {
-        timer = setTimeout(() => reject(failed(`no answer from the browser within ${Math.round(timeoutMs / 1000)} s; run toolcode connect again`)), timeoutMs);
-      }),
-    ]);
+  const state = randomBytes(16).toString("base64url");
+  const { authorizationUrl, codeVerifier } = await startAuthorization(endpoints.authorizationUrl, {
+    metadata,
+    clientInformation: client,
+    redirectUrl: redirectUri,
+    state,
+    ...(endpoints.scopes !== undefined ? { scope: endpoints.scopes.join(" ") } : {}),
+  });
+  const finish = async (answer: Callback): Promise<void> => {
     if (answer.error !== undefined) throw failed(`the authorization server refused: ${answer.error}`);
     if (answer.code === undefined || answer.state !== state) throw failed("the callback's state does not match this authorization (another tab or an attack); run toolcode connect again");
     const tokens = await exchangeAuthorization(endpoints.tokenUrl, { metadata, clientInformation: client, authorizationCode: answer.code, codeVerifier, redirectUri }).catch((error: unknown) => {
       throw failed(`exchanging the authorization code at ${endpoints.tokenUrl} failed: ${error instanceof Error ? error.message : String(error)}`);
     });
-    const oauth: OAuthState = {
-      tokens: { ...tokens, obtained_at: Date.now() },
-      discovery: { authorizationServerMetadata: metadata },
-      grant: randomBytes(8).toString("hex"),
-    };
+    const oauth: OAuthState = { tokens: { ...tokens, obtained_at: Date.now() }, discovery: { authorizationServerMetadata: metadata }, grant: randomBytes(8).toString("hex") };
     await store.update(key, (current) => ({ values: current?.values ?? {}, oauth, updatedAt: new Date().toISOString() }));
+  };
+  return { authorizationUrl, state, finish };
+}
+
+/** Runs the authorization for `key.user` with a loopback callback and stores the tokens as a new grant. Throws `OAUTH_FAILED`. */
+export async function connectOAuthCode(options: ConnectOAuthCodeOptions): Promise<void> {
+  const listener = await listenForCallback(options.port);
+  try {
+    const pending = await beginOAuthCode({ ...options, redirectUri: listener.url });
+    if (pending.authorizationUrl !== undefined) options.onAuthorizationUrl(pending.authorizationUrl);
+    await pending.finish(await awaitCallback(listener.callback, options.timeoutMs));
   } finally {
-    clearTimeout(timer);
-    close();
+    listener.close();
   }
 }
 

@@ -79,48 +79,90 @@ async function listen(port: number): Promise<{ server: Server; url: string; call
   return { server, url: `http://127.0.0.1:${address.port}/callback`, callback };
 }
 
+/** An authorization started: where to send the user, and how to finish when the callback comes. */
+export interface PendingAuthorization {
+  /** The URL the user opens (undefined: nothing to do, the stored grant was renewed). */
+  authorizationUrl: URL | undefined;
+  /** The `state` the callback must carry. */
+  state: string | undefined;
+  /** Exchanges the callback's code and stores the tokens as a new grant. */
+  finish(answer: Callback): Promise<void>;
+}
+
+/** Options for {@link beginMcpOAuth}. */
+export interface BeginMcpOAuthOptions {
+  store: CredentialStore;
+  key: CredentialKey;
+  serverUrl: string;
+  client: OAuthClientSettings;
+  /** Where the callback arrives (`toolcode connect`'s loopback listener, or the gateway's `/oauth/callback`). */
+  redirectUrl: string;
+}
+
 /**
- * Authorizes `key.user` at the server's authorization server and stores the tokens as a new
- * grant (open gateway connections built on an older one are replaced on their next call).
- * Throws `OAUTH_FAILED` when the user refuses, the state does not match, or time runs out.
+ * Starts the MCP authorization for `key.user` (discovery, dynamic registration when no client is
+ * configured, PKCE) through the SDK's `auth()`.
  */
-export async function connectOAuth(options: ConnectOAuthOptions): Promise<void> {
-  const { store, key, serverUrl, client } = options;
-  const { server, url: redirectUrl, callback } = await listen(options.port);
+export async function beginMcpOAuth(options: BeginMcpOAuthOptions): Promise<PendingAuthorization> {
+  const { store, key, serverUrl, client, redirectUrl } = options;
+  const current = await store.get(key);
+  const initial: OAuthState = { ...(current?.oauth ?? {}) };
+  delete initial.tokens; // a new grant, not a refresh of the old one
+  // A registration made for another redirect URI (another port) cannot be reused.
+  const registered = initial.client?.redirect_uris;
+  if (initial.client !== undefined && !(Array.isArray(registered) && registered.includes(redirectUrl))) delete initial.client;
+  await store.update(key, (entry) => ({ values: entry?.values ?? {}, oauth: { ...(entry?.oauth?.grant !== undefined ? { grant: entry.oauth.grant } : {}), ...initial }, updatedAt: entry?.updatedAt ?? new Date().toISOString() }));
+  const provider = new StoreOAuthProvider({ store, key, initial, redirectUrl, client, connecting: true });
+  const scope = client.scopes?.join(" ");
+  const first = await auth(provider, { serverUrl, ...(scope !== undefined ? { scope } : {}) }).catch((error: unknown) => {
+    throw failed(`could not start the authorization with ${serverUrl}: ${error instanceof Error ? error.message : String(error)}`);
+  });
+  const finish = async (answer: Callback): Promise<void> => {
+    if (answer.error !== undefined) throw failed(`the authorization server refused: ${answer.error}`);
+    if (answer.code === undefined || answer.state === undefined || answer.state !== provider.expectedState) throw failed("the callback's state does not match this authorization (another tab or an attack); run toolcode connect again");
+    const second = await auth(provider, { serverUrl, authorizationCode: answer.code, ...(scope !== undefined ? { scope } : {}) }).catch((error: unknown) => {
+      throw failed(`exchanging the authorization code failed: ${error instanceof Error ? error.message : String(error)}`);
+    });
+    if (second !== "AUTHORIZED") throw failed("the authorization server did not issue tokens");
+    await provider.markGrant();
+  };
+  if (first !== "REDIRECT") {
+    await provider.markGrant();
+    return { authorizationUrl: undefined, state: undefined, finish: async () => {} };
+  }
+  return { authorizationUrl: provider.authorizationUrl, state: provider.expectedState, finish };
+}
+
+/** Waits for the browser's callback on `listener`, at most `timeoutMs`. */
+export async function awaitCallback(callback: Promise<Callback>, timeoutMs = DEFAULT_AUTHORIZATION_TIMEOUT_MS): Promise<Callback> {
   let timer: NodeJS.Timeout | undefined;
   try {
-    const current = await store.get(key);
-    const initial: OAuthState = { ...(current?.oauth ?? {}) };
-    delete initial.tokens; // a new grant, not a refresh of the old one
-    // A registration made for another redirect URI (another port) cannot be reused.
-    const registered = initial.client?.redirect_uris;
-    if (initial.client !== undefined && !(Array.isArray(registered) && registered.includes(redirectUrl))) delete initial.client;
-    await store.update(key, (entry) => ({ values: entry?.values ?? {}, oauth: initial, updatedAt: new Date().toISOString() }));
-    const provider = new StoreOAuthProvider({ store, key, initial, redirectUrl, client, onAuthorizationUrl: options.onAuthorizationUrl, connecting: true });
-    const scope = client.scopes?.join(" ");
-    const first = await auth(provider, { serverUrl, ...(scope !== undefined ? { scope } : {}) }).catch((error: unknown) => {
-      throw failed(`could not start the authorization with ${serverUrl}: ${error instanceof Error ? error.message : String(error)}`);
-    });
-    if (first === "REDIRECT") {
-      const timeoutMs = options.timeoutMs ?? DEFAULT_AUTHORIZATION_TIMEOUT_MS;
-      const answer = await Promise.race([
-        callback,
-        new Promise<never>((_, reject) => {
-          timer = setTimeout(() => reject(failed(`no answer from the browser within ${Math.round(timeoutMs / 1000)} s; run toolcode connect again`)), timeoutMs);
-        }),
-      ]);
-      if (answer.error !== undefined) throw failed(`the authorization server refused: ${answer.error}`);
-      if (answer.code === undefined || answer.state === undefined || answer.state !== provider.expectedState) throw failed("the callback's state does not match this authorization (another tab or an attack); run toolcode connect again");
-      const second = await auth(provider, { serverUrl, authorizationCode: answer.code, ...(scope !== undefined ? { scope } : {}) }).catch((error: unknown) => {
-        throw failed(`exchanging the authorization code failed: ${error instanceof Error ? error.message : String(error)}`);
-      });
-      if (second !== "AUTHORIZED") throw failed("the authorization server did not issue tokens");
-    }
-    await provider.markGrant();
+    return await Promise.race([
+      callback,
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(failed(`no answer from the browser within ${Math.round(timeoutMs / 1000)} s; run toolcode connect again`)), timeoutMs);
+      }),
+    ]);
   } finally {
     clearTimeout(timer);
-    server.close();
-    server.closeAllConnections();
+  }
+}
+
+/**
+ * Authorizes `key.user` at the server's authorization server with the callback on a loopback
+ * port, and stores the tokens as a new grant (open gateway connections built on an older one are
+ * replaced on their next call). Throws `OAUTH_FAILED` when the user refuses, the state does not
+ * match, or time runs out.
+ */
+export async function connectOAuth(options: ConnectOAuthOptions): Promise<void> {
+  const listener = await listenForCallback(options.port);
+  try {
+    const pending = await beginMcpOAuth({ ...options, redirectUrl: listener.url });
+    if (pending.authorizationUrl === undefined) return;
+    options.onAuthorizationUrl(pending.authorizationUrl);
+    await pending.finish(await awaitCallback(listener.callback, options.timeoutMs));
+  } finally {
+    listener.close();
   }
 }
 
