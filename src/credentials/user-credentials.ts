@@ -61,6 +61,11 @@ export interface UserCredentialsOptions {
 export class UserCredentials {
   readonly store: CredentialStore;
   readonly defaultUser: string;
+  /**
+   * Set by a gateway that can run the authorization itself (`serve --http`): a link the user
+   * opens to connect `ref` (OAuth connections), added to `CREDENTIAL_MISSING`.
+   */
+  connectLink: ((ref: ConnectionRef, user: string) => string | undefined) | undefined;
 
   constructor(options: UserCredentialsOptions) {
     this.store = options.store;
@@ -99,7 +104,8 @@ export class UserCredentials {
 
   /** The error of a user who has not connected `ref` (or lacks `fields` of it). */
   missing(ref: ConnectionRef, user: string, fields: readonly string[], extra: { authorizationUrl?: string } = {}): ToolcodeError {
-    return credentialMissing(ref, user, user === this.defaultUser, fields, extra);
+    const link = extra.authorizationUrl ?? this.connectLink?.(ref, user);
+    return credentialMissing(ref, user, user === this.defaultUser, fields, link !== undefined ? { authorizationUrl: link } : {});
   }
 }
 

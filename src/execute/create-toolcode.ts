@@ -152,6 +152,8 @@ export interface Toolcode {
   readonly catalog: Catalog;
   /** Saved skills (`config.skills`): save, list, remove, usage. Read from disk on first use. */
   readonly skills: SkillLibrary;
+  /** Each user's upstream credentials: the store `toolcode connect` writes and per-user sources read. */
+  readonly credentials: UserCredentials;
   /** Sources that failed to connect. */
   readonly failures: readonly SourceFailure[];
   /** Config problems worth a warning, e.g. policy patterns that match no tool. */
@@ -290,6 +292,7 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
     sessions,
     limits: new TenantLimits({ maxCodeBytes: config.sandbox.maxCodeBytes, poolSize: config.sandbox.poolSize, ...config.sessions }),
     guard,
+    credentials,
     ...(audit ? { audit } : {}),
     telemetry,
   });

@@ -4,6 +4,7 @@
  *
  * @module
  */
+import type { UserCredentials } from "../credentials/user-credentials.js";
 import { type Context, type Span, trace } from "@opentelemetry/api";
 import type { Catalog } from "../catalog/catalog.js";
 import type { SemanticReranker } from "../catalog/semantic-reranker.js";
@@ -76,6 +77,8 @@ export interface ToolcodeParts {
   audit?: AuditLog;
   /** The OpenTelemetry exporter this instance started (flushed and released on close). */
   telemetry?: TelemetryHandle;
+  /** Each user's upstream credentials (the store per-user sources read). */
+  credentials: UserCredentials;
 }
 
 /** The {@link Toolcode} implementation. */
@@ -89,8 +92,10 @@ export class ToolcodeInstance implements Toolcode {
   readonly warnings: readonly string[];
   readonly notices: readonly string[];
   readonly hidden: HiddenTools;
+  readonly credentials: UserCredentials;
 
   constructor(private readonly parts: ToolcodeParts) {
+    this.credentials = parts.credentials;
     this.notices = parts.notices ?? [];
     this.config = parts.config;
     this.catalog = parts.catalog;

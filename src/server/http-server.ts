@@ -18,6 +18,7 @@ import { ConsoleAssets } from "../console/console-assets.js";
 import { ExecutionHistory } from "../console/execution-history.js";
 import { ToolcodeError } from "../errors.js";
 import type { Toolcode } from "../execute/create-toolcode.js";
+import { ConnectRoutes } from "./connect-routes.js";
 import { HttpSessions } from "./http-sessions.js";
 import { createMcpServer } from "./mcp-server.js";
 import { readJsonBody } from "./read-body.js";
@@ -90,6 +91,8 @@ export async function startHttpServer(toolcode: Toolcode, options: HttpServerOpt
     ? new ConsoleApi(toolcode, { history, authRequired: tokens.length > 0, readBody: (req) => readJsonBody(req, bodyLimits) })
     : undefined;
   let allowedHosts: string[] = [];
+  /** Connect links and the OAuth callback (set once the port is known, when a source takes OAuth). */
+  let connect: ConnectRoutes | undefined;
   let allowedOrigins: string[] = [];
 
   /** The user a request authenticates as; undefined when no users are configured. */
@@ -133,6 +136,11 @@ export async function startHttpServer(toolcode: Toolcode, options: HttpServerOpt
       return;
     }
     const url = new URL(req.url ?? "/", `http://${LOOPBACK}`);
+    // Connect links and the OAuth callback are opened by a browser: their ticket / state authenticates them.
+    if (connect?.matches(url.pathname) && (req.method === "GET" || req.method === "HEAD")) {
+      await connect.handle(url, res);
+      return;
+    }
     // The console's page and bundle carry no data: served without a token (the app asks for it).
     if (assets?.matches(url.pathname) && url.pathname !== endpoint) {
       assets.serve(req.method ?? "GET", url.pathname, res);
@@ -229,6 +237,13 @@ export async function startHttpServer(toolcode: Toolcode, options: HttpServerOpt
   const hostInUrl = bind.includes(":") ? `[${bind}]` : bind;
   allowedHosts = [...new Set([`${hostInUrl}:${port}`, `${LOOPBACK}:${port}`, `localhost:${port}`, ...(options.allowedHosts ?? auth.allowedHosts)])];
   allowedOrigins = [...new Set([`http://${hostInUrl}:${port}`, `http://${LOOPBACK}:${port}`, `http://localhost:${port}`, ...(options.allowedOrigins ?? auth.allowedOrigins)])];
+  // A wildcard bind has no address a browser can open: links then name 127.0.0.1, or the first allowed host.
+  const publicHost = bind === "0.0.0.0" || bind === "::" ? (auth.allowedHosts[0] ?? `${LOOPBACK}:${port}`) : `${hostInUrl}:${port}`;
+  const routes = new ConnectRoutes(config, toolcode.credentials, `http://${publicHost}`);
+  if (routes.active && toolcode.credentials !== undefined) {
+    connect = routes;
+    toolcode.credentials.connectLink = (ref, user) => routes.link(ref, user);
+  }
   return {
     url: `http://${hostInUrl}:${port}${endpoint}`,
     ...(consoleOn ? { consoleUrl: `http://${hostInUrl}:${port}/` } : {}),
@@ -240,6 +255,7 @@ export async function startHttpServer(toolcode: Toolcode, options: HttpServerOpt
       return { inFlight: sessions.inFlight };
     },
     close: async () => {
+      if (connect !== undefined) toolcode.credentials.connectLink = undefined;
       stopObserving?.();
       consoleApi?.close();
       await sessions.close();

@@ -10,6 +10,8 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { readFileSync } from "node:fs";
 import path from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EncryptedFileCredentialStore } from "../../src/credentials/encrypted-file-store.js";
 import { createToolcode, type Toolcode } from "../../src/execute/create-toolcode.js";
@@ -102,6 +104,43 @@ describe("OAuth per user to a remote MCP server", () => {
     expect(remote.provider.stats.refreshes).toBe(before + 1);
     expect(JSON.stringify(alice)).not.toMatch(/at-alice|rt-alice/);
   });
+
+  it("serve --http gives an MCP client a connect link; opening it authorizes that user on the gateway", async () => {
+    const serveConfig = writeConfig(dir, { mcpServers: { remote: { url: remote.url, oauth: true } }, auth: { users: { carol: "carol-gateway-token-0000001" } } }, "serve.config.json");
+    const child = spawn(process.execPath, [CLI, "serve", "--http", "--port", "0", "--config", serveConfig], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
+    try {
+      const url = await new Promise<string>((resolve, reject) => {
+        let stderr = "";
+        child.stderr?.on("data", (chunk: Buffer) => {
+          stderr += chunk.toString();
+          const match = /at (http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(stderr);
+          if (match?.[1]) resolve(match[1]);
+        });
+        child.once("exit", (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+      });
+      const client = new Client({ name: "carol", version: "1" });
+      await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: "Bearer carol-gateway-token-0000001" } } }));
+      const call = async () => (await client.callTool({ name: "execute", arguments: { code: "return await remote.whoami({});" } })).structuredContent as { result?: unknown; error: { code: string; message: string } | null };
+      const missing = await call();
+      expect(missing.error?.code).toBe("CREDENTIAL_MISSING");
+      const link = /(http:\/\/127\.0\.0\.1:\d+\/connect\?ticket=[\w-]+)/.exec(missing.error?.message ?? "")?.[1];
+      expect(link).toBeDefined();
+      // The browser: the gateway sends it to the authorization server, which sends it back to the gateway.
+      const toServer = await fetch(link ?? "", { redirect: "manual" });
+      expect(toServer.status).toBe(302);
+      const toGateway = await fetch(toServer.headers.get("location") ?? "", { redirect: "manual", headers: { "x-login": "carol" } });
+      expect(toGateway.status).toBe(302);
+      const done = await fetch(toGateway.headers.get("location") ?? "");
+      expect(done.status).toBe(200);
+      expect(await done.text()).toContain("remote is connected for carol");
+      // The link was single-use.
+      expect((await fetch(link ?? "", { redirect: "manual" })).status).toBe(410);
+      expect(await call()).toMatchObject({ error: null, result: { login: "carol" } });
+      await client.close();
+    } finally {
+      child.kill("SIGTERM");
+    }
+  }, 60_000);
 
   it("disconnect revokes at the authorization server; the user's next call asks to connect, the other user's works", async () => {
     const result = await run(process.execPath, [CLI, "disconnect", "remote", "--user", "alice", "--config", config], { cwd: dir, env });
