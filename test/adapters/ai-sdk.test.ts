@@ -56,7 +56,8 @@ describe("toolcode/ai-sdk", () => {
     const tools = toolcodeTools(f.toolcode, { onProgress: (update) => progress.push(update) });
     const result = await generateText({ model, tools, stopWhen: stepCountIs(5), prompt: "How many markdown files are in the project?" });
     // onProgress heard the script's tool call, as MCP progress would.
-    expect(progress[0]?.message).toMatch(/1 tool call, last filesystem\.list_directory/);
+    // (A heartbeat may come first when the machine is busy.)
+    expect(progress.map((u) => u.message)).toContainEqual(expect.stringMatching(/1 tool call, last filesystem\.list_directory/));
     expect(progress.every((u) => u.total === f.toolcode.config.sandbox.timeoutMs)).toBe(true);
     expect(result.text).toBe("3 markdown files");
     expect(result.steps.flatMap((s) => s.toolCalls.map((c) => c.toolName))).toEqual(["search", "execute"]);

@@ -14,7 +14,7 @@ function project(policy: unknown = {}): { dir: string; config: string } {
   return { dir, config };
 }
 
-describe("toolcode exec across runs", () => {
+describe("toolcode exec across runs", { timeout: 240_000 }, () => {
   it("--session NAME keeps the workspace for the next run with the same name, and only for it", async () => {
     const { dir, config } = project();
     const write = await toolcode(["exec", "--config", config, "--session", "s1", "-"], { cwd: dir, input: 'await workspace.write("notes.json", { n: 41 }); return "saved"' });

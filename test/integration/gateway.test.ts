@@ -25,7 +25,8 @@ describe("gateway pipeline with real MCP servers", () => {
           memory: servers.memory(path.join(dir, "memory.jsonl")),
           crashy: { command: process.execPath, args: [path.join(ROOT, "test", "fixtures", "crashy-server.mjs")] },
         },
-        sandbox: { timeoutMs: 3000, memoryMb: 32 },
+        // Generous: these tests are about behaviour, not time (the timeout test passes its own).
+        sandbox: { timeoutMs: 30_000, memoryMb: 32 },
         policy: { allow: ["memory", "crashy"] },
       },
       cwd: dir,

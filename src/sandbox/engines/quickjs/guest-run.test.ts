@@ -78,7 +78,8 @@ describe("GuestRun", () => {
   });
 
   it("reports memory exhaustion and asks for a fresh module", async () => {
-    const ended = await runGuest("const a: string[] = [];\nwhile (true) a.push('x' + a.length);");
+    // A generous deadline: the assertion is about memory, not time.
+    const ended = await runGuest("const a: string[] = [];\nwhile (true) a.push('x' + a.length);", { limits: { timeoutMs: 30_000 } });
     expect(ended.outcome).toMatchObject({ ok: false, error: { code: "SANDBOX_MEMORY" } });
     expect(ended.moduleHealthy).toBe(false);
     const next = await runGuest("return 'fresh module';");
