@@ -130,6 +130,13 @@ export const sandboxSchema = z.strictObject({
   workerMemoryMb: z.number().int().min(32).max(16_384).default(256),
   /** CPU priority (nice, 0–19) of sandbox worker processes: guest code yields the CPU to the gateway itself. */
   workerNice: z.number().int().min(0).max(19).default(10),
+  /**
+   * Type-check each script against the tools' declarations before it runs: `error` stops wrong
+   * calls into the tools (GUEST_TYPE_ERROR, nothing called), `warn` only reports, `off` skips.
+   */
+  typeCheck: z.enum(["off", "warn", "error"]).default("error"),
+  /** Budget of one type-check, queue wait included; past it the script runs unchecked. */
+  typeCheckTimeoutMs: z.number().int().min(10).max(60_000).default(2000),
   /** Own empty network namespace per worker process: when available, required, or never. */
   networkNamespace: z.enum(["auto", "required", "off"]).default("auto"),
 });

@@ -35,6 +35,7 @@ import type { GuestBuiltins } from "./builtins/host-functions.js";
 import { registeredBuiltins, skillBuiltins } from "./builtins/registry.js";
 import type { ExecuteResult } from "./execute-result.js";
 import { builtinsProvider } from "./providers/builtins-provider.js";
+import { ScriptTypeCheck } from "./pipeline/type-check.js";
 import { CatalogProvider } from "./providers/catalog-provider.js";
 import { hiddenToolsProvider } from "./providers/hidden-tools-provider.js";
 import { SkillsProvider } from "./providers/skills-provider.js";
@@ -142,6 +143,8 @@ export interface ExecuteOptions {
   approvalVia?: "callback" | "elicitation";
   /** Who runs the script (audit log; a session belongs to the user who opened it). */
   user?: string;
+  /** Overrides `sandbox.typeCheck` for this call: `error`, `warn` or `off`. */
+  typeCheck?: "off" | "warn" | "error";
   /** Called as each tool call of the script starts (`server.tool`), e.g. to report progress. Must not throw. */
   onToolCall?: (tool: string) => void;
 }
@@ -270,6 +273,10 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
       return bound.instance.semanticSearch(query, searchOptions);
     },
   });
+  // Scripts are type-checked against every tool scripts see and the built-ins' declarations; loading starts now, off the event loop.
+  const visibleTools = guestTools(catalog, allTools);
+  const typeCheck = new ScriptTypeCheck(() => catalog.tools(), builtins.map((b) => b.declarations?.text ?? "").join("\n"), visibleTools.hidden);
+  if (config.sandbox.typeCheck !== "off") typeCheck.warm();
   const instance = new ToolcodeInstance({
     config,
     catalog,
@@ -283,7 +290,8 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
     providers: [new CatalogProvider(catalog, hidden), builtinsProvider(builtins), skills, hiddenToolsProvider(hidden), sourceHealthProvider(failures, degraded, scrubber)],
     skills,
     builtins,
-    guestTools: guestTools(catalog, allTools),
+    guestTools: visibleTools,
+    typeCheck,
     engine,
     pythonEngine: lazyPythonEngine(config.sandbox),
     sources,

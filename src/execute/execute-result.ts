@@ -6,6 +6,7 @@
 import type { ErrorInfo } from "../errors.js";
 import type { ApprovalInfo } from "../guard/approvals.js";
 import type { SandboxInfo } from "../sandbox/engine.js";
+import type { TypeCheckReport } from "./pipeline/type-check.js";
 
 /** An error of a guest script, with its position in the user's code when known. */
 export interface GuestErrorInfo extends ErrorInfo {
@@ -44,6 +45,8 @@ export interface ExecuteMetadata {
    * (a gVisor sandbox or a microVM reports its own). Absent when it never reached a sandbox.
    */
   sandbox?: SandboxInfo;
+  /** The type-check before the run (absent with `typeCheck: "off"`). */
+  typeCheck?: TypeCheckReport;
 }
 
 /**

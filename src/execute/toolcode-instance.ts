@@ -30,6 +30,7 @@ import { guardedHost } from "./pipeline/guarded-host.js";
 import { runLimits } from "./pipeline/limits.js";
 import { type GuestOutcome, guestErrorInfo, runGuest } from "./pipeline/run-guest.js";
 import { shapeOutcome } from "./pipeline/shape.js";
+import { type ScriptTypeCheck, type TypeCheckReport, typeWarningsText } from "./pipeline/type-check.js";
 import type { HostScrubber } from "./host-scrub.js";
 import { ToolResultTally } from "./tool-result-tally.js";
 import { nextSpillPaths, spillCut } from "./pipeline/spill.js";
@@ -79,6 +80,8 @@ export interface ToolcodeParts {
   telemetry?: TelemetryHandle;
   /** Each user's upstream credentials (the store per-user sources read). */
   credentials: UserCredentials;
+  /** Type-checks scripts before they run (`sandbox.typeCheck`). */
+  typeCheck?: ScriptTypeCheck;
 }
 
 /** The {@link Toolcode} implementation. */
@@ -194,6 +197,7 @@ export class ToolcodeInstance implements Toolcode {
     const watch = watchExecution(this.#observers, { sessionId, code, ...(options.user !== undefined ? { user: options.user } : {}), ...(options.approve !== undefined ? { approve: options.approve } : {}) });
     const language = options.language ?? "javascript";
     const engine = language === "python" ? this.parts.pythonEngine : this.parts.engine;
+    let typeReport: TypeCheckReport | undefined;
     try {
       if (language !== "javascript" && language !== "python") {
         throw new ToolcodeError("INVALID_ARGUMENTS", `Unknown language "${String(language)}": use "javascript" (the default; TypeScript is accepted) or "python".`, { language });
@@ -205,11 +209,17 @@ export class ToolcodeInstance implements Toolcode {
       const held = await this.parts.sessions.acquire(sessionId, options.user ?? null);
       releases.push(held.release);
       session = held.session;
-      guard = this.#beginGuard(sessionId, session, code, options);
-      const running = guard;
-      const builtins = this.#beginBuiltins(code, session, options, () => running.halted);
-      const host = guardedHost({ allTools: this.parts.allTools, guard, scrubber: this.parts.scrubber, builtins: builtins.runs, onToolResult: (json) => toolResults.add(json), ...(options.onToolCall ? { onToolCall: options.onToolCall } : {}), trace: traceContext, ...(options.user !== undefined ? { user: options.user } : {}), ...(watch ? { watch } : {}) });
-      outcome = await runGuest({ engine: this.parts.limits.fairEngine(engine, options.user), code, preludes: builtins.preludes, builtins: builtins.runs, tools: this.parts.guestTools, limits, host, language });
+      const checked = await this.#typeCheck(code, options);
+      typeReport = checked?.report;
+      if (checked?.error) {
+        outcome = { ...outcome, error: checked.error };
+      } else {
+        guard = this.#beginGuard(sessionId, session, code, options);
+        const running = guard;
+        const builtins = this.#beginBuiltins(code, session, options, () => running.halted);
+        const host = guardedHost({ allTools: this.parts.allTools, guard, scrubber: this.parts.scrubber, builtins: builtins.runs, onToolResult: (json) => toolResults.add(json), ...(options.onToolCall ? { onToolCall: options.onToolCall } : {}), trace: traceContext, ...(options.user !== undefined ? { user: options.user } : {}), ...(watch ? { watch } : {}) });
+        outcome = await runGuest({ engine: this.parts.limits.fairEngine(engine, options.user), code, preludes: builtins.preludes, builtins: builtins.runs, tools: this.parts.guestTools, limits, host, language });
+      }
     } catch (thrown) {
       outcome = { ...outcome, error: guestErrorInfo(thrown) };
     }
@@ -223,7 +233,7 @@ export class ToolcodeInstance implements Toolcode {
       result: shaped.result,
       logs: shaped.logs,
       error,
-      text: shaped.text,
+      text: error ? `${shaped.text}${typeWarningsText(typeReport)}` : shaped.text,
       ...(settled?.approval ? { approval: settled.approval } : {}),
       metadata: {
         engine: engine.name,
@@ -234,10 +244,19 @@ export class ToolcodeInstance implements Toolcode {
         truncated: shaped.truncated,
         spilled,
         ...(outcome.sandbox !== undefined ? { sandbox: outcome.sandbox } : {}),
+        ...(typeReport ? { typeCheck: typeReport } : {}),
       },
     };
     watch?.finish(result);
     return result;
+  }
+
+  /** Step 0: the type-check of `code` (none when the mode is `off`). */
+  async #typeCheck(code: string, options: ExecuteOptions): Promise<{ report: TypeCheckReport; error: ExecuteResult["error"] } | undefined> {
+    const mode = options.typeCheck ?? this.config.sandbox.typeCheck;
+    const checker = this.parts.typeCheck;
+    if (mode === "off" || !checker) return undefined;
+    return checker.check(code, mode, this.config.sandbox.typeCheckTimeoutMs);
   }
 
   #beginGuard(sessionId: string, session: Session, code: string, options: ExecuteOptions): ExecutionGuard {
@@ -319,7 +338,7 @@ export class ToolcodeInstance implements Toolcode {
     this.#closed = true;
     const { engine, pythonEngine, sources, counter, sessions, skills, audit, telemetry } = this.parts;
     await skills.opened?.close();
-    await Promise.allSettled([engine.close(), pythonEngine.close(), closeSources(sources), counter.close(), sessions.close()]);
+    await Promise.allSettled([engine.close(), pythonEngine.close(), closeSources(sources), counter.close(), sessions.close(), this.parts.typeCheck?.close()]);
     await audit?.close();
     await telemetry?.close();
   }

@@ -100,6 +100,7 @@ export const executeInputShape = {
   timeoutMs: z.number().positive().optional().describe("Lower time limit, ms."),
   maxTokens: z.number().positive().max(100_000).optional().describe("Output token budget for this run."),
   approve: z.string().optional().describe("An approval id from an APPROVAL_REQUIRED result, once the user approved that call: runs the same code again and performs it."),
+  typeCheck: z.enum(["off", "warn", "error"]).optional().describe("Type-check the code against the tools' declarations first: error (default) stops on wrong tool calls before any runs; warn only reports; off skips."),
 };
 
 /** Input of the `execute` tool as one zod object. */
@@ -153,6 +154,7 @@ export function executeOptions(input: ExecuteInput, base: ExecuteOptions = {}): 
     ...base,
     ...(input.approve !== undefined ? { approve: input.approve } : {}),
     ...(input.language !== undefined ? { language: input.language } : {}),
+    ...(input.typeCheck !== undefined ? { typeCheck: input.typeCheck } : {}),
     ...(input.timeoutMs !== undefined ? { timeoutMs: Math.floor(input.timeoutMs) } : {}),
     ...(input.maxTokens !== undefined ? { maxTokens: Math.floor(input.maxTokens) } : {}),
   };

@@ -7,11 +7,13 @@
  */
 import { parentPort } from "node:worker_threads";
 import type { CatalogTool } from "../catalog/catalog-tool.js";
+import { type ScriptCheck, type ScriptProgramCache, checkScript } from "./script-compiler.js";
 import { type CheckEnvironment, type CheckedSkill, type SourceFileCache, checkEnvironment, checkSkills } from "./skill-compiler.js";
 
 /** Host → worker. `environment` is sent only when the worker does not have `environmentKey` yet. */
 export interface CheckRequest {
   id: number;
+  kind?: "skills";
   environmentKey: string;
   environment?: { tools: CatalogTool[]; builtins: string };
   skills: [string, string][];
@@ -19,15 +21,30 @@ export interface CheckRequest {
   only?: string[];
 }
 
+/**
+ * Host → worker: load `environment` (when given) and, with `code`, type-check that `execute`
+ * script against it ({@link checkScript}), cancelled past `deadline` (`Date.now()` ms).
+ */
+export interface ScriptRequest {
+  id: number;
+  kind: "script";
+  environmentKey: string;
+  environment?: { tools: CatalogTool[]; builtins: string };
+  code?: string;
+  deadline?: number;
+}
+
 /** Worker → host. `needEnvironment`: resend with the environment (the worker has another one). */
 export type CheckReply =
   | { id: number; ok: true; results: CheckedSkill[] }
+  | { id: number; ok: true; script: ScriptCheck }
   | { id: number; ok: false; needEnvironment?: boolean; message: string };
 
 const cache: SourceFileCache = new Map();
+const scriptCache: ScriptProgramCache = { files: cache };
 let current: { key: string; environment: CheckEnvironment } | undefined;
 
-parentPort?.on("message", (request: CheckRequest) => {
+parentPort?.on("message", (request: CheckRequest | ScriptRequest) => {
   let reply: CheckReply;
   try {
     if (request.environment !== undefined) {
@@ -35,6 +52,10 @@ parentPort?.on("message", (request: CheckRequest) => {
     }
     if (current?.key !== request.environmentKey) {
       reply = { id: request.id, ok: false, needEnvironment: true, message: "tool declarations missing" };
+    } else if (request.kind === "script") {
+      // Without code: a warm-up (parse and bind the declarations once, with an empty script).
+      const script = checkScript({ ...current.environment, code: request.code ?? "", cache: scriptCache, ...(request.deadline !== undefined ? { deadline: request.deadline } : {}) });
+      reply = { id: request.id, ok: true, script };
     } else {
       const results = checkSkills({
         ...current.environment,

@@ -132,6 +132,67 @@ export function skillFile(name: string): string {
 }
 
 /**
+ * A compiler host over in-memory `files` (parsed files kept in `cache` while their text is the
+ * same) and the standard library read from TypeScript's own directory (parsed once per process).
+ * `resolve` maps a module specifier to a file of `files` (or undefined: not found).
+ */
+export function memoryHost(
+  ts: TypeScript,
+  files: ReadonlyMap<string, string>,
+  options: CompilerOptions,
+  cache: SourceFileCache | undefined,
+  resolve: (specifier: string, containingFile: string) => string | undefined,
+): CompilerHost {
+  const target = options.target ?? ts.ScriptTarget.ES2022;
+  const libDir = path.dirname(ts.getDefaultLibFilePath(options));
+  const readLib = (file: string): string | undefined => {
+    if (!file.startsWith(libDir)) return undefined;
+    try {
+      return readFileSync(file, "utf8");
+    } catch {
+      return undefined;
+    }
+  };
+  return {
+    getSourceFile(fileName) {
+      const text = files.get(fileName);
+      if (text !== undefined) {
+        const cached = cache?.get(fileName);
+        if (cached?.text === text) return cached.file;
+        const file = ts.createSourceFile(fileName, text, target, true);
+        cache?.set(fileName, { text, file });
+        return file;
+      }
+      const cached = libCache.get(fileName);
+      if (cached) return cached;
+      const lib = readLib(fileName);
+      if (lib === undefined) return undefined;
+      const parsed = ts.createSourceFile(fileName, lib, target, false);
+      libCache.set(fileName, parsed);
+      return parsed;
+    },
+    getDefaultLibFileName: (o) => path.join(libDir, ts.getDefaultLibFileName(o)),
+    getDefaultLibLocation: () => libDir,
+    writeFile: () => undefined,
+    getCurrentDirectory: () => "/",
+    getCanonicalFileName: (f) => f,
+    useCaseSensitiveFileNames: () => true,
+    getNewLine: () => "\n",
+    fileExists: (f) => files.has(f) || readLib(f) !== undefined,
+    readFile: (f) => files.get(f) ?? readLib(f),
+    resolveModuleNameLiterals: (literals: readonly StringLiteralLike[], containingFile: string): ResolvedModuleWithFailedLookupLocations[] =>
+      literals.map((literal) => {
+        const resolved = resolve(literal.text, containingFile);
+        return {
+          resolvedModule: resolved === undefined
+            ? undefined
+            : { resolvedFileName: resolved, extension: resolved.endsWith(".d.ts") ? ts.Extension.Dts : ts.Extension.Ts, isExternalLibraryImport: false },
+        };
+      }),
+  };
+}
+
+/**
  * Type-checks skills and extracts their signatures and declarations. Never throws for errors in
  * the skills' code: they come back as diagnostics.
  */
@@ -163,52 +224,7 @@ export function checkSkills(input: CheckInput): Map<string, CheckedSkill> {
   }
   for (const [name, source] of input.skills) files.set(skillFile(name), source);
 
-  const libDir = path.dirname(ts.getDefaultLibFilePath(options));
-  const readLib = (file: string): string | undefined => {
-    if (!file.startsWith(libDir)) return undefined;
-    try {
-      return readFileSync(file, "utf8");
-    } catch {
-      return undefined;
-    }
-  };
-  const host: CompilerHost = {
-    getSourceFile(fileName) {
-      const text = files.get(fileName);
-      if (text !== undefined) {
-        const cached = input.cache?.get(fileName);
-        if (cached?.text === text) return cached.file;
-        const file = ts.createSourceFile(fileName, text, target, true);
-        input.cache?.set(fileName, { text, file });
-        return file;
-      }
-      const cached = libCache.get(fileName);
-      if (cached) return cached;
-      const lib = readLib(fileName);
-      if (lib === undefined) return undefined;
-      const parsed = ts.createSourceFile(fileName, lib, target, false);
-      libCache.set(fileName, parsed);
-      return parsed;
-    },
-    getDefaultLibFileName: (o) => path.join(libDir, ts.getDefaultLibFileName(o)),
-    getDefaultLibLocation: () => libDir,
-    writeFile: () => undefined,
-    getCurrentDirectory: () => "/",
-    getCanonicalFileName: (f) => f,
-    useCaseSensitiveFileNames: () => true,
-    getNewLine: () => "\n",
-    fileExists: (f) => files.has(f) || readLib(f) !== undefined,
-    readFile: (f) => files.get(f) ?? readLib(f),
-    resolveModuleNameLiterals: (literals: readonly StringLiteralLike[], containingFile: string): ResolvedModuleWithFailedLookupLocations[] =>
-      literals.map((literal) => {
-        const resolved = resolveModule(literal.text, containingFile, files);
-        return {
-          resolvedModule: resolved === undefined
-            ? undefined
-            : { resolvedFileName: resolved, extension: resolved.endsWith(".d.ts") ? ts.Extension.Dts : ts.Extension.Ts, isExternalLibraryImport: false },
-        };
-      }),
-  };
+  const host = memoryHost(ts, files, options, input.cache, (specifier, containingFile) => resolveModule(specifier, containingFile, files));
 
   const names = input.only ?? [...input.skills.keys()];
   const roots = [GLOBALS_FILE, SKILLS_GLOBAL_FILE, ...[...input.skills.keys()].map(skillFile)];
@@ -283,7 +299,7 @@ function skillsGlobalDeclaration(input: CheckInput): string {
  * Resolves a module specifier the way the sandbox's loader does: root first, then relative to
  * the importing skill. Extensions and a trailing `/index` are ignored.
  */
-function resolveModule(specifier: string, containingFile: string, files: ReadonlyMap<string, string>): string | undefined {
+export function resolveModule(specifier: string, containingFile: string, files: ReadonlyMap<string, string>): string | undefined {
   const candidates = [normalizePath(specifier)];
   const skill = /^\/skills\/([^/]+)\/index\.ts$/.exec(containingFile)?.[1];
   if (skill !== undefined && /^\.\.?\//.test(specifier)) candidates.push(normalizePath(`skills/${specifier}`));

@@ -165,7 +165,8 @@ describe("agent loop over a scripted OpenAI-compatible server and real MCP serve
     expect(toolMessages.map(textOf).join("\n")).toContain("a.md");
     expect(toolMessages.map(textOf).join("\n")).toContain("The sum of 3 and 10 is 13.");
     const errors = server.requests[2]?.messages.filter((m) => m.role === "tool").slice(-2).map(textOf) ?? [];
-    expect(errors[0]).toMatch(/^Error (INVALID_ARGUMENTS|TOOL_ERROR)/);
+    // The type-check stops the wrong argument before the call once its worker is warm; before, the server refuses it.
+    expect(errors[0]).toMatch(/^Error (INVALID_ARGUMENTS|TOOL_ERROR|GUEST_TYPE_ERROR)/);
     expect(errors[1]).toContain("Unknown function nope__missing");
     expect(result.steps[0]?.toolCalls?.map((c) => c.tool)).toEqual(["files.list_directory", "everything.get_sum"]);
     expect(events.filter((e) => e.type === "toolCall")).toHaveLength(4);
