@@ -255,7 +255,9 @@ export class ToolcodeInstance implements Toolcode {
   async #typeCheck(code: string, options: ExecuteOptions): Promise<{ report: TypeCheckReport; error: ExecuteResult["error"] } | undefined> {
     const mode = options.typeCheck ?? this.config.sandbox.typeCheck;
     const checker = this.parts.typeCheck;
-    if (mode === "off" || !checker) return undefined;
+    // Only TypeScript/JavaScript scripts are checked (a Python script is left to its engine).
+    const language = (options as { language?: unknown }).language;
+    if (mode === "off" || !checker || (language !== undefined && language !== "typescript" && language !== "javascript")) return undefined;
     return checker.check(code, mode, this.config.sandbox.typeCheckTimeoutMs);
   }
 
