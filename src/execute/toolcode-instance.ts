@@ -256,8 +256,7 @@ export class ToolcodeInstance implements Toolcode {
     const mode = options.typeCheck ?? this.config.sandbox.typeCheck;
     const checker = this.parts.typeCheck;
     // Only TypeScript/JavaScript scripts are checked (a Python script is left to its engine).
-    const language = (options as { language?: unknown }).language;
-    if (mode === "off" || !checker || (language !== undefined && language !== "typescript" && language !== "javascript")) return undefined;
+    if (mode === "off" || !checker || (options.language ?? "javascript") !== "javascript") return undefined;
     return checker.check(code, mode, this.config.sandbox.typeCheckTimeoutMs);
   }
 
