@@ -23,6 +23,7 @@ import { auditCommand, localUser, terminalApprover } from "./audit-command.js";
 import { addRunCommand } from "./run-command.js";
 import { TOOLCODE_VERSION, createMcpServer } from "../server/mcp-server.js";
 import { runnerCommand } from "./runner-command.js";
+import { sandboxCommand } from "./sandbox-command.js";
 import { skillsCommand } from "./skills-command.js";
 import { connectCommands } from "./connect-command.js";
 
@@ -311,6 +312,8 @@ export function buildProgram(): Command {
   for (const command of connectCommands(configOption)) program.addCommand(command);
 
   program.addCommand(runnerCommand());
+
+  program.addCommand(sandboxCommand());
 
   return program;
 }

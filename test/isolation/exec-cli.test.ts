@@ -8,7 +8,7 @@ import os from "node:os";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { servers, tempDir, toolcode, writeConfig } from "../helpers.js";
-import { hostCases, hostConfig } from "./hosts.js";
+import { hostCases, hostConfig, runTimeoutMs } from "./hosts.js";
 
 for (const c of hostCases()) {
   describe.skipIf(c.skip !== undefined)(`toolcode exec with sandbox.isolation "${c.config.isolation}"`, () => {
@@ -22,7 +22,7 @@ for (const c of hostCases()) {
       mkdirSync(data, { recursive: true });
       for (const name of ["a.md", "b.md", "c.md", "notes.txt"]) writeFileSync(path.join(data, name), `# ${name}\n`);
       const { engine: _engine, ...sandbox } = hostConfig(c.config.isolation);
-      config = writeConfig(dir, { mcpServers: { everything: servers.everything(), files: servers.filesystem(data) }, sandbox });
+      config = writeConfig(dir, { mcpServers: { everything: servers.everything(), files: servers.filesystem(data) }, sandbox: { ...sandbox, timeoutMs: Math.max(30_000, runTimeoutMs(c.config.isolation)) } });
     });
 
     it("runs the script that calls two everything tools and one filesystem tool, filters in code, and prints exactly one line", async () => {
@@ -33,11 +33,11 @@ for (const c of hostCases()) {
         "const notes = listing.split(\"\\n\").filter((line) => line.startsWith(\"[FILE]\") && line.endsWith(\".md\"));",
         "console.log(`${notes.length} notes; ${sum}`);",
       ].join("\n");
-      const plain = await toolcode(["exec", "--config", config, "-"], { input: script, timeoutMs: 170_000 });
+      const plain = await toolcode(["exec", "--config", config, "-"], { input: script, timeoutMs: 400_000 });
       expect(plain.stderr).toBe("");
       expect(plain.stdout).toBe("3 notes; The sum of 36 and 6 is 42.\n");
       expect(plain.code).toBe(0);
-      const json = await toolcode(["exec", "--json", "--config", config, "-"], { input: script, timeoutMs: 170_000 });
+      const json = await toolcode(["exec", "--json", "--config", config, "-"], { input: script, timeoutMs: 400_000 });
       const parsed = JSON.parse(json.stdout) as { logs: string[]; metadata: { toolCalls: number; sandbox?: { isolation: string; kernel?: string } } };
       expect(parsed.logs).toEqual(["3 notes; The sum of 36 and 6 is 42."]);
       expect(parsed.metadata.toolCalls).toBe(3);
@@ -45,6 +45,6 @@ for (const c of hostCases()) {
       const kernel = parsed.metadata.sandbox?.kernel ?? "";
       expect(kernel).toMatch(/^\d+\.\d+/);
       if (c.config.isolation === "gvisor" || c.config.isolation === "microvm") expect(kernel).not.toBe(os.release());
-    });
+    }, c.config.isolation === "microvm" ? 900_000 : 180_000);
   });
 }

@@ -12,6 +12,8 @@ import { randomBytes } from "node:crypto";
 import { existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
+import { microvmImageDir } from "../../src/sandbox/host/microvm-host.js";
+import { buildImage, readImage } from "../../src/sandbox/host/microvm-image.js";
 import { ROOT } from "../helpers.js";
 
 /** Debian package of each binary the hosts use. */
@@ -73,8 +75,21 @@ async function startRunner(secretFile: string): Promise<string> {
   });
 }
 
+/** Builds the microVM image once (cached in ~/.toolcode/microvm) where QEMU is installed. */
+function buildImageIfMissing(): void {
+  const dir = microvmImageDir();
+  if (readImage(dir) !== undefined || !existsSync("/usr/bin/qemu-system-x86_64") || process.env.TOOLCODE_TEST_NO_APT === "1") return;
+  console.warn(`[toolcode tests] building the microVM image into ${dir} (once)`);
+  try {
+    buildImage(dir, () => {});
+  } catch (error) {
+    console.warn(`[toolcode tests] cannot build the microVM image: ${error instanceof Error ? error.message : String(error)}; the microvm suites skip`);
+  }
+}
+
 export async function setup(): Promise<void> {
   installMissing();
+  buildImageIfMissing();
   secretDir = mkdtempSync(path.join(os.tmpdir(), "toolcode-runner-secret-"));
   const secret = randomBytes(24).toString("hex");
   const secretFile = path.join(secretDir, "secret");

@@ -15,12 +15,12 @@ import { bwrapArgs, bwrapBinary } from "../../src/sandbox/host/bwrap-host.js";
 import { gvisorLaunch } from "../../src/sandbox/host/gvisor-host.js";
 import { PooledEngine } from "../../src/sandbox/host/pooled-engine.js";
 import { type StreamLaunch, streamWorker } from "../../src/sandbox/host/stream-worker.js";
-import { hostCases } from "./hosts.js";
+import { hostCases, runTimeoutMs } from "./hosts.js";
 
 const LIMITS = { timeoutMs: 5_000, memoryMb: 64, maxStackKb: 256, maxToolCalls: 100, maxLogBytes: 100_000 };
 const ECHO: SandboxHost = { callTool: (_server, _tool, args) => Promise.resolve(args) };
 
-function run(engine: Engine, source: string, limits: Partial<typeof LIMITS> = {}): Promise<RunResult> {
+function runOn(engine: Engine, source: string, limits: Partial<typeof LIMITS> = {}): Promise<RunResult> {
   const { code, lineOffset } = transpileGuest(source);
   return engine.run({ code, lineOffset, api: { globals: { t: ["echo"] } }, limits: { ...LIMITS, ...limits } }, ECHO);
 }
@@ -28,6 +28,8 @@ function run(engine: Engine, source: string, limits: Partial<typeof LIMITS> = {}
 for (const c of hostCases()) {
   describe.skipIf(c.skip !== undefined)(`isolation host ${c.config.isolation}`, () => {
     let engine: PooledEngine;
+    const run = (engine: Engine, source: string, limits: Partial<typeof LIMITS> = {}): Promise<RunResult> =>
+      runOn(engine, source, { timeoutMs: runTimeoutMs(c.config.isolation), ...limits });
 
     beforeAll(() => {
       engine = createEngine({ ...c.config, poolSize: 2, graceMs: 500 });
@@ -156,7 +158,7 @@ for (const c of hostCases().filter((h) => h.config.isolation === "bwrap" || h.co
         },
       });
       try {
-        const result = await run(engine, "return 1;", { timeoutMs: 300 });
+        const result = await runOn(engine, "return 1;", { timeoutMs: 300 });
         expect(result.ok ? "ok" : result.error.code).toBe("SANDBOX_TIMEOUT");
         // The kill timer fires graceMs after the deadline: wait (bounded) for the launcher to be gone.
         const first = pids[0];
