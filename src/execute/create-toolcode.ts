@@ -22,6 +22,7 @@ import type { CredentialStore } from "../credentials/credential-store.js";
 import { openCredentialStore } from "../credentials/open-store.js";
 import { UserCredentials } from "../credentials/user-credentials.js";
 import { createEngine } from "../sandbox/create-engine.js";
+import { STRONG_ISOLATIONS } from "../sandbox/host/isolation-hosts.js";
 import type { GuestLanguage } from "./pipeline/run-guest.js";
 import { lazyPythonEngine } from "./python-engine.js";
 import { SkillLibrary } from "../skills/skill-library.js";
@@ -214,6 +215,8 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
   const { config, baseDir, notices, roots } = resolveConfig(options);
   // First, so an engine that cannot run here (isolated-vm not installed) fails before anything is started.
   const engine = createEngine(config.sandbox);
+  // Sandboxes that are slow to start (gVisor, microVMs, remote runners) boot while the sources connect.
+  if (STRONG_ISOLATIONS.has(config.sandbox.isolation)) engine.warm();
   const telemetry = await startTelemetry(config.telemetry);
   const counter = new TokenCounter({ workers: config.output.countWorkers, budgetChars: config.output.exactCountChars, timeoutMs: config.output.countTimeoutMs });
   counter.warm();
