@@ -164,7 +164,7 @@ const table = [
   "| host | kernel the runner saw | cold start (ms) | warm execute p50 / p95 (ms) | per tool call (µs) | RSS per warm sandbox (MiB) | executions/s, fresh sandbox each (pool 2) |",
   "|---|---|---|---|---|---|---|",
   ...rows.map((r) =>
-    `| ${r.label} | ${r.kernel} | ${fmt(r.coldMs, 0)} | ${fmt(r.warmP50, 1)} / ${fmt(r.warmP95, 1)} (n=${r.samples}) | ${fmt(r.toolCallUs, 0)} | ${r.rssMiB === undefined ? "n/a (thread / remote)" : fmt(r.rssMiB, 0)} | ${fmt(r.execPerSec, 1)} |`),
+    `| ${r.label} | ${r.kernel} | ${fmt(r.coldMs, 0)} | ${fmt(r.warmP50, 1)} / ${fmt(r.warmP95, 1)} (n=${r.samples}) | ${fmt(r.toolCallUs, 0)} | ${r.rssMiB === undefined ? "n/a (thread / remote)" : fmt(r.rssMiB, 0)} | ${fmt(r.execPerSec, 2)} |`),
 ].join("\n");
 
 writeSection(
