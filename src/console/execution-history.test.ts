@@ -7,7 +7,7 @@ const result = (text: string): ExecuteResult => ({
   logs: [],
   error: null,
   text,
-  metadata: { engine: "quickjs", sessionId: "s", durationMs: 1, toolCalls: 0, tokens: { output: 1, toolResults: 2, saved: 1, estimated: false }, truncated: false, spilled: {} },
+  metadata: { engine: "quickjs", sessionId: "s", executionId: "e1", durationMs: 1, toolCalls: 0, tokens: { output: 1, toolResults: 2, saved: 1, estimated: false }, truncated: false, spilled: {} },
 });
 
 describe("ExecutionHistory bounds", () => {

@@ -33,6 +33,8 @@ export interface TokenAccounting {
 export interface ExecuteMetadata {
   engine: string;
   sessionId: string;
+  /** This execution's id: the `execution` field of its audit records. */
+  executionId: string;
   durationMs: number;
   toolCalls: number;
   tokens: TokenAccounting;

@@ -5,6 +5,7 @@
  * @module
  */
 import type { UserCredentials } from "../credentials/user-credentials.js";
+import { randomBytes } from "node:crypto";
 import { type Context, type Span, trace } from "@opentelemetry/api";
 import type { Catalog } from "../catalog/catalog.js";
 import type { SemanticReranker } from "../catalog/semantic-reranker.js";
@@ -238,6 +239,7 @@ export class ToolcodeInstance implements Toolcode {
       metadata: {
         engine: engine.name,
         sessionId,
+        executionId: guard?.id ?? randomBytes(6).toString("hex"),
         durationMs: performance.now() - started,
         toolCalls: outcome.toolCalls,
         tokens: { output: shaped.tokens, toolResults: toolResultTokens, saved: Math.max(0, toolResultTokens - shaped.tokens), estimated },

@@ -120,6 +120,7 @@ export const executeOutputShape = {
   truncated: z.boolean().describe("True when logs or result were cut to the token budget."),
   spilled: z.object({ logs: z.string().optional(), result: z.string().optional() }).describe("Workspace paths of the full values that were cut."),
   tokens: z.object({ output: z.number(), toolResults: z.number(), saved: z.number(), estimated: z.boolean().optional() }).describe("o200k_base token accounting."),
+  executionId: z.string().optional().describe("This execution's id (the audit log's execution field)."),
   approval: z
     .object({ id: z.string(), tool: z.string(), arguments: z.unknown(), reason: z.string(), expiresAt: z.string() })
     .optional()
@@ -133,6 +134,7 @@ export interface ExecuteOutput {
   error: { code: string; message: string; line?: number; column?: number } | null;
   truncated: boolean;
   spilled: { logs?: string; result?: string };
+  executionId?: string;
   tokens: { output: number; toolResults: number; saved: number; estimated?: boolean };
   approval?: { id: string; tool: string; arguments: unknown; reason: string; expiresAt: string };
 }
@@ -176,6 +178,7 @@ export function executeOutput(result: ExecuteResult): ExecuteOutput {
     error,
     truncated: result.metadata.truncated,
     spilled: result.metadata.spilled,
+    executionId: result.metadata.executionId,
     tokens: result.metadata.tokens,
     ...(result.approval ? { approval: result.approval } : {}),
   };

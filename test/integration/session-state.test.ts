@@ -36,6 +36,9 @@ describe("session state", () => {
     expect(second.result).toEqual({ page: 3, seen: ["a", "b"] });
     const other = await tc.execute("return state;", { sessionId: "s2" });
     expect(other.result).toEqual({});
+    // Each execution has its own id.
+    expect(new Set([first.metadata.executionId, second.metadata.executionId, other.metadata.executionId]).size).toBe(3);
+    expect(first.metadata.executionId).toMatch(/^[0-9a-f]{12}$/);
   });
 
   it("keeps what a failing script set before it threw", async () => {
