@@ -24,6 +24,7 @@ const E2E = [
   "test/agent/run-cli.test.ts",
   "test/skills/skills-serve.test.ts",
   "test/guard/http-users.test.ts",
+  "test/console/console-browser.test.ts",
   "test/integration/exec-session.test.ts",
   "test/readme-blocks.test.ts",
   "test/package/tarball.test.ts",
