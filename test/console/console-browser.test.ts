@@ -232,7 +232,7 @@ return shout(String(await everything.echo({ message: "hello" })));`);
     await signIn(bob, TOKENS.bob);
     await bob.getByTestId("tab-timeline").click();
     await bob.getByText("No executions in this session yet").waitFor();
-    const options = await bob.getByTestId("session").locator("option").evaluateAll((nodes) => nodes.map((n) => (n as HTMLOptionElement).value));
+    const options = await bob.getByTestId("session").locator("option").evaluateAll((nodes) => nodes.map((n) => (n as unknown as { value: string }).value));
     expect(options).toHaveLength(1);
     expect(options).not.toContain(alicesSession);
     expect(await bob.getByText("signed in as bob").count()).toBe(1);
