@@ -165,7 +165,7 @@ function App() {
         ))}
       </nav>
       <main>
-        {view === "run" && <RunView sessionId={current} onRan={() => void loadSession()} />}
+        {view === "run" && <RunView sessionId={current} overview={overview} onRan={() => void loadSession()} />}
         {view === "timeline" && <TimelineView executions={executions} />}
         {view === "approvals" && <ApprovalsView sessionId={current} approvals={approvals} onChange={() => void loadSession()} />}
         {view === "tokens" && <TokensView executions={executions} />}

@@ -11,6 +11,8 @@ export interface Overview {
   engine: string;
   sources: { server: string; tools: number }[];
   failures: { server: string; message: string }[];
+  /** `javascript` (TypeScript accepted), and `python` when the server has Pyodide. */
+  languages: string[];
 }
 
 export interface ToolCallRecord {

@@ -74,15 +74,23 @@ export function SearchView() {
   );
 }
 
-const SAMPLE = `// Tools are typed functions; only what you print or return reaches the model.
+const SAMPLES: Record<string, string> = {
+  python: `# Tools are async functions with keyword arguments; only what you print or return reaches the model.
+total = await everything.get_sum(a=2, b=3)
+print("sum", total)
+return total
+`,
+  javascript: `// Tools are typed functions; only what you print or return reaches the model.
 const sum = await everything.get_sum({ a: 2, b: 3 });
 console.log("sum", sum);
 return sum;
-`;
+`,
+};
 
 /** The editor: runs a script in the current session and shows what the model would read. */
-export function RunView({ sessionId, onRan }: { sessionId: string; onRan: () => void }) {
+export function RunView({ sessionId, overview, onRan }: { sessionId: string; overview: Overview; onRan: () => void }) {
   const view = useRef<EditorView | null>(null);
+  const [language, setLanguage] = useState("javascript");
   const [result, setResult] = useState<RunResult | null>(null);
   const [busy, setBusy] = useState(false);
   const [failure, setFailure] = useState<string | null>(null);
@@ -91,7 +99,7 @@ export function RunView({ sessionId, onRan }: { sessionId: string; onRan: () => 
     setBusy(true);
     setFailure(null);
     try {
-      setResult(await api<RunResult>(`sessions/${encodeURIComponent(sessionId)}/execute`, { code }));
+      setResult(await api<RunResult>(`sessions/${encodeURIComponent(sessionId)}/execute`, { code, language }));
       onRan();
     } catch (error) {
       setFailure((error as Error).message);
@@ -105,9 +113,18 @@ export function RunView({ sessionId, onRan }: { sessionId: string; onRan: () => 
         <button onClick={() => void run()} disabled={busy} data-testid="run">
           {busy ? "Running…" : "Run (Ctrl+Enter)"}
         </button>
+        {overview.languages.length > 1 && (
+          <select value={language} onChange={(e) => setLanguage((e.target as HTMLSelectElement).value)} data-testid="language" aria-label="language">
+            {overview.languages.map((l) => (
+              <option key={l} value={l}>
+                {l === "javascript" ? "TypeScript" : "Python"}
+              </option>
+            ))}
+          </select>
+        )}
         <span class="muted">session {sessionId.slice(0, 8)}</span>
       </div>
-      <Editor initial={SAMPLE} onView={(v) => (view.current = v)} onRun={() => void run()} />
+      <Editor initial={SAMPLES[language] ?? ""} language={language} onView={(v) => (view.current = v)} onRun={() => void run()} />
       {failure && <p class="bad">{failure}</p>}
       {result && (
         <>

@@ -13,7 +13,9 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import { type ErrorCode, ToolcodeError } from "../errors.js";
 import type { Toolcode } from "../execute/create-toolcode.js";
 import type { ExecuteResult } from "../execute/execute-result.js";
+import { PYTHON_ENGINE_NAME } from "../execute/python-engine.js";
 import { SessionStore } from "../execute/sessions.js";
+import { engineUnavailable } from "../sandbox/create-engine.js";
 import type { ExecutionHistory, HistoryEvent } from "./execution-history.js";
 
 /** The prefix of every API route. */
@@ -40,6 +42,8 @@ const HEARTBEAT_MS = 15_000;
 export class ConsoleApi {
   readonly #streams = new Map<string, number>();
   readonly #open = new Set<ServerResponse>();
+  /** What the editor may run: JavaScript/TypeScript, and Python when Pyodide is installed. */
+  readonly #languages = engineUnavailable({ engine: PYTHON_ENGINE_NAME, isolation: "process" }) === undefined ? ["javascript", "python"] : ["javascript"];
 
   constructor(
     private readonly toolcode: Toolcode,
@@ -128,7 +132,9 @@ export class ConsoleApi {
       const body = await this.#body(req);
       const code = typeof body.code === "string" ? body.code : undefined;
       if (code === undefined) throw new ToolcodeError("USAGE", 'Send { "code": "<TypeScript>" }.');
-      sendJson(res, 200, publicResult(await this.toolcode.execute(code, session)));
+      const language = body.language ?? "javascript";
+      if (language !== "javascript" && language !== "python") throw new ToolcodeError("USAGE", `language is "javascript" (TypeScript accepted) or "python", not ${JSON.stringify(language).slice(0, 40)}.`);
+      sendJson(res, 200, publicResult(await this.toolcode.execute(code, { ...session, language })));
       return;
     }
     if (method === "GET" && sub === "approvals" && route.length === 3) {
@@ -161,6 +167,7 @@ export class ConsoleApi {
       ...(user !== undefined ? { user } : {}),
       authRequired: this.options.authRequired,
       engine: this.toolcode.config.sandbox.engine,
+      languages: this.#languages,
       sources: catalog.serverIds().map((server) => ({ server, tools: catalog.server(server)?.tools.length ?? 0 })),
       failures: this.toolcode.failures.map((f) => ({ server: f.name, message: f.error.message })),
       limits: this.options.history.limits,

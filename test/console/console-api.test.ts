@@ -87,6 +87,8 @@ describe("console API (serve --http)", () => {
       }).on("error", reject).end();
     });
     expect(rebound).toBe(403);
+    const badLanguage = await call<{ error: { code: string } }>("alice", `sessions/${await newSession("alice")}/execute`, { code: "1", language: "cobol" });
+    expect([badLanguage.status, badLanguage.body.error.code]).toEqual([400, "USAGE"]);
     const form = await fetch(`${base}/console/api/sessions`, { method: "POST", headers: { authorization: `Bearer ${TOKENS.alice}`, "content-type": "text/plain" }, body: "{}" });
     expect(form.status).toBe(400);
   });

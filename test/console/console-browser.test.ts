@@ -238,4 +238,18 @@ return shout(String(await everything.echo({ message: "hello" })));`);
     expect(await bob.getByText("signed in as bob").count()).toBe(1);
     await bob.close();
   });
+
+  it("runs Python from the editor when the server has Pyodide", async () => {
+    await tab("run");
+    if ((await page.getByTestId("language").count()) === 0) {
+      console.info("Python run skipped: the server offers no Python (Pyodide is not installed)");
+      return;
+    }
+    await page.getByTestId("language").selectOption("python");
+    await page.locator(".cm-content").waitFor();
+    const text = await runScript('echoed = await everything.echo(message="from python")\nprint(echoed)\nreturn len(echoed)');
+    expect(text).toContain("Echo: from python");
+    await tab("timeline");
+    await expect.poll(() => textOf(page.getByTestId("execution").first().getByTestId("tool-call"))).toContain("from python");
+  });
 });
