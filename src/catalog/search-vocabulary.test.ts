@@ -75,6 +75,29 @@ describe("Vocabulary: verb classes", () => {
   });
 });
 
+describe("Vocabulary: a tool's own verbs", () => {
+  it("takes the first verb of the label, both of an alternative, and list over the rest", () => {
+    expect(classes(vocabulary.toolVerb("Create a pull request"))).toEqual(["create"]);
+    expect(classes(vocabulary.toolVerb("Create or update file contents"))).toEqual(["create", "update"]);
+    expect(classes(vocabulary.toolVerb("list or watch objects of kind Pod"))).toEqual(["list"]);
+    expect(classes(vocabulary.toolVerb("Returns a list of your customers"))).toEqual(["list"]);
+    expect(classes(vocabulary.toolVerb("Create a review and update it later"))).toEqual(["create"]);
+    expect(vocabulary.toolVerb("Echoes back the input")).toBe(0);
+  });
+});
+
+describe("Vocabulary: un-verbs", () => {
+  it('reads "unX" as deleting X unless the catalog has the un-word', () => {
+    const save = analyzer.term("save")!;
+    const unknown = analyze("unsave a message", (term) => term !== analyzer.term("unsave"));
+    expect(classes(unknown.verbMask)).toEqual(["delete"]);
+    expect(unknown.terms.some((t) => t.term === save && !t.original)).toBe(true);
+    const known = analyze("unfollow a user", () => true);
+    expect(known.verbMask).toBe(0);
+    expect(known.terms.some((t) => t.term === analyzer.term("follow"))).toBe(false);
+  });
+});
+
 describe("Vocabulary: aliases and joined words", () => {
   it("adds the terms of equivalent phrases", () => {
     expect(terms("a folder", false)).toContain("directori");

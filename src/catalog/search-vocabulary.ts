@@ -150,13 +150,16 @@ const ALIAS_RULES = [
  */
 const VERB_CLASSES = {
   create: {
-    query: "create make new add post insert register submit open start store save record file generate build put write upload send issue schedule comment reply react vote trigger launch dispatch",
+    query: "create make new add post insert register submit open start store save record file generate build put write upload send issue schedule comment reply react vote trigger launch dispatch remind define",
     tool: "create add post insert register submit upload new generate invite attach",
   },
-  read: { query: "get read show fetch retrieve view see display look describe inspect check info", tool: "get read retrieve fetch show view describe return" },
+  read: {
+    query: "get read show fetch retrieve view see display look describe inspect check info grab download",
+    tool: "get read retrieve fetch show view describe return check download",
+  },
   list: { query: "list show all enumerate browse every", tool: "list" },
   update: {
-    query: "update change edit rename modify set patch replace alter adjust toggle mark pause resume suspend unsuspend restart reopen",
+    query: "update change edit rename modify set patch replace alter adjust toggle mark pause resume suspend unsuspend restart reopen correct fix amend rotate",
     tool: "update patch replace edit set modify change rename",
   },
   delete: { query: "delete remove forget drop kick erase destroy purge discard kill wipe clear revoke", tool: "delete remove destroy revoke purge" },
@@ -310,6 +313,7 @@ export class Vocabulary {
   readonly #classTerms: string[][] = [];
   /** Bits of the read and list classes. */
   readonly #read = 1 << VERB_CLASS_NAMES.indexOf("read");
+  readonly #deleteBit = 1 << VERB_CLASS_NAMES.indexOf("delete");
   readonly #readOrList = this.#read | (1 << VERB_CLASS_NAMES.indexOf("list"));
 
   constructor(
@@ -464,7 +468,14 @@ export class Vocabulary {
         // A plural object (the leading word too when it is no verb: "which machines …").
         if (word !== raw && (!intent || !this.#queryVerbs.has(word))) plural = true;
         if (this.features.verbs && (intent || !this.features.leadingVerb)) {
-          const classes = this.#queryVerbs.get(word) ?? 0;
+          let classes = this.#queryVerbs.get(word) ?? 0;
+          // "unsave", "unstar", "unwatch" undo what the rest names: that word, and delete — unless
+          // the catalog has the un-word itself (`unfollow`, `unarchive`), which then stands alone.
+          if (classes === 0 && this.features.leadingVerb && /^un[a-z]{3,}$/.test(word) && !indexed(term)) {
+            const undone = this.analyzer.term(word.slice(2));
+            if (undone !== null) push(undone, bit, this.weights.alias, false);
+            classes = this.#deleteBit;
+          }
           verbMask |= classes;
           for (let c = 0; c < this.#classTerms.length; c++) {
             if ((classes & (1 << c)) === 0) continue;
