@@ -25,6 +25,7 @@ import { createEngine } from "../sandbox/create-engine.js";
 import { STRONG_ISOLATIONS } from "../sandbox/host/isolation-hosts.js";
 import type { GuestLanguage } from "./pipeline/run-guest.js";
 import { lazyPythonEngine } from "./python-engine.js";
+import { pythonStubsProvider } from "./providers/python-stubs-provider.js";
 import { SkillLibrary } from "../skills/skill-library.js";
 import { closeSources, connectSources } from "../sources/connect.js";
 import { RootsChannel } from "../sources/roots.js";
@@ -290,7 +291,7 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
     index: new SearchIndex(catalog.tools(), { limits: config.search }),
     ...(config.search.embeddings !== undefined ? { reranker: new SemanticReranker(openAiCompatibleEmbedder(config.search.embeddings), config.search.embeddings) } : {}),
     hidden,
-    providers: [new CatalogProvider(catalog, hidden), builtinsProvider(builtins), skills, hiddenToolsProvider(hidden), sourceHealthProvider(failures, degraded, scrubber)],
+    providers: [new CatalogProvider(catalog, hidden), pythonStubsProvider(catalog), builtinsProvider(builtins), skills, hiddenToolsProvider(hidden), sourceHealthProvider(failures, degraded, scrubber)],
     skills,
     builtins,
     guestTools: visibleTools,

@@ -54,6 +54,14 @@ describe.skipIf(skip !== undefined)("Python scripts against real MCP servers", (
     expect(result.metadata).toMatchObject({ engine: "pyodide", toolCalls: 3 });
   });
 
+  it("serves typed stubs: servers/<server>/__init__.pyi in the virtual tree", () => {
+    expect(toolcode.virtualPaths()).toContain("servers/everything/__init__.pyi");
+    const stub = toolcode.virtualFile("servers/everything/__init__.pyi") ?? "";
+    expect(stub).toMatch(/class GetSumInput\(TypedDict\):/);
+    expect(stub).toMatch(/async def get_sum\(\*, a: (float|int), b: (float|int)\) -> /);
+    expect(toolcode.virtualFile("servers/files/__init__.pyi")).toContain("async def list_directory(");
+  });
+
   it("through the library: the default policy denies write tools to Python as to JavaScript", async () => {
     const result = await toolcode.execute(`await files.write_file(path=${JSON.stringify(path.join(data, "x.md"))}, content="x")`, { language: "python" });
     expect(result.error?.code).toBe("POLICY_DENIED");

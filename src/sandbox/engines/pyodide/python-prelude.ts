@@ -30,6 +30,7 @@ import ast as _ast
 import asyncio as _asyncio
 import builtins as _builtins
 import json as _json
+import keyword as _keyword
 import sys as _sys
 import types as _types
 
@@ -139,6 +140,9 @@ def _toolcode_boot(host_call, host_log, host_done, api_json):
         module = _types.ModuleType("servers." + name, "Tools of server " + name + ": " + (", ".join(tools) or "none") + ".")
         for tool in tools:
             setattr(module, tool, make_tool(name, tool))
+            if _keyword.iskeyword(tool):
+                # The stubs (servers/<name>/__init__.pyi) spell a keyword-named tool with a trailing "_".
+                setattr(module, tool + "_", getattr(module, tool))
         hidden_set = frozenset(hidden_tools)
 
         def module_getattr(attr):
@@ -304,14 +308,26 @@ def _toolcode_boot(host_call, host_log, host_done, api_json):
             line = error.lineno
         return line
 
+    def safe_str(value):
+        try:
+            return str(value)
+        except BaseException:
+            return "[unprintable " + type(value).__name__ + "]"
+
     def describe(error, phase):
-        info = {"phase": phase, "name": type(error).__name__, "message": str(error)}
+        try:
+            return describe_raised(error, phase)
+        except BaseException:
+            return _json.dumps({"phase": phase, "name": "Exception", "message": "the error could not be described"})
+
+    def describe_raised(error, phase):
+        info = {"phase": phase, "name": type(error).__name__, "message": safe_str(error)}
         entry = bridged.get(id(error))
         if entry is not None and entry[0] is error:
             info["code"] = entry[1]
             info["details"] = entry[2]
         if isinstance(error, SyntaxError):
-            info["message"] = str(error.msg)
+            info["message"] = safe_str(error.msg)
             info["text"] = (error.text or "").rstrip("\n")
             if error.offset is not None:
                 info["column"] = error.offset
