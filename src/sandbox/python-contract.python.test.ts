@@ -126,7 +126,7 @@ for (const spec of PYTHON_ENGINES) {
 
     it("aborts the signal of a tool call still running when the run ends", async () => {
       const host = new FakeHost();
-      await run("await fs.slow()", { host, limits: { timeoutMs: 300 } });
+      await run("await fs.slow()", { host, limits: { timeoutMs: 2_000 } });
       expect(host.calls[0]?.signal.aborted).toBe(true);
     });
 

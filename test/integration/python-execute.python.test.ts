@@ -19,7 +19,7 @@ const skip = engineUnavailable({ engine: "pyodide", isolation: "process" })?.mes
 
 const LINE = "Echo: 2 markdown files | The sum of 2 and 40 is 42.";
 
-describe.skipIf(skip !== undefined)("Python scripts against real MCP servers", () => {
+describe.skipIf(skip !== undefined)("Python scripts against real MCP servers", { timeout: 180_000 }, () => {
   let dir: string;
   let data: string;
   let config: string;
@@ -41,7 +41,9 @@ describe.skipIf(skip !== undefined)("Python scripts against real MCP servers", (
       'print(echo, "|", total)',
     ].join("\n");
     toolcode = await createToolcode({ configPath: config });
-  });
+    // The first Python run starts the pool (and, on a fresh checkout, makes the memory snapshot).
+    await toolcode.execute("1", { language: "python" });
+  }, 300_000);
 
   afterAll(async () => {
     await toolcode?.close();
