@@ -106,7 +106,7 @@ const NOOP: TelemetryHandle = { flush: async () => {}, close: async () => {} };
 let shared: { flush(): Promise<void>; shutdown(): Promise<void>; holders: number } | undefined;
 
 /** Whether `config` and the environment turn tracing on. */
-export function telemetryWanted(config: TelemetryConfig | undefined, env: NodeJS.ProcessEnv = process.env): boolean {
+export function telemetryWanted(config: TelemetryConfig | undefined, env: Readonly<Record<string, string | undefined>> = process.env): boolean {
   if (config?.enabled === false) return false;
   if (config?.enabled === true || config?.endpoint !== undefined) return true;
   return Boolean(env.OTEL_EXPORTER_OTLP_ENDPOINT || env.OTEL_EXPORTER_OTLP_TRACES_ENDPOINT);
