@@ -228,7 +228,8 @@ async function runClientSnippet(block: Block, command: string, args: string[]): 
   }
 }
 
-describe("every README code block runs as written", () => {
+// Each block is a whole CLI or library run (servers started, a sandbox, maybe Pyodide): generous on a busy machine.
+describe("every README code block runs as written", { timeout: 240_000 }, () => {
   it("finds the blocks", () => {
     expect(blocks.length).toBeGreaterThan(10);
   });
