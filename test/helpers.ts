@@ -3,7 +3,7 @@
  * for the built `toolcode` CLI.
  */
 import { spawn } from "node:child_process";
-import { mkdtempSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { fileURLToPath } from "node:url";
@@ -59,4 +59,29 @@ export function run(command: string, args: string[], options: { cwd?: string; in
 /** Runs the built CLI. */
 export function toolcode(args: string[], options: { cwd?: string; input?: string; timeoutMs?: number } = {}): Promise<ProcessResult> {
   return run(process.execPath, [CLI, ...args], options);
+}
+
+/**
+ * The done-when script of the engine and host issues: two everything tools and one filesystem
+ * tool (`files`, rooted at a {@link notesDir}), filtered in code, printing {@link TWO_SERVER_LINE}.
+ */
+export function twoServerScript(data: string): string {
+  return [
+    "const weather = await everything.get_structured_content({ location: \"Chicago\" });",
+    "const sum: string = await everything.get_sum({ a: weather.temperature, b: 6 });",
+    `const { content: listing } = await files.list_directory({ path: ${JSON.stringify(data)} });`,
+    "const notes = listing.split(\"\\n\").filter((line) => line.startsWith(\"[FILE]\") && line.endsWith(\".md\"));",
+    "console.log(`${notes.length} notes; ${sum}`);",
+  ].join("\n");
+}
+
+/** What {@link twoServerScript} prints over a {@link notesDir}. */
+export const TWO_SERVER_LINE = "3 notes; The sum of 36 and 6 is 42.";
+
+/** `<dir>/data` with three Markdown notes, a text file, a JSON file and a subdirectory; returns its path. */
+export function notesDir(dir: string): string {
+  const data = path.join(dir, "data");
+  mkdirSync(path.join(data, "sub"), { recursive: true });
+  for (const name of ["a.md", "b.md", "c.md", "notes.txt", "todo.json"]) writeFileSync(path.join(data, name), `# ${name}\n`);
+  return data;
 }

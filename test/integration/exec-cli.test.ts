@@ -1,7 +1,7 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
 import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { servers, tempDir, toolcode, writeConfig } from "../helpers.js";
+import { TWO_SERVER_LINE, notesDir, servers, tempDir, toolcode, twoServerScript, writeConfig } from "../helpers.js";
 
 describe("toolcode exec against real MCP servers", () => {
   let dir: string;
@@ -10,26 +10,18 @@ describe("toolcode exec against real MCP servers", () => {
 
   beforeAll(() => {
     dir = tempDir();
-    data = path.join(dir, "data");
-    mkdirSync(path.join(data, "sub"), { recursive: true });
-    for (const name of ["a.md", "b.md", "c.md", "notes.txt", "todo.json"]) writeFileSync(path.join(data, name), `# ${name}\n`);
+    data = notesDir(dir);
     config = writeConfig(dir, {
       mcpServers: { everything: servers.everything(), files: servers.filesystem(data) },
     });
   });
 
   it("runs a script that calls two everything tools and one filesystem tool, filters in code, and prints exactly one line", async () => {
-    const script = [
-      "const weather = await everything.get_structured_content({ location: \"Chicago\" });",
-      "const sum: string = await everything.get_sum({ a: weather.temperature, b: 6 });",
-      `const { content: listing } = await files.list_directory({ path: ${JSON.stringify(data)} });`,
-      "const notes = listing.split(\"\\n\").filter((line) => line.startsWith(\"[FILE]\") && line.endsWith(\".md\"));",
-      "console.log(`${notes.length} notes; ${sum}`);",
-    ].join("\n");
+    const script = twoServerScript(data);
     const result = await toolcode(["exec", "--config", config, "-"], { input: script });
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
-    expect(result.stdout).toBe("3 notes; The sum of 36 and 6 is 42.\n");
+    expect(result.stdout).toBe(`${TWO_SERVER_LINE}\n`);
   });
 
   it("prints the return value as JSON after the logs, and --json prints one object", async () => {

@@ -3,11 +3,9 @@
  * prints exactly its line, and `--json` reports in `metadata.sandbox` the host and the kernel
  * release the runner saw.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
 import os from "node:os";
-import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { servers, tempDir, toolcode, writeConfig } from "../helpers.js";
+import { TWO_SERVER_LINE, notesDir, servers, tempDir, toolcode, twoServerScript, writeConfig } from "../helpers.js";
 import { hostCases, hostConfig, runTimeoutMs } from "./hosts.js";
 
 for (const c of hostCases()) {
@@ -18,28 +16,20 @@ for (const c of hostCases()) {
 
     beforeAll(() => {
       dir = tempDir();
-      data = path.join(dir, "data");
-      mkdirSync(data, { recursive: true });
-      for (const name of ["a.md", "b.md", "c.md", "notes.txt"]) writeFileSync(path.join(data, name), `# ${name}\n`);
+      data = notesDir(dir);
       const { engine: _engine, ...sandbox } = hostConfig(c.config.isolation);
       config = writeConfig(dir, { mcpServers: { everything: servers.everything(), files: servers.filesystem(data) }, sandbox: { ...sandbox, timeoutMs: Math.max(30_000, runTimeoutMs(c.config.isolation)) } });
     });
 
     it("runs the script that calls two everything tools and one filesystem tool, filters in code, and prints exactly one line", async () => {
-      const script = [
-        "const weather = await everything.get_structured_content({ location: \"Chicago\" });",
-        "const sum: string = await everything.get_sum({ a: weather.temperature, b: 6 });",
-        `const { content: listing } = await files.list_directory({ path: ${JSON.stringify(data)} });`,
-        "const notes = listing.split(\"\\n\").filter((line) => line.startsWith(\"[FILE]\") && line.endsWith(\".md\"));",
-        "console.log(`${notes.length} notes; ${sum}`);",
-      ].join("\n");
+      const script = twoServerScript(data);
       const plain = await toolcode(["exec", "--config", config, "-"], { input: script, timeoutMs: 400_000 });
       expect(plain.stderr).toBe("");
-      expect(plain.stdout).toBe("3 notes; The sum of 36 and 6 is 42.\n");
+      expect(plain.stdout).toBe(`${TWO_SERVER_LINE}\n`);
       expect(plain.code).toBe(0);
       const json = await toolcode(["exec", "--json", "--config", config, "-"], { input: script, timeoutMs: 400_000 });
       const parsed = JSON.parse(json.stdout) as { logs: string[]; metadata: { toolCalls: number; sandbox?: { isolation: string; kernel?: string } } };
-      expect(parsed.logs).toEqual(["3 notes; The sum of 36 and 6 is 42."]);
+      expect(parsed.logs).toEqual([TWO_SERVER_LINE]);
       expect(parsed.metadata.toolCalls).toBe(3);
       expect(parsed.metadata.sandbox?.isolation).toBe(c.config.isolation);
       const kernel = parsed.metadata.sandbox?.kernel ?? "";

@@ -3,11 +3,9 @@
  * a local workerd (a Dynamic Worker per execution) and prints exactly its line; `--json` names the
  * engine; the guest has no network and no code generation, and a tool error arrives as a ToolError.
  */
-import { mkdirSync, writeFileSync } from "node:fs";
-import path from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { engineUnavailable } from "../../src/sandbox/create-engine.js";
-import { servers, tempDir, toolcode, writeConfig } from "../helpers.js";
+import { TWO_SERVER_LINE, notesDir, servers, tempDir, toolcode, twoServerScript, writeConfig } from "../helpers.js";
 
 const unavailable = engineUnavailable({ engine: "workers" });
 if (unavailable !== undefined) console.warn(`[toolcode tests] skipping the Workers engine end to end: ${unavailable.message}`);
@@ -19,9 +17,7 @@ describe.skipIf(unavailable !== undefined)("toolcode exec with sandbox.engine wo
 
   beforeAll(() => {
     dir = tempDir("toolcode-workers-");
-    data = path.join(dir, "data");
-    mkdirSync(path.join(data, "sub"), { recursive: true });
-    for (const name of ["a.md", "b.md", "c.md", "notes.txt", "todo.json"]) writeFileSync(path.join(data, name), `# ${name}\n`);
+    data = notesDir(dir);
     config = writeConfig(dir, {
       mcpServers: { everything: servers.everything(), files: servers.filesystem(data) },
       sandbox: { engine: "workers" },
@@ -29,17 +25,11 @@ describe.skipIf(unavailable !== undefined)("toolcode exec with sandbox.engine wo
   });
 
   it("runs a script that calls two everything tools and one filesystem tool, filters in code, and prints exactly one line", async () => {
-    const script = [
-      "const weather = await everything.get_structured_content({ location: \"Chicago\" });",
-      "const sum: string = await everything.get_sum({ a: weather.temperature, b: 6 });",
-      `const { content: listing } = await files.list_directory({ path: ${JSON.stringify(data)} });`,
-      "const notes = listing.split(\"\\n\").filter((line) => line.startsWith(\"[FILE]\") && line.endsWith(\".md\"));",
-      "console.log(`${notes.length} notes; ${sum}`);",
-    ].join("\n");
+    const script = twoServerScript(data);
     const result = await toolcode(["exec", "--config", config, "-"], { input: script });
     expect(result.stderr).toBe("");
     expect(result.code).toBe(0);
-    expect(result.stdout).toBe("3 notes; The sum of 36 and 6 is 42.\n");
+    expect(result.stdout).toBe(`${TWO_SERVER_LINE}\n`);
   });
 
   it("reports the engine, keeps the guest off the network and off eval, and turns tool failures into ToolErrors", async () => {
