@@ -232,6 +232,8 @@ return shout(String(await everything.echo({ message: "hello" })));`);
     await signIn(bob, TOKENS.bob);
     await bob.getByTestId("tab-timeline").click();
     await bob.getByText("No executions in this session yet").waitFor();
+    // The session list arrives on its own request: wait for bob's (new) session to be listed.
+    await expect.poll(() => bob.getByTestId("session").locator("option").count(), { timeout: 20_000 }).toBeGreaterThan(0);
     const options = await bob.getByTestId("session").locator("option").evaluateAll((nodes) => nodes.map((n) => (n as unknown as { value: string }).value));
     expect(options).toHaveLength(1);
     expect(options).not.toContain(alicesSession);

@@ -75,7 +75,8 @@ describe("read-only by default", () => {
     expect(value.memory).toEqual(["read_graph", "search_nodes", "open_nodes"]);
     expect(value.has).toBe(false);
     const unknown = await tc.execute("return await memory.no_such_tool({});");
-    expect(unknown.error?.code).toBe("TOOL_NOT_FOUND");
+    // Caught by the type-check before the run, or by the bridge when the checker is still warming up.
+    expect(["GUEST_TYPE_ERROR", "TOOL_NOT_FOUND"]).toContain(unknown.error?.code);
     expect(unknown.error?.message).not.toContain("delete_entities");
   });
 
