@@ -16,6 +16,11 @@ import path from "node:path";
 /** How long workerd may take to start serving. */
 const START_TIMEOUT_MS = 20_000;
 const STDERR_TAIL = 4_000;
+/**
+ * What workerd prints when memory runs out: V8's heap-limit abort, or tcmalloc's statistics dump
+ * ("… cum MiB; … live pages; spans …") before it aborts on an allocation past RLIMIT_DATA.
+ */
+const OUT_OF_MEMORY = /out of memory|heap limit|OOM|bad_alloc|cum MiB;|live pages; spans/i;
 
 /** A running workerd, spoken to over its unix socket. */
 export class WorkerdProcess {
@@ -23,17 +28,28 @@ export class WorkerdProcess {
   readonly #socket: string;
   readonly #agent = new Agent({ keepAlive: true, maxSockets: 8 });
   #stderr = "";
+  #outOfMemory = false;
   #exited = false;
   readonly #exitListeners = new Set<() => void>();
+  readonly #closed: Promise<void>;
 
   private constructor(assetsDir: string) {
     this.#socket = path.join(os.tmpdir(), `toolcode-wd-${process.pid}-${randomBytes(4).toString("hex")}.sock`);
     // start.sh (written by the host) execs workerd, under `setpriv --pdeathsig KILL` where the host has it.
     this.#child = spawn("/bin/sh", [path.join(assetsDir, "start.sh"), this.#socket], { stdio: ["ignore", "ignore", "pipe"], env: {} });
     this.#child.stderr?.on("data", (chunk: Buffer) => {
-      this.#stderr = (this.#stderr + chunk.toString("utf8")).slice(-STDERR_TAIL);
+      const text = chunk.toString("utf8");
+      // Checked as it arrives (with the tail, for a line split across chunks): V8's backtrace
+      // after an out-of-memory abort is longer than the tail kept.
+      if (!this.#outOfMemory) this.#outOfMemory = OUT_OF_MEMORY.test(this.#stderr.slice(-200) + text);
+      this.#stderr = (this.#stderr + text).slice(-STDERR_TAIL);
     });
+    // `close` comes after stderr is drained, so `outOfMemory` sees V8's last words (`exit` may not).
+    this.#closed = new Promise((resolve) => this.#child.on("close", () => resolve()));
     this.#child.on("exit", () => {
+      this.#exited = true;
+    });
+    this.#child.on("close", () => {
       this.#exited = true;
       for (const listener of this.#exitListeners) listener();
     });
@@ -64,7 +80,19 @@ export class WorkerdProcess {
 
   /** Whether workerd died of V8 running out of heap. */
   get outOfMemory(): boolean {
-    return /out of memory|heap limit|OOM/i.test(this.#stderr);
+    return this.#outOfMemory;
+  }
+
+  /**
+   * Resolves when workerd has exited and its stderr is drained, or after `waitMs` if it has not
+   * (a socket can fail a moment before the process is gone).
+   */
+  settled(waitMs: number): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const timeout = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, waitMs);
+    });
+    return Promise.race([this.#closed, timeout]).finally(() => clearTimeout(timer));
   }
 
   stderrTail(): string {

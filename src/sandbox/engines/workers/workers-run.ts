@@ -98,6 +98,7 @@ export class WorkersRun implements GuestExecution {
   /** Gate call id → the runner's call id. */
   readonly #calls = new Map<number, number>();
   #finished = false;
+  #gone = false;
   #watchdog: NodeJS.Timeout | undefined;
   #unsubscribe: (() => void) | undefined;
 
@@ -204,6 +205,13 @@ export class WorkersRun implements GuestExecution {
   }
 
   #workerdGone(): void {
+    if (this.#finished || this.#gone) return;
+    this.#gone = true;
+    // Classify once workerd's stderr is drained: an out-of-memory abort is said there.
+    void this.workerd.settled(1_000).then(() => this.#reportGone());
+  }
+
+  #reportGone(): void {
     if (this.#finished) return;
     const error: WorkerError = this.workerd.outOfMemory
       ? memoryError(ISOLATE_HEAP_MB, ` (the Workers engine caps each isolate's heap at ${ISOLATE_HEAP_MB} MiB; sandbox.memoryMb does not apply to it)`)
