@@ -108,7 +108,7 @@ describe("console API (serve --http)", () => {
     const code = `const who = await everything.echo({ message: "mail ada@example.com" });
 const graph = await memory.create_entities({ entities: [{ name: "Ada", entityType: "person", observations: ["ada@example.com"] }] });
 await workspace.write("notes/ada.json", { who });
-try { await everything.no_such_tool({}); } catch (e) { console.log("caught"); }
+try { await (everything as any).no_such_tool({}); } catch (e) { console.log("caught"); }
 return "ok";`;
     const ran = await call<{ text: string; error: unknown }>("alice", `sessions/${session}/execute`, { code });
     expect(ran.status).toBe(200);
