@@ -9,8 +9,10 @@ import { z } from "zod";
 
 /** Credential store and per-user connection limits. */
 export const credentialsSchema = z.strictObject({
-  /** `file` (AES-256-GCM encrypted, default), `env` (read-only `TOOLCODE_CREDENTIAL__<USER>__<CONNECTION>__<NAME>` variables) or `memory`. */
-  store: z.enum(["file", "env", "memory"]).default("file"),
+  /** `file` (AES-256-GCM encrypted, default), `keychain` (the OS keychain via the optional `@napi-rs/keyring`), `env` (read-only `TOOLCODE_CREDENTIAL__<USER>__<CONNECTION>__<NAME>` variables) or `memory`. */
+  store: z.enum(["file", "keychain", "env", "memory"]).default("file"),
+  /** The keychain service name items are filed under (`store: "keychain"`). */
+  keychainService: z.string().min(1).max(200).default("toolcode"),
   /** The encrypted file, relative to the config file's directory. */
   file: z.string().min(1).default(".toolcode/credentials.enc"),
   /** Environment variable holding the file's key (64 hex digits) or passphrase. */

@@ -18,7 +18,7 @@ import { readFileSync, readdirSync } from "node:fs";
 import { readFile, readdir, rm } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
-import { withFileLock, writeFileAtomic } from "./file-lock.js";
+import { withFileLock, writeFileAtomic } from "../runtime/file-lock.js";
 import { type SkillFrontMatter, parseSkillFile, renderSkillFile } from "./skill-file.js";
 import { isSkillName } from "./skill-name.js";
 

@@ -11,7 +11,7 @@
  * @module
  */
 import { readFile } from "node:fs/promises";
-import { withFileLock, writeFileAtomic } from "./file-lock.js";
+import { withFileLock, writeFileAtomic } from "../runtime/file-lock.js";
 
 /** How one skill has been used. */
 export interface SkillUsage {

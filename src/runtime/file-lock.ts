@@ -89,7 +89,7 @@ async function withLockFile<T>(lockFile: string, fn: () => Promise<T>, options: 
     if (Date.now() > deadline) {
       throw new ToolcodeError(
         "INTERNAL",
-        `The skill store is locked by another process (${lockFile}). Try again; if no toolcode process is running, delete that file.`,
+        `${lockFile} is held by another process. Try again; if no toolcode process is running, delete that file.`,
         { lockFile },
       );
     }
