@@ -10,9 +10,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "nod
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { McpProvider } from "./tokens/classic.js";
+import { useSurface } from "./tokens/code-mode.js";
 import { measureDefinitions } from "./tokens/definitions.js";
 import { type Graph, makeGraph, makeIssues, GITHUB_REPO, salesSql, makeSales, writeFileTree } from "./tokens/fixtures.js";
-import { breakdownTable, definitionsTable, methodText, notesList, summary, targetLines, taskTable, type TaskRow } from "./tokens/report.js";
+import { breakdownTable, definitionsTable, hybridTable, hybridTargetLines, methodText, notesList, summary, targetLines, taskTable, type TaskRow } from "./tokens/report.js";
 import { ROOT, servers, startGitHubStub, startPostgres } from "./tokens/servers.js";
 import type { BenchEnv, TokenTask } from "./tokens/task.js";
 import { teamImport } from "./tokens/tasks/cross.js";
@@ -96,22 +97,29 @@ async function main(): Promise<void> {
   try {
     for (const task of TASKS.filter((t) => only.length === 0 || only.includes(t.id))) {
       const t0 = performance.now();
+      useSurface("code");
       const outcome = await task.run(env);
+      // The same task again on the hybrid surface (its classic side is the same and not used twice).
+      useSurface("hybrid");
+      const hybrid = await task.run(env);
+      useSurface("code");
       const row: TaskRow = {
         task,
         classic: outcome.classic.measure(),
         code: outcome.code.measure(),
+        hybrid: hybrid.code.measure(),
         ...(outcome.note ? { note: outcome.note } : {}),
         ...(outcome.variants ? { variants: outcome.variants.map((v) => ({ label: v.label, code: v.code.measure() })) } : {}),
       };
       rows.push(row);
       console.log(
-        `${task.id.padEnd(20)} classic ${String(row.classic.cumulativeTokens).padStart(9)}  code ${String(row.code.cumulativeTokens).padStart(7)}  (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
+        `${task.id.padEnd(20)} classic ${String(row.classic.cumulativeTokens).padStart(9)}  code ${String(row.code.cumulativeTokens).padStart(7)}  hybrid ${String(row.hybrid?.cumulativeTokens).padStart(7)}  (${((performance.now() - t0) / 1000).toFixed(1)} s)`,
       );
       if (transcripts) {
         mkdirSync(transcripts, { recursive: true });
         writeFileSync(path.join(transcripts, `${task.id}.classic.md`), outcome.classic.transcript());
         writeFileSync(path.join(transcripts, `${task.id}.code.md`), outcome.code.transcript());
+        writeFileSync(path.join(transcripts, `${task.id}.hybrid.md`), hybrid.code.transcript());
         outcome.variants?.forEach((v, i) => writeFileSync(path.join(transcripts, `${task.id}.code-variant-${i + 1}.md`), v.code.transcript()));
       }
     }
@@ -132,6 +140,14 @@ async function main(): Promise<void> {
       "",
       targetLines(rows, definitions),
       "",
+      "### Hybrid surface: direct tools beside search + execute (issue 21)",
+      "",
+      "Each task again with `server.directTools: \"auto\"` (sources whose classic definitions come to ≤ 600 tokens, estimated as characters ÷ 4, are also offered as direct MCP tools; when every tool is direct, `search` is not offered). The hybrid trajectory calls a direct tool where one suffices (the postgres tasks) and otherwise writes the same scripts as code mode, paying for the larger tool list on every turn.",
+      "",
+      hybridTable(rows),
+      "",
+      hybridTargetLines(rows),
+      "",
       "### Tool-definition tokens per source",
       "",
       definitionsTable(definitions),
@@ -145,7 +161,7 @@ async function main(): Promise<void> {
       breakdownTable(rows),
       ...(notes.length > 0 ? ["", "### Notes", "", ...notes] : []),
     ].join("\n");
-    console.log(`\n${taskTable(rows)}\n\n${summary(rows)}\n\n${targetLines(rows, definitions)}\n\n${definitionsTable(definitions)}\n\n(${seconds.toFixed(0)} s)`);
+    console.log(`\n${taskTable(rows)}\n\n${summary(rows)}\n\n${targetLines(rows, definitions)}\n\n${hybridTable(rows)}\n\n${hybridTargetLines(rows)}\n\n${definitionsTable(definitions)}\n\n(${seconds.toFixed(0)} s)`);
     if (only.length === 0) writeSection("tokens", markdown);
   } finally {
     await env.stop();

@@ -22,6 +22,18 @@ export function dedent(text: string): string {
   return lines.map((l) => l.slice(indent)).join("\n");
 }
 
+/**
+ * Which surface the sessions started next offer: `code` (search + execute only) or `hybrid`
+ * (`server.directTools: "auto"`: small sources' tools offered directly beside them).
+ */
+export type Surface = "code" | "hybrid";
+let surface: Surface = "code";
+
+/** Sets the surface of the sessions started from now on. */
+export function useSurface(next: Surface): void {
+  surface = next;
+}
+
 /** A running toolcode behind its MCP server, with a connected client. */
 export class CodeModeSession {
   private constructor(
@@ -29,12 +41,16 @@ export class CodeModeSession {
     private readonly client: Client,
     readonly definitions: readonly FunctionDefinition[],
     readonly instructions: string,
+    readonly surface: Surface,
   ) {}
 
   /** Starts toolcode with `mcpServers` (and extra `sources`) and connects a client to it. */
   static async start(mcpServers: NonNullable<ConfigInput["mcpServers"]>, sources: ToolSource[] = []): Promise<CodeModeSession> {
     // The benchmark's tasks write files and graph entities; a guarded default would stop them.
-    const toolcode = await createToolcode({ config: { mcpServers, policy: { default: "allow-all", approveDestructive: false } }, sources });
+    const toolcode = await createToolcode({
+      config: { mcpServers, policy: { default: "allow-all", approveDestructive: false }, server: { directTools: surface === "hybrid" ? "auto" : "off" } },
+      sources,
+    });
     if (toolcode.failures.length > 0) {
       await toolcode.close();
       throw new Error(`toolcode could not connect: ${toolcode.failures.map((f) => `${f.name}: ${f.error.message}`).join("; ")}`);
@@ -45,11 +61,16 @@ export class CodeModeSession {
     const client = new Client({ name: "token-bench-code", version: "1.0.0" });
     await client.connect(clientTransport);
     const { tools } = await client.listTools();
-    return new CodeModeSession(toolcode, client, tools.map(mcpToolDefinition), client.getInstructions() ?? "");
+    return new CodeModeSession(toolcode, client, tools.map(mcpToolDefinition), client.getInstructions() ?? "", surface);
   }
 
-  /** Calls `search` or `execute` as the model would; throws when the tool reports an error. */
-  async call(name: "search" | "execute", args: Record<string, unknown>): Promise<string> {
+  /** Whether the client lists a tool of this name (a direct tool under the hybrid surface). */
+  offers(name: string): boolean {
+    return this.definitions.some((definition) => definition.name === name);
+  }
+
+  /** Calls `search`, `execute` or a direct tool as the model would; throws when the tool reports an error. */
+  async call(name: string, args: Record<string, unknown>): Promise<string> {
     const result = await this.client.callTool({ name, arguments: args });
     const text = mcpResultText(result);
     if (result.isError === true) throw new Error(`code mode ${name} failed: ${text}`);
@@ -75,7 +96,7 @@ export class CodeModeRun {
     private readonly session: CodeModeSession,
     task: string,
   ) {
-    this.trajectory = new Trajectory("code", session.instructions, session.definitions, task);
+    this.trajectory = new Trajectory(session.surface, session.instructions, session.definitions, task);
   }
 
   /** The model calls `search(args)`; `mustFind` are tool ids the results have to show (else the model could not write its script). */
@@ -97,6 +118,14 @@ export class CodeModeRun {
     this.trajectory.call("execute", args);
     const text = await this.session.call("execute", args);
     this.trajectory.result("execute", text);
+    return text;
+  }
+
+  /** The model calls a tool the hybrid surface offers directly (`server__tool`); returns its result text. */
+  async direct(name: string, args: Record<string, unknown>): Promise<string> {
+    this.trajectory.call(name, args);
+    const text = await this.session.call(name, args);
+    this.trajectory.result(name, text);
     return text;
   }
 

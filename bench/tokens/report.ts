@@ -14,6 +14,8 @@ export interface TaskRow {
   task: TokenTask;
   classic: TrajectoryMetrics;
   code: TrajectoryMetrics;
+  /** The same task on the hybrid surface (`server.directTools: "auto"`). */
+  hybrid?: TrajectoryMetrics;
   note?: string;
   variants?: { label: string; code: TrajectoryMetrics }[];
 }
@@ -49,14 +51,43 @@ export function taskTable(rows: readonly TaskRow[]): string {
   return [...head, ...body.map((line) => `| ${line} |`)].join("\n");
 }
 
+/** Classic, code and hybrid side by side: cumulative tokens and each mode against classic. */
+export function hybridTable(rows: readonly TaskRow[]): string {
+  const head = [
+    "| task | category | classic | code | hybrid | hybrid vs classic | hybrid turns | direct tools offered |",
+    "|---|---|--:|--:|--:|--:|--:|---|",
+  ];
+  const body = rows.flatMap(({ task, classic, code, hybrid }) => {
+    if (hybrid === undefined) return [];
+    const over = (hybrid.cumulativeTokens / classic.cumulativeTokens - 1) * 100;
+    return [
+      `| \`${task.id}\` | ${task.category} | ${n(classic.cumulativeTokens)} | ${n(code.cumulativeTokens)} | ${n(hybrid.cumulativeTokens)} | ${over >= 0 ? "+" : "−"}${Math.abs(over).toFixed(1)}% | ${hybrid.turns} | ${hybrid.definitionTokens > code.definitionTokens || hybrid.toolCalls !== code.toolCalls ? "yes" : "no"} |`,
+    ];
+  });
+  return [...head, ...body].join("\n");
+}
+
+/** The hybrid goals (issue 21): ≤ classic + 10% on every small task, ≥ 98% less on the data-heavy median. */
+export function hybridTargetLines(rows: readonly TaskRow[]): string {
+  const withHybrid = rows.filter((r): r is TaskRow & { hybrid: TrajectoryMetrics } => r.hybrid !== undefined);
+  const small = withHybrid.filter((r) => r.task.category === "small");
+  const over = small.filter((r) => r.hybrid.cumulativeTokens > r.classic.cumulativeTokens * 1.1);
+  const heavy = withHybrid.filter((r) => r.task.category === "data-heavy");
+  const heavyMedian = median(heavy.map((r) => reduction(r.classic.cumulativeTokens, r.hybrid.cumulativeTokens)));
+  return [
+    `- Hybrid ≤ classic + 10% on every small task: ${small.length - over.length} of ${small.length}${over.length > 0 ? ` (over: ${over.map((r) => `\`${r.task.id}\` ${pct((r.hybrid.cumulativeTokens / r.classic.cumulativeTokens - 1) * 100)} more`).join(", ")})` : ""} — ${over.length === 0 ? "met" : "**not met**"}.`,
+    `- Hybrid median reduction on data-heavy tasks: **${pct(heavyMedian)}** cumulative over ${heavy.length} tasks (goal ≥ 98%) — ${heavyMedian >= 98 ? "met" : "**not met**"}.`,
+  ].join("\n");
+}
+
 /** Where each mode's tokens come from. */
 export function breakdownTable(rows: readonly TaskRow[]): string {
   const head = [
     "| task | mode | definitions | prompt | tool results | model output | Σ input over turns | cumulative |",
     "|---|---|--:|--:|--:|--:|--:|--:|",
   ];
-  const body = rows.flatMap(({ task, classic, code }) =>
-    ([["classic", classic], ["code", code]] as const).map(([mode, m]) =>
+  const body = rows.flatMap(({ task, classic, code, hybrid }) =>
+    ([["classic", classic], ["code", code], ...(hybrid !== undefined ? [["hybrid", hybrid] as const] : [])] as const).map(([mode, m]) =>
       `| \`${task.id}\` | ${mode} | ${n(m.definitionTokens)} | ${n(m.promptTokens)} | ${n(m.toolResultTokens)} | ${n(m.outputTokens)} | ${n(m.inputTokens)} | ${n(m.cumulativeTokens)} |`,
     ),
   );

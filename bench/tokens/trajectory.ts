@@ -79,8 +79,8 @@ export class Trajectory {
   readonly entries: TrajectoryEntry[] = [];
 
   constructor(
-    /** `classic` or `code`. */
-    readonly mode: "classic" | "code",
+    /** `classic`, `code` (search + execute) or `hybrid` (direct tools beside them). */
+    readonly mode: "classic" | "code" | "hybrid",
     /** Instructions the client puts in the system prompt (servers' `instructions`); may be empty. */
     readonly system: string,
     readonly definitions: readonly FunctionDefinition[],

@@ -226,6 +226,27 @@ export const serverSchema = z.strictObject({
   console: z.boolean().default(true),
   /** On SIGTERM/SIGINT, how long `serve --http` lets running requests finish (refusing new ones) before it stops. */
   drainTimeoutMs: z.number().int().min(0).max(3_600_000).default(30_000),
+  ...directToolsShape(),
+});
+
+/** The keys of the hybrid surface (tools offered directly beside search + execute). */
+function directToolsShape() {
+  return {
+    /**
+     * Tools `serve` also offers as ordinary MCP tools beside `search` and `execute`: `auto` (every
+     * source whose classic definitions come to at most `directToolsMaxTokens`), a list of
+     * `server.tool` globs, or `off`.
+     */
+    directTools: z.union([z.enum(["auto", "off"]), z.array(z.string().min(1).max(200)).max(1000)]).default("off"),
+    /** `directTools: "auto"`'s threshold: a source's tool definitions in tokens (estimated as characters ÷ 4). */
+    directToolsMaxTokens: z.number().int().min(0).max(1_000_000).default(600),
+  };
+}
+
+/** `serve`: the same direct-tool keys as `server` (either section may hold them; `serve` wins). */
+export const serveSchema = z.strictObject({
+  directTools: directToolsShape().directTools.optional(),
+  directToolsMaxTokens: directToolsShape().directToolsMaxTokens.optional(),
 });
 
 /**
@@ -284,6 +305,7 @@ export const configSchema = z.strictObject({
   workspace: workspaceSchema.default(workspaceSchema.parse({})),
   sessions: sessionsSchema.default(sessionsSchema.parse({})),
   server: serverSchema.default(serverSchema.parse({})),
+  serve: serveSchema.optional(),
   skills: skillsSchema.default(skillsSchema.parse({})),
   agent: agentSchema.default(agentSchema.parse({})),
   telemetry: telemetrySchema.optional(),

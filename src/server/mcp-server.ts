@@ -5,13 +5,16 @@
  * @module
  */
 import { McpServer, ResourceTemplate } from "@modelcontextprotocol/sdk/server/mcp.js";
-import { type CallToolResult, ElicitResultSchema } from "@modelcontextprotocol/sdk/types.js";
+import type { RequestHandlerExtra } from "@modelcontextprotocol/sdk/shared/protocol.js";
+import { type CallToolResult, ElicitResultSchema, type ServerNotification, type ServerRequest } from "@modelcontextprotocol/sdk/types.js";
 import type { ExecuteOptions, Toolcode } from "../execute/create-toolcode.js";
 import { ToolcodeError } from "../errors.js";
 import { SessionStore } from "../execute/sessions.js";
 import type { TraceCarrier } from "../telemetry/telemetry.js";
+import { z } from "zod";
+import { directCallCode, directResultText, directTools } from "./direct-tools.js";
 import { ExecuteProgress } from "./execute-progress.js";
-import { executeDescription, executeInputShape, executeOptions, executeOutput, executeOutputShape, runSearch, searchDescription, searchInputShape } from "./tool-descriptions.js";
+import { compactExecuteDescription, compactExecuteInputShape, executeDescription, executeInputShape, executeOptions, executeOutput, executeOutputShape, type ExecuteInput, runSearch, searchDescription, searchInputShape } from "./tool-descriptions.js";
 
 /** Package version reported to clients. */
 export const TOOLCODE_VERSION = "0.1.0";
@@ -32,60 +35,50 @@ export interface McpServerOptions {
  */
 export function createMcpServer(toolcode: Toolcode, options: McpServerOptions = {}): McpServer {
   const sessionId = options.sessionId ?? SessionStore.newId();
+  // Every tool offered directly (and no skills or hidden tools to find): nothing left to search for.
+  const direct = directTools(toolcode);
+  const searchNeeded = direct.length === 0 || direct.length < toolcode.catalog.tools().length || toolcode.skills.list().length > 0 || toolcode.hidden.summary() !== undefined;
   const server = new McpServer(
     { name: "toolcode", version: TOOLCODE_VERSION },
     {
       capabilities: { tools: {}, resources: {} },
-      instructions:
-        "toolcode fronts many tools behind two: use `search` to find tools and their TypeScript signatures, then `execute` to run a TypeScript script that calls them and prints or returns only what you need. Declarations are also readable as resources (toolcode://servers/<server>/index.d.ts).",
+      // With every tool offered directly there is nothing to search: the execute description says the rest.
+      ...(searchNeeded
+        ? {
+            instructions:
+              "toolcode fronts many tools behind two: use `search` to find tools and their TypeScript signatures, then `execute` to run a TypeScript script that calls them and prints or returns only what you need. Declarations are also readable as resources (toolcode://servers/<server>/index.d.ts).",
+          }
+        : {}),
     },
   );
 
-  server.registerTool(
-    "search",
-    {
-      title: "Search tools",
-      description: searchDescription(toolcode),
-      inputSchema: searchInputShape,
-      annotations: { readOnlyHint: true, openWorldHint: false },
-    },
-    async (input, extra): Promise<CallToolResult> => searchResult(() => runSearch(toolcode, input, traceCarrier(extra))),
-  );
+  if (searchNeeded) {
+    server.registerTool(
+      "search",
+      {
+        title: "Search tools",
+        description: searchDescription(toolcode),
+        inputSchema: searchInputShape,
+        annotations: { readOnlyHint: true, openWorldHint: false },
+      },
+      async (input, extra): Promise<CallToolResult> => searchResult(() => runSearch(toolcode, input, traceCarrier(extra))),
+    );
+  }
 
   server.registerTool(
     "execute",
     {
       title: "Execute TypeScript",
-      description: executeDescription(toolcode),
-      inputSchema: executeInputShape,
+      description: searchNeeded ? executeDescription(toolcode) : compactExecuteDescription(toolcode),
+      inputSchema: searchNeeded ? executeInputShape : z.object(compactExecuteInputShape).meta({ $schema: undefined }),
       outputSchema: executeOutputShape,
       annotations: { readOnlyHint: false, openWorldHint: true },
     },
-    async (input, extra): Promise<CallToolResult> => {
+    async (raw: Record<string, unknown>, extra: ToolExtra): Promise<CallToolResult> => {
+      // The compact schema's fields are a subset of the full one's.
+      const input = raw as ExecuteInput;
       // With a client that supports elicitation, approvals are asked right away, in the client.
-      const elicit: Pick<ExecuteOptions, "onApproval" | "approvalVia"> = server.server.getClientCapabilities()?.elicitation
-        ? {
-            approvalVia: "elicitation",
-            onApproval: async (request) => {
-              const answer = await extra.sendRequest(
-                {
-                  method: "elicitation/create",
-                  params: {
-                    message: `Allow ${request.tool}? It needs approval: ${request.reason}.\nArguments: ${JSON.stringify(request.arguments, null, 2)}`,
-                    requestedSchema: {
-                      type: "object",
-                      properties: { approve: { type: "boolean", title: "Run this call", description: `Run ${request.tool} with these arguments` } },
-                      required: ["approve"],
-                    },
-                  },
-                },
-                ElicitResultSchema,
-                { signal: request.signal },
-              );
-              return answer.action === "accept" && answer.content?.approve === true;
-            },
-          }
-        : {};
+      const elicit = elicitApprovals(server, extra);
       // With a progressToken, the client hears from a long run (tool calls and a heartbeat).
       const token = extra._meta?.progressToken;
       const progress =
@@ -111,6 +104,8 @@ export function createMcpServer(toolcode: Toolcode, options: McpServerOptions = 
       };
     },
   );
+
+  registerDirectTools(server, toolcode, sessionId, options.user);
 
   // Registered before `declarations`, whose `{+path}` template would match these URIs too.
   server.registerResource(
@@ -172,6 +167,82 @@ export function createMcpServer(toolcode: Toolcode, options: McpServerOptions = 
     void toolcode.endSession(sessionId);
   };
   return server;
+}
+
+/** With a client that supports elicitation, approvals are asked right away, in the client. */
+function elicitApprovals(server: McpServer, extra: ToolExtra): Pick<ExecuteOptions, "onApproval" | "approvalVia"> {
+  if (!server.server.getClientCapabilities()?.elicitation) return {};
+  return {
+    approvalVia: "elicitation",
+    onApproval: async (request) => {
+      const answer = await extra.sendRequest(
+        {
+          method: "elicitation/create",
+          params: {
+            message: `Allow ${request.tool}? It needs approval: ${request.reason}.\nArguments: ${JSON.stringify(request.arguments, null, 2)}`,
+            requestedSchema: {
+              type: "object",
+              properties: { approve: { type: "boolean", title: "Run this call", description: `Run ${request.tool} with these arguments` } },
+              required: ["approve"],
+            },
+          },
+        },
+        ElicitResultSchema,
+        { signal: request.signal },
+      );
+      return answer.action === "accept" && answer.content?.approve === true;
+    },
+  };
+}
+
+/** The request context the SDK hands a tool callback. */
+type ToolExtra = RequestHandlerExtra<ServerRequest, ServerNotification>;
+
+/**
+ * Offers the tools `server.directTools` picks as ordinary MCP tools: their own names (`server__tool`),
+ * descriptions and input schemas (advertised as the source declares them; the source validates).
+ * Each call is an `execute` of one generated line, so the guard, approvals, PII tokens, audit and
+ * output budget are the same as in a script. A call that needs an approval without elicitation
+ * returns the approval id; the same call with `"approve": "<id>"` added performs it.
+ */
+function registerDirectTools(server: McpServer, toolcode: Toolcode, sessionId: string, user: string | undefined): void {
+  for (const { name, tool } of directTools(toolcode)) {
+    const schema = tool.spec.inputSchema as Record<string, unknown>;
+    // A loose object that advertises the source's own JSON Schema (zod's metadata is merged into it).
+    const { $schema: _ignored, ...advertised } = schema;
+    // `$schema` and zod's own `additionalProperties` are dropped (undefined is not sent): the model reads the source's schema only.
+    const inputSchema = z.looseObject({}).meta({ $schema: undefined, additionalProperties: undefined, ...advertised });
+    const readOnly = tool.spec.annotations?.readOnlyHint === true;
+    // The approval id rides along as an extra argument, under a name the tool itself does not use.
+    const properties = (advertised.properties ?? {}) as Record<string, unknown>;
+    const approveKey = Object.hasOwn(properties, "approve") ? "toolcode_approve" : "approve";
+    server.registerTool(
+      name,
+      {
+        ...(tool.spec.title !== undefined ? { title: tool.spec.title } : {}),
+        description: `${tool.spec.description ?? tool.spec.name} (${tool.id} in execute)`,
+        inputSchema,
+        annotations: { ...(tool.spec.annotations ?? {}), readOnlyHint: readOnly },
+      },
+      async (input, extra): Promise<CallToolResult> => {
+        const { [approveKey]: approve, ...args } = input as Record<string, unknown>;
+        const trace = traceCarrier(extra);
+        const result = await toolcode.execute(directCallCode(tool, args), {
+          sessionId,
+          typeCheck: "off",
+          ...(typeof approve === "string" ? { approve } : {}),
+          ...(trace !== undefined ? { trace } : {}),
+          ...elicitApprovals(server, extra),
+          ...(user !== undefined ? { user } : {}),
+        });
+        if (result.error === null) return { content: [{ type: "text", text: directResultText(result.result) }] };
+        const text = result.approval
+          ? `This call needs the user's approval (${result.approval.reason}). Ask the user; if they agree, call ${name} again with the same arguments and "${approveKey}": "${result.approval.id}".`
+          : `Error ${result.error.code}: ${result.error.message}`;
+        return { content: [{ type: "text", text }], isError: true };
+      },
+    );
+  }
 }
 
 /** A search answer, or its error as `Error CODE: message` (e.g. SEARCH_LIMIT) marked `isError`. */

@@ -54,6 +54,24 @@ export function executeDescription(toolcode: Toolcode): string {
   ].join("\n");
 }
 
+/**
+ * The `execute` description when every tool is also offered directly (the hybrid surface with
+ * nothing left to search): the model already reads each tool's schema, so only how to call the
+ * same tools from code is said. Kept to a few lines: it is re-read every turn of a small task.
+ */
+export function compactExecuteDescription(toolcode: Toolcode): string {
+  return [
+    `Run TypeScript (async body: await, return) calling the tools above as \`server.tool({ ... })\` (\`a__b\` is \`a.b\`), so loops, filters and joins happen here; only what you print or return comes back (≤ ${toolcode.config.output.maxTokens} tokens). Failing tools throw ToolError.`,
+    ...guardDescription(toolcode),
+  ].join("\n");
+}
+
+/** Input of the compact `execute` (see {@link compactExecuteDescription}): the code and an approval id. */
+export const compactExecuteInputShape = {
+  code: z.string(),
+  approve: z.string().optional().describe("Approval id, to run the same code again once approved."),
+};
+
 /** The `execute` description's line about Python scripts (shown when Pyodide is installed). */
 const PYTHON_LINE =
   '- Or Python with `language: "python"`: `r = await server.tool(arg=value)` (or `from servers.<server> import <tool>`), `print(...)`, the last expression or a top-level `return` is the result, failures raise `ToolError`/`HttpError` (.code, .status); `workspace`, `state` (a dict) and `search` work the same.';

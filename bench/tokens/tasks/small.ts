@@ -82,6 +82,10 @@ export const countTask: TokenTask = {
     });
     const code = await withSession(CodeModeSession.start({ postgres: servers.postgres(env.postgres.url) }), async (session) => {
       const run = session.run(task);
+      if (session.offers("postgres__query")) {
+        const rows = JSON.parse(await run.direct("postgres__query", { sql })) as { n: string }[];
+        return run.answer(answer(expectEqual(Number(rows[0]?.n), truth, "small-sql-count hybrid")));
+      }
       await run.search({ query: "sql query" }, ["postgres.query"]);
       const output = await run.execute(`
         const [row] = await postgres.query({ sql: "${sql}" });

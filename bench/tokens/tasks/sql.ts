@@ -67,6 +67,12 @@ export const revenueByRegion: TokenTask = {
     });
     const code = await withSession(CodeModeSession.start({ postgres: servers.postgres(env.postgres.url) }), async (session) => {
       const run = session.run(task);
+      if (session.offers("postgres__query")) {
+        // Hybrid: the query tool is offered directly; the database aggregates, as in classic.
+        await run.direct("postgres__query", { sql: SCHEMA_SQL });
+        const rows = JSON.parse(await run.direct("postgres__query", { sql: REVENUE_SQL })) as { region: string; revenue: string }[];
+        return run.answer(answer(expectEqual(rows.map((r) => [r.region, fromCents(toCents(r.revenue))]), truth, "sql-revenue hybrid")));
+      }
       await run.search({ query: "run sql query" }, ["postgres.query"]);
       await run.execute(`
         const columns = await postgres.query({ sql: ${JSON.stringify(SCHEMA_SQL)} });
