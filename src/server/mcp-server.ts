@@ -58,7 +58,7 @@ export function createMcpServer(toolcode: Toolcode, options: McpServerOptions = 
       {
         title: "Search tools",
         description: searchDescription(toolcode),
-        inputSchema: searchInputShape,
+        inputSchema: z.object(searchInputShape).meta({ $schema: undefined }),
         annotations: { readOnlyHint: true, openWorldHint: false },
       },
       async (input, extra): Promise<CallToolResult> => searchResult(() => runSearch(toolcode, input, traceCarrier(extra))),
@@ -70,7 +70,7 @@ export function createMcpServer(toolcode: Toolcode, options: McpServerOptions = 
     {
       title: "Execute TypeScript",
       description: searchNeeded ? executeDescription(toolcode) : compactExecuteDescription(toolcode),
-      inputSchema: searchNeeded ? executeInputShape : z.object(compactExecuteInputShape).meta({ $schema: undefined }),
+      inputSchema: z.object(searchNeeded ? executeInputShape : compactExecuteInputShape).meta({ $schema: undefined }),
       outputSchema: executeOutputShape,
       annotations: { readOnlyHint: false, openWorldHint: true },
     },

@@ -22,10 +22,10 @@ export function searchDescription(toolcode: Toolcode): string {
     .join(", ");
   const hidden = toolcode.hidden.summary();
   return [
-    "Find tools to call from `execute`: ranked search over tool names, descriptions and parameters. Empty query lists tools.",
+    "Find tools to call from `execute` (ranked over names, descriptions, parameters). Empty query lists tools.",
     `Servers (tools): ${servers || "none connected"}.${skillsLine(toolcode)}`,
     ...(hidden !== undefined ? [`Hidden: ${hidden}`] : []),
-    'detail: "names" (cheapest), "signatures" (default), "full" (declarations with docs, constraints and result types).',
+    'detail: "names" (cheapest), "signatures" (default), "full" (declarations with docs and result types).',
   ].join("\n");
 }
 
@@ -42,12 +42,11 @@ function skillsLine(toolcode: Toolcode): string {
 export function executeDescription(toolcode: Toolcode): string {
   const { sandbox, output } = toolcode.config;
   return [
-    "Run TypeScript (an async module body: top-level await and return) that calls tools, so loops, filters and joins happen here and only what you print or return comes back.",
-    "- Call a tool: `const r = await server.tool({ arg: value })` (one object argument; find names with search). Results are plain values; a failing tool throws `ToolError` (.code, .message).",
-    "- `console.log` or `return` only what you need: summaries, not raw data.",
-    "- `workspace.read/write/list/remove(path)`: files kept for this session, for later runs; `state` (a JSON object, e.g. `state.page = 2`) is kept too, like REPL variables.",
-    '- Reuse work: `await skills.save({ name, description, code })` type-checks and keeps a TS module of functions (tool calls allowed); later runs `import { fn } from "./skills/<name>"` or call `skills.<name>.fn()`. search finds skills.',
-    `- Output is capped at ${output.maxTokens} tokens; a cut value is saved in full to the workspace (the output names the file).`,
+    "Run TypeScript (async module body: top-level await, return) that calls tools, so loops, filters and joins run here; only what you print or return comes back.",
+    "- `await server.tool({ arg: value })` (names from search) returns plain values; a failing tool throws `ToolError` (.code, .message). Print or return summaries, not raw data.",
+    "- Kept for the session: files via `workspace.read/write/list/remove(path)`, and `state` (a JSON object, like REPL variables).",
+    "- `await skills.save({ name, description, code })` keeps a type-checked TS module of functions; later runs call `skills.<name>.fn()`.",
+    `- Output ≤ ${output.maxTokens} tokens; a cut value is saved whole to the workspace (the output names the file).`,
     `- No fetch, timers or process. Limits: ${Math.round(sandbox.timeoutMs / 1000)} s, ${sandbox.memoryMb} MB, ${sandbox.maxToolCalls} tool calls.`,
     ...(pythonAvailable() ? [PYTHON_LINE] : []),
     ...guardDescription(toolcode),
@@ -74,7 +73,7 @@ export const compactExecuteInputShape = {
 
 /** The `execute` description's line about Python scripts (shown when Pyodide is installed). */
 const PYTHON_LINE =
-  '- Or Python with `language: "python"`: `r = await server.tool(arg=value)` (or `from servers.<server> import <tool>`), `print(...)`, the last expression or a top-level `return` is the result, failures raise `ToolError`/`HttpError` (.code, .status); `workspace`, `state` (a dict) and `search` work the same.';
+  '- Python (`language: "python"`): `await server.tool(arg=value)`, `print`; the last expression or `return` is the result; failures raise `ToolError`/`HttpError` (.status); `workspace`, `state` (a dict) too.';
 
 /** True when Python scripts can run here (Pyodide installed). */
 function pythonAvailable(): boolean {
@@ -113,12 +112,12 @@ export type SearchInput = z.infer<typeof searchInputSchema>;
 
 /** Input of the `execute` tool (a zod object shape). */
 export const executeInputShape = {
-  code: z.string().describe("TypeScript to run (or Python, with language \"python\")."),
-  language: z.enum(["javascript", "python"]).optional().describe('Language of code: "javascript" (default; TypeScript accepted) or "python".'),
-  timeoutMs: z.number().positive().optional().describe("Lower time limit, ms."),
-  maxTokens: z.number().positive().max(100_000).optional().describe("Output token budget for this run."),
-  approve: z.string().optional().describe("An approval id from an APPROVAL_REQUIRED result, once the user approved that call: runs the same code again and performs it."),
-  typeCheck: z.enum(["off", "warn", "error"]).optional().describe("Type-check the code against the tools' declarations first: error (default) stops on wrong tool calls before any runs; warn only reports; off skips."),
+  code: z.string().describe("TypeScript (or Python, with language)."),
+  language: z.enum(["javascript", "python"]).optional(),
+  timeoutMs: z.number().positive().optional().describe("A lower time limit, ms."),
+  maxTokens: z.number().positive().max(100_000).optional().describe("Output token budget."),
+  approve: z.string().optional().describe("Approval id from APPROVAL_REQUIRED, once the user agreed: reruns the code and performs the call."),
+  typeCheck: z.enum(["off", "warn", "error"]).optional().describe("Type-check tool calls first; error (default) stops before any call runs."),
 };
 
 /** Input of the `execute` tool as one zod object. */
