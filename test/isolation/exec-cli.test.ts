@@ -28,6 +28,9 @@ for (const c of hostCases()) {
       expect(plain.stdout).toBe(`${TWO_SERVER_LINE}\n`);
       expect(plain.code).toBe(0);
       const json = await toolcode(["exec", "--json", "--config", config, "-"], { input: script, timeoutMs: 400_000 });
+      // Stderr first: when the run fails outside its result, that is where the reason is.
+      expect(json.stderr).toBe("");
+      expect(json.code).toBe(0);
       const parsed = JSON.parse(json.stdout) as { logs: string[]; metadata: { toolCalls: number; sandbox?: { isolation: string; kernel?: string } } };
       expect(parsed.logs).toEqual([TWO_SERVER_LINE]);
       expect(parsed.metadata.toolCalls).toBe(3);
