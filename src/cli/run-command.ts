@@ -14,6 +14,7 @@ import { DEFAULT_MAX_STEPS, type ModelObject, createAgent } from "../agent/creat
 import { resolveModel } from "../agent/resolve-model.js";
 import { loadConfig } from "../config/load-config.js";
 import type { Toolcode } from "../execute/create-toolcode.js";
+import type { GuestLanguage } from "../execute/pipeline/run-guest.js";
 import { ToolcodeError } from "../errors.js";
 
 interface RunCommandOptions {
@@ -21,6 +22,7 @@ interface RunCommandOptions {
   model?: string;
   baseUrl?: string;
   mode?: AgentMode;
+  lang?: GuestLanguage;
   maxSteps?: number;
   json?: boolean;
   quiet?: boolean;
@@ -39,6 +41,7 @@ export function addRunCommand(program: Command, configOption: () => Option, open
     .option("-m, --model <provider:id>", "openai:<id>, anthropic:<id>, ollama:<id> or openai-compatible:<id> (default: TOOLCODE_MODEL)")
     .option("--base-url <url>", "OpenAI-compatible server, e.g. http://127.0.0.1:8080/v1 (default: TOOLCODE_BASE_URL)")
     .addOption(new Option("--mode <mode>", "action format: code blocks, a structured {thoughts, code} envelope, classic tool calls, or auto").choices(["auto", "code", "structured", "tools"]))
+    .addOption(new Option("--lang <language>", "language the model writes: javascript (TypeScript, default) or python (Pyodide; code mode)").choices(["javascript", "python"]))
     .option("--max-steps <n>", `model calls at most (default: agent.maxSteps, ${DEFAULT_MAX_STEPS})`, positiveInt)
     .option("--json", "print the whole result as JSON on stdout instead of the answer")
     .option("-q, --quiet", "no live progress on stderr")
@@ -61,6 +64,7 @@ export function addRunCommand(program: Command, configOption: () => Option, open
           toolcode,
           model: resolved.model as ModelObject,
           ...(options.mode !== undefined ? { mode: options.mode } : {}),
+          ...((options.lang ?? defaults.language) !== undefined ? { language: options.lang ?? defaults.language } : {}),
           ...(options.maxSteps !== undefined ? { maxSteps: options.maxSteps } : {}),
         });
         const render = options.quiet ? undefined : renderer((text) => process.stderr.write(text));

@@ -270,6 +270,8 @@ export const agentSchema = z.strictObject({
   baseUrl: z.url("an http(s) URL, e.g. \"http://127.0.0.1:8080/v1\"").optional(),
   /** Action format: `code`, `structured`, `tools`, or `auto` (chosen per model and tool count). */
   mode: z.enum(["auto", "code", "structured", "tools"]).default("auto"),
+  /** Language the model writes: `javascript` (TypeScript) or `python` (Pyodide; code mode only). */
+  language: z.enum(["javascript", "python"]).optional(),
   /** Model calls per run. */
   maxSteps: z.number().int().min(1).max(1000).default(10),
 });

@@ -122,4 +122,25 @@ describe.skipIf(skip !== undefined)("Python scripts against real MCP servers", {
       await server.close();
     }
   });
+
+  it("through `toolcode run --lang python` (the built CLI) with a scripted model", async () => {
+    const server = await startScriptedServer([
+      { content: `\`\`\`python\n${script}\n\`\`\`` },
+      { content: '```python\nawait final("2 markdown files; 42")\n```' },
+    ]);
+    try {
+      const env = { ...process.env, OPENAI_API_KEY: "", TOOLCODE_MODEL: "", TOOLCODE_BASE_URL: "" };
+      const result = await run(process.execPath, [CLI, "run", "--config", config, "--model", "openai-compatible:scripted", "--base-url", server.baseUrl, "--lang", "python", "How many markdown files? Add 40."], { cwd: dir, env, timeoutMs: 170_000 });
+      expect(result.stderr).toContain("│ from servers.everything import get_sum");
+      expect(result.stderr).toContain(`→ ${LINE}`);
+      expect(result.code).toBe(0);
+      expect(result.stdout).toBe("2 markdown files; 42\n");
+      expect(textOf(server.requests[0]?.messages[0])).toContain("```python");
+      const bad = await run(process.execPath, [CLI, "run", "--config", config, "--model", "openai-compatible:scripted", "--base-url", server.baseUrl, "--lang", "python", "--mode", "tools", "x"], { cwd: dir, env, timeoutMs: 60_000 });
+      expect(bad.code).toBe(2);
+      expect(bad.stderr).toContain('language "python" runs in code mode');
+    } finally {
+      await server.close();
+    }
+  });
 });
