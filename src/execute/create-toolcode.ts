@@ -102,6 +102,8 @@ export interface SearchOptions {
   limit?: number;
   /** Only tools of this server (guest identifier). */
   server?: string;
+  /** Render signatures for this language's scripts: `"javascript"` (TypeScript, default) or `"python"` (`async def` stubs). */
+  language?: GuestLanguage;
   /** W3C trace context of the caller (`traceparent`, `tracestate`): the search span joins that trace. */
   trace?: TraceCarrier;
 }

@@ -21,7 +21,7 @@ import type { SkillLibrary } from "../skills/skill-library.js";
 import { closeSources } from "../sources/connect.js";
 import type { ToolSource } from "../sources/tool-source.js";
 import { type TelemetryHandle, failSpan, inSpan, remoteContext, tracer } from "../telemetry/telemetry.js";
-import { type SearchDetail, describeResults } from "../typegen/search-render.js";
+import { type SearchDetail, describePythonResults, describeResults } from "../typegen/search-render.js";
 import type { BuiltinRun, GuestBuiltin } from "./builtins/guest-builtin.js";
 import { hostFunctionsBuiltin } from "./builtins/host-functions.js";
 import type { ExecuteOptions, SearchOptions, SearchResponse, SourceFailure, Toolcode } from "./create-toolcode.js";
@@ -29,7 +29,7 @@ import type { ExecuteResult } from "./execute-result.js";
 import { type ExecutionObserver, watchExecution } from "./execution-observer.js";
 import { guardedHost } from "./pipeline/guarded-host.js";
 import { runLimits } from "./pipeline/limits.js";
-import { type GuestOutcome, guestErrorInfo, runGuest } from "./pipeline/run-guest.js";
+import { type GuestLanguage, type GuestOutcome, guestErrorInfo, runGuest } from "./pipeline/run-guest.js";
 import { shapeOutcome } from "./pipeline/shape.js";
 import { type ScriptTypeCheck, type TypeCheckReport, typeWarningsText } from "./pipeline/type-check.js";
 import type { HostScrubber } from "./host-scrub.js";
@@ -148,7 +148,7 @@ export class ToolcodeInstance implements Toolcode {
   /** The response for ranked `results`: per-result text at the detail asked, joined, with the providers' notes. */
   #respond(query: string, results: readonly SearchResult[], options: SearchOptions, note?: string): SearchResponse {
     const detail = options.detail ?? "signatures";
-    const described = results.map((r) => this.#describe(r, detail));
+    const described = results.map((r) => this.#describe(r, detail, options.language));
     const text = results.length > 0
       ? described.join(detail === "full" ? "\n\n" : "\n")
       : `No tools match "${query}". Servers: ${this.catalog.serverIds().join(", ")}. Try other words, or an empty query to list tools.`;
@@ -156,7 +156,9 @@ export class ToolcodeInstance implements Toolcode {
     return { results: results.map((r, i) => ({ id: r.tool.id, score: r.score, text: described[i]! })), text: [text, ...notes].join("\n") };
   }
 
-  #describe(result: SearchResult, detail: SearchDetail): string {
+  #describe(result: SearchResult, detail: SearchDetail, language: GuestLanguage | undefined): string {
+    // A tool of the catalog in Python: its stub; skills and other providers' results render as they do.
+    if (language === "python" && this.catalog.tools().includes(result.tool)) return describePythonResults([result], detail);
     for (const provider of this.parts.providers) {
       const text = provider.describe?.(result, detail);
       if (text !== undefined) return text;
@@ -276,7 +278,7 @@ export class ToolcodeInstance implements Toolcode {
   /** This run's built-ins (the registered ones, then the call's host functions): their runs by bridge, and preludes. */
   #beginBuiltins(code: string, session: Session, options: ExecuteOptions, halted: () => boolean): { runs: Map<string, BuiltinRun>; preludes: string[] } {
     const builtins = options.builtins ? [...this.parts.builtins, hostFunctionsBuiltin(options.builtins)] : this.parts.builtins;
-    const context = { code, workspace: session.workspace, state: session.state, halted };
+    const context = { code, workspace: session.workspace, state: session.state, halted, language: options.language ?? "javascript" };
     return { runs: new Map(builtins.map((b) => [b.bridge, b.begin(context)])), preludes: builtins.map((b) => b.prelude) };
   }
 

@@ -52,6 +52,8 @@ export function createMcpServer(toolcode: Toolcode, options: McpServerOptions = 
     },
   );
 
+  // The language of this session's latest `execute` (search renders signatures for it).
+  let language: "javascript" | "python" | undefined;
   if (searchNeeded) {
     server.registerTool(
       "search",
@@ -61,7 +63,7 @@ export function createMcpServer(toolcode: Toolcode, options: McpServerOptions = 
         inputSchema: z.object(searchInputShape).meta({ $schema: undefined }),
         annotations: { readOnlyHint: true, openWorldHint: false },
       },
-      async (input, extra): Promise<CallToolResult> => searchResult(() => runSearch(toolcode, input, traceCarrier(extra))),
+      async (input, extra): Promise<CallToolResult> => searchResult(() => runSearch(toolcode, input, traceCarrier(extra), language)),
     );
   }
 
@@ -77,6 +79,8 @@ export function createMcpServer(toolcode: Toolcode, options: McpServerOptions = 
     async (raw: Record<string, unknown>, extra: ToolExtra): Promise<CallToolResult> => {
       // The compact schema's fields are a subset of the full one's.
       const input = raw as ExecuteInput;
+      // search shows signatures in the language of the session's latest script.
+      if (input.language !== undefined) language = input.language;
       // With a client that supports elicitation, approvals are asked right away, in the client.
       const elicit = elicitApprovals(server, extra);
       // With a progressToken, the client hears from a long run (tool calls and a heartbeat).

@@ -156,10 +156,11 @@ export interface ExecuteOutput {
   approval?: { id: string; tool: string; arguments: unknown; reason: string; expiresAt: string };
 }
 
-/** Runs one `search` call: the text the model reads (re-ranked by `search.embeddings` when configured). */
-export async function runSearch(toolcode: Toolcode, input: SearchInput, trace?: TraceCarrier): Promise<string> {
+/** Runs one `search` call: the text the model reads (re-ranked by `search.embeddings` when configured; Python stubs once the session's scripts are Python). */
+export async function runSearch(toolcode: Toolcode, input: SearchInput, trace?: TraceCarrier, language?: "javascript" | "python"): Promise<string> {
   const response = await toolcode.semanticSearch(input.query, {
     ...(trace !== undefined ? { trace } : {}),
+    ...(language !== undefined ? { language } : {}),
     ...(input.detail !== undefined ? { detail: input.detail } : {}),
     limit: Math.floor(input.limit ?? 5),
     ...(input.server !== undefined ? { server: input.server } : {}),

@@ -1,6 +1,7 @@
 import { describe, expect, it } from "vitest";
 import type { CatalogTool } from "../catalog/catalog-tool.js";
-import { pythonServerStub, schemaToPython } from "./python-stubs.js";
+import { pythonDeclaration, pythonServerStub, pythonSignature, schemaToPython } from "./python-stubs.js";
+import { describePythonResults } from "./search-render.js";
 
 const tool = (name: string, spec: Partial<CatalogTool["spec"]>): CatalogTool => ({
   server: "github",
@@ -39,5 +40,21 @@ describe("python stubs", () => {
     expect(stub).toContain('async def issues_list(*, owner: str, state: Literal["open", "closed"] = ..., per_page: int = ...) -> list[dict[str, Any]]:');
     expect(stub).toContain('List issues. Say \\"\\"\\"hi\\"\\"\\".');
     expect(stub).toContain("async def class_() -> Any:");
+  });
+
+  it("renders one tool for Python search: a signature with its server, and the tool's own stub", () => {
+    const issues = tool("issues_list", {
+      description: "List issues. Newest first.",
+      inputSchema: { type: "object", properties: { owner: { type: "string" }, state: { enum: ["open", "closed"] } }, required: ["owner"] },
+    });
+    expect(pythonSignature(issues)).toBe('async def github.issues_list(*, owner: str, state: Literal["open", "closed"] = ...) -> Any');
+    const declaration = pythonDeclaration(issues);
+    expect(declaration.split("\n")[0]).toBe("# from servers.github import issues_list");
+    expect(declaration).toContain("class IssuesListInput(TypedDict):");
+    expect(declaration).toContain("async def issues_list(*, owner: str");
+    expect(pythonServerStub("github", [issues])).toContain(declaration.split("\n").slice(1).join("\n"));
+    const results = [{ tool: issues, score: 1 }, { tool: tool("class", {}), score: 0.5 }];
+    expect(describePythonResults(results)).toBe(`# List issues.\n${pythonSignature(issues)}\nasync def github.class_() -> Any`);
+    expect(describePythonResults(results, "full")).toContain("\n\n# from servers.github import class_");
   });
 });

@@ -71,27 +71,54 @@ export function pythonServerStub(server: string, tools: readonly CatalogTool[]):
     "from typing import Any, Literal, NotRequired, TypedDict",
     "",
   ];
-  for (const { tool, spec } of tools) {
-    const input = (spec.inputSchema ?? {}) as JsonSchema;
-    const properties = (typeof input.properties === "object" && input.properties !== null ? input.properties : {}) as Record<string, JsonSchema>;
-    const required = new Set(Array.isArray(input.required) ? input.required.filter((r): r is string => typeof r === "string") : []);
-    const names = Object.keys(properties).slice(0, 200);
-    const cls = className(tool);
-    lines.push("", `class ${cls}(TypedDict):`);
-    lines.push(docstring(`Arguments of ${server}.${tool}.`, "    ").trimEnd());
-    for (const name of names) {
-      const type = schemaToPython(properties[name]);
-      const safe = identifier(name);
-      // A property whose name is not an identifier keeps its real key in the comment.
-      lines.push(`    ${safe}: ${required.has(name) ? type : `NotRequired[${type}]`}${safe === name ? "" : `  # key "${name.replace(/[\r\n]/g, " ")}"`}`);
-      const doc = docstring(typeof properties[name]?.description === "string" ? (properties[name]?.description as string) : undefined, "    ", 200);
-      if (doc !== "") lines.push(doc.trimEnd());
-    }
-    const params = names.map((name) => `${identifier(name)}: ${schemaToPython(properties[name])}${required.has(name) ? "" : " = ..."}`);
-    const returns = spec.outputSchema !== undefined ? schemaToPython(spec.outputSchema) : "Any";
-    lines.push("", `async def ${identifier(tool)}(${params.length > 0 ? `*, ${params.join(", ")}` : ""}) -> ${returns}:`);
-    lines.push(docstring(spec.description ?? spec.title ?? tool, "    ").trimEnd() || "    ...");
-    lines.push("    ...");
-  }
+  for (const tool of tools) lines.push("", ...pythonToolLines(server, tool));
   return `${lines.join("\n")}\n`;
+}
+
+/** The stub lines of one tool: its TypedDict of arguments and its `async def`. */
+function pythonToolLines(server: string, { tool, spec }: CatalogTool): string[] {
+  const lines: string[] = [];
+  const { names, properties, required } = inputProperties(spec.inputSchema);
+  const cls = className(tool);
+  lines.push(`class ${cls}(TypedDict):`);
+  lines.push(docstring(`Arguments of ${server}.${tool}.`, "    ").trimEnd());
+  for (const name of names) {
+    const type = schemaToPython(properties[name]);
+    const safe = identifier(name);
+    // A property whose name is not an identifier keeps its real key in the comment.
+    lines.push(`    ${safe}: ${required.has(name) ? type : `NotRequired[${type}]`}${safe === name ? "" : `  # key "${name.replace(/[\r\n]/g, " ")}"`}`);
+    const doc = docstring(typeof properties[name]?.description === "string" ? (properties[name]?.description as string) : undefined, "    ", 200);
+    if (doc !== "") lines.push(doc.trimEnd());
+  }
+  lines.push("", `async def ${identifier(tool)}(${pythonParams(spec.inputSchema)}) -> ${pythonReturns(spec.outputSchema)}:`);
+  lines.push(docstring(spec.description ?? spec.title ?? tool, "    ").trimEnd() || "    ...");
+  lines.push("    ...");
+  return lines;
+}
+
+function inputProperties(schema: unknown): { names: string[]; properties: Record<string, JsonSchema>; required: Set<string> } {
+  const input = (schema ?? {}) as JsonSchema;
+  const properties = (typeof input.properties === "object" && input.properties !== null ? input.properties : {}) as Record<string, JsonSchema>;
+  const required = new Set(Array.isArray(input.required) ? input.required.filter((r): r is string => typeof r === "string") : []);
+  return { names: Object.keys(properties).slice(0, 200), properties, required };
+}
+
+function pythonParams(schema: unknown): string {
+  const { names, properties, required } = inputProperties(schema);
+  const params = names.map((name) => `${identifier(name)}: ${schemaToPython(properties[name])}${required.has(name) ? "" : " = ..."}`);
+  return params.length > 0 ? `*, ${params.join(", ")}` : "";
+}
+
+function pythonReturns(outputSchema: unknown): string {
+  return outputSchema !== undefined ? schemaToPython(outputSchema) : "Any";
+}
+
+/** One tool as Python search shows it: `async def <server>.<tool>(*, a: int, b: str = ...) -> Any`. */
+export function pythonSignature(tool: CatalogTool): string {
+  return `async def ${tool.server}.${identifier(tool.tool)}(${pythonParams(tool.spec.inputSchema)}) -> ${pythonReturns(tool.spec.outputSchema)}`;
+}
+
+/** One tool's full Python stub (its argument TypedDict and `async def` with docstrings), as in `servers/<server>/__init__.pyi`. */
+export function pythonDeclaration(tool: CatalogTool): string {
+  return `# from servers.${tool.server} import ${identifier(tool.tool)}\n${pythonToolLines(tool.server, tool).join("\n")}`;
 }

@@ -8,6 +8,7 @@
 import type { CatalogTool } from "../catalog/catalog-tool.js";
 import type { SearchResult } from "../catalog/search-index.js";
 import { firstSentence, renderSignature, renderToolDeclaration } from "./declarations.js";
+import { pythonDeclaration, pythonSignature } from "./python-stubs.js";
 
 export { firstSentence };
 
@@ -56,4 +57,16 @@ export function describeResults(results: readonly SearchResult[], detail: Search
     case "full":
       return results.map(({ tool }) => rendered.declaration(tool).trimEnd()).join("\n\n");
   }
+}
+
+/** {@link describeResults} for Python scripts: `async def` signatures with `#` comments, or each tool's stub. */
+export function describePythonResults(results: readonly SearchResult[], detail: SearchDetail = "signatures"): string {
+  if (detail === "names") return describeResults(results, detail);
+  if (detail === "full") return results.map(({ tool }) => pythonDeclaration(tool)).join("\n\n");
+  return results
+    .map(({ tool }) => {
+      const sentence = firstSentence(tool.spec.description);
+      return `${sentence ? `# ${sentence}\n` : ""}${pythonSignature(tool)}`;
+    })
+    .join("\n");
 }

@@ -56,6 +56,17 @@ describe.skipIf(skip !== undefined)("Python scripts against real MCP servers", {
     expect(result.metadata).toMatchObject({ engine: "pyodide", toolCalls: 3 });
   });
 
+  it("search renders Python signatures for Python: the library option and the guest's own search()", async () => {
+    const python = await toolcode.search("add two numbers", { language: "python", limit: 3, server: "everything" });
+    expect(python.text).toContain("async def everything.get_sum(*, a: float, b: float) -> ");
+    expect(python.text).not.toContain("everything.get_sum({");
+    const typescript = await toolcode.search("add two numbers", { limit: 3, server: "everything" });
+    expect(typescript.text).not.toContain("async def");
+    const guest = await toolcode.execute('hits = await search("add two numbers", server="everything", limit=1)\nprint(hits[0]["signature"])', { language: "python" });
+    expect(guest.error).toBeNull();
+    expect(guest.logs.join("\n")).toContain("async def everything.get_sum(*, a: float, b: float)");
+  });
+
   it("serves typed stubs: servers/<server>/__init__.pyi in the virtual tree", () => {
     expect(toolcode.virtualPaths()).toContain("servers/everything/__init__.pyi");
     const stub = toolcode.virtualFile("servers/everything/__init__.pyi") ?? "";
@@ -97,9 +108,13 @@ describe.skipIf(skip !== undefined)("Python scripts against real MCP servers", {
       const execute = tools.find((t) => t.name === "execute");
       expect(Object.keys(execute?.inputSchema.properties ?? {})).toContain("language");
       expect(execute?.description).toContain('language: "python"');
+      const searchText = async (): Promise<string> => ((await client.callTool({ name: "search", arguments: { query: "add two numbers", server: "everything", limit: 1 } })) as { content: { text: string }[] }).content[0]!.text;
+      expect(await searchText()).not.toContain("async def");
       const response = (await client.callTool({ name: "execute", arguments: { code: script, language: "python" } })) as { content: { type: string; text: string }[]; isError?: boolean };
       expect(response.isError).toBeFalsy();
       expect(response.content).toEqual([{ type: "text", text: LINE }]);
+      // Once the session writes Python, search answers in Python.
+      expect(await searchText()).toContain("async def everything.get_sum(");
     } finally {
       await client.close();
     }

@@ -34,6 +34,8 @@ export interface BuiltinContext {
   readonly workspace: Workspace;
   /** The session's `state` (JSON text), kept between runs. */
   readonly state?: StateSlot;
+  /** The script's language (guest `search` renders signatures for it). */
+  readonly language?: "javascript" | "python";
   /** True once the guard stopped the run (a pending approval, a replay divergence). */
   readonly halted?: () => boolean;
 }

@@ -41,7 +41,7 @@ declare function search(query: string, options?: { limit?: number; server?: stri
 /** A search as the instance answers it: ranked ids and, per result, the text at `detail`. */
 export type SearchFunction = (
   query: string,
-  options: { limit: number; server?: string; detail: SearchDetail },
+  options: { limit: number; server?: string; detail: SearchDetail; language?: "javascript" | "python" },
 ) => Promise<{ results: readonly { id: string; score: number; text?: string }[] }> | { results: readonly { id: string; score: number; text?: string }[] };
 
 /** The `search` built-in over `search` (the instance's own, bound lazily). */
@@ -50,14 +50,14 @@ export function searchBuiltin(search: SearchFunction): GuestBuiltin {
     bridge: SEARCH_BRIDGE,
     declarations: { file: "search.d.ts", text: SEARCH_DECLARATION },
     prelude: SEARCH_PRELUDE,
-    begin: () => ({
+    begin: (context) => ({
       functions: ["search"],
       call: async (_fn, args) => {
         const input = (typeof args === "object" && args !== null ? args : {}) as { query?: unknown; limit?: unknown; server?: unknown; detail?: unknown };
         const query = typeof input.query === "string" ? input.query : "";
         const limit = typeof input.limit === "number" && Number.isFinite(input.limit) && input.limit > 0 ? Math.min(MAX_GUEST_SEARCH_RESULTS, Math.floor(input.limit)) : 10;
         const detail: SearchDetail = input.detail === "names" || input.detail === "full" ? input.detail : "signatures";
-        const { results } = await search(query, { limit, detail, ...(typeof input.server === "string" ? { server: input.server } : {}) });
+        const { results } = await search(query, { limit, detail, ...(typeof input.server === "string" ? { server: input.server } : {}), ...(context.language !== undefined ? { language: context.language } : {}) });
         return results.map((r) => {
           const dot = r.id.indexOf(".");
           return { id: r.id, server: r.id.slice(0, dot), tool: r.id.slice(dot + 1), score: r.score, signature: r.text ?? r.id };
