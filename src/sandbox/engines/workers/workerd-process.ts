@@ -9,6 +9,7 @@
  */
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomBytes } from "node:crypto";
+import { rmSync } from "node:fs";
 import { Agent, type IncomingMessage, request } from "node:http";
 import os from "node:os";
 import path from "node:path";
@@ -51,6 +52,8 @@ export class WorkerdProcess {
     });
     this.#child.on("close", () => {
       this.#exited = true;
+      // workerd does not remove its listening socket when it is killed.
+      removeSocket(this.#socket);
       for (const listener of this.#exitListeners) listener();
     });
     this.#child.on("error", () => {
@@ -126,6 +129,8 @@ export class WorkerdProcess {
   kill(): void {
     if (!this.#exited) this.#child.kill("SIGKILL");
     this.#agent.destroy();
+    // Also here: at the process's exit there is no later `close` event.
+    removeSocket(this.#socket);
   }
 
   #ready(): Promise<boolean> {
@@ -137,5 +142,14 @@ export class WorkerdProcess {
       req.on("error", () => resolve(false));
       req.end();
     });
+  }
+}
+
+/** Removes workerd's socket file where this process may (a sandbox worker's permission model may not let it: then it stays). */
+function removeSocket(file: string): void {
+  try {
+    rmSync(file, { force: true });
+  } catch {
+    // Not allowed or already gone: nothing else to do.
   }
 }
