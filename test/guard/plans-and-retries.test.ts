@@ -98,6 +98,28 @@ describe("effects plans and retries with server-memory", () => {
     expect(dynamic.approval?.note).toContain("computed member memory[…]");
   });
 
+  it("a call the plan does not cover (made inside a skill) still stops, and its approval resumes the run", async () => {
+    const sessionId = "plan-skill";
+    await seed(sessionId, ["s1", "s2", "s3"]);
+    const saved = await tc.execute(
+      `await skills.save({ name: "drop", description: "Deletes one entity.", code: ${JSON.stringify('export async function drop(name: string): Promise<void> { await memory.delete_entities({ entityNames: [name] }); }')} });`,
+      { sessionId },
+    );
+    expect(saved.error).toBeNull();
+    const code = `await memory.delete_entities({ entityNames: ["s1"] }); await memory.delete_entities({ entityNames: ["s2"] }); await skills.drop.drop("s3");`;
+    const first = await tc.execute(code, { sessionId });
+    expect(first.approval).toMatchObject({ kind: "plan", note: expect.stringContaining("skills") });
+    const second = await tc.execute(code, { sessionId, approve: first.approval?.id as string });
+    expect(second.error?.code).toBe("APPROVAL_REQUIRED");
+    expect(second.approval).toMatchObject({ tool: "memory.delete_entities", arguments: { entityNames: ["s3"] } });
+    expect(second.approval?.kind).toBeUndefined();
+    expect(names()).toEqual(expect.arrayContaining(["s3"]));
+    expect(names()).not.toContain("s1");
+    const third = await tc.execute(code, { sessionId, approve: second.approval?.id as string });
+    expect(third.error).toBeNull();
+    expect(names()).not.toContain("s3");
+  });
+
   it("asks an interactive approver once for the whole plan", async () => {
     const asked: ApprovalRequest[] = [];
     const file = path.join(dir, "callback.jsonl");
