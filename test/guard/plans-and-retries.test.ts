@@ -236,10 +236,12 @@ function notesApi(): { start: () => Promise<string>; stop: () => Promise<void>; 
 describe("safe retries against a loopback HTTP API", () => {
   const api = notesApi();
   let tc: Toolcode;
+  let dir: string;
+  let base: string;
 
   beforeAll(async () => {
-    const base = await api.start();
-    const dir = tempDir();
+    base = await api.start();
+    dir = tempDir();
     const spec = {
       openapi: "3.0.3",
       info: { title: "Notes", version: "1" },
@@ -289,5 +291,17 @@ describe("safe retries against a loopback HTTP API", () => {
     expect(api.notes).toEqual(["n1", "n2", "n3", "n4"]);
     // The retry sent no request for n1, n2; n3 again under its first key, n4 under a key of the same chain.
     expect(api.requests.filter((r) => r.method === "POST").map((r) => r.key)).toEqual([`toolcode-${id}-1`, `toolcode-${id}-2`, `toolcode-${id}-3`, `toolcode-${id}-3`, `toolcode-${id}-4`]);
+  });
+
+  it("sends no Idempotency-Key with openapi.<name>.idempotencyKeys: false", async () => {
+    const plain = await createToolcode({ config: { openapi: { notes: { spec: "./notes.json", baseUrl: base, idempotencyKeys: false } }, policy: { allow: ["notes"] } }, cwd: dir });
+    try {
+      const before = api.requests.length;
+      const run = await plain.execute(`await notes.create_note({ body: { text: "plain" } });`);
+      expect(run.error).toBeNull();
+      expect(api.requests.slice(before)).toEqual([{ method: "POST", key: undefined }]);
+    } finally {
+      await plain.close();
+    }
   });
 });
