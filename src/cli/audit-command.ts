@@ -88,7 +88,11 @@ export function terminalApprover(): ApprovalHandler | undefined {
   return async (request) => {
     const prompt = createInterface({ input: process.stdin, output: process.stderr });
     try {
-      const answer = await prompt.question(`Approve ${request.tool}(${JSON.stringify(request.arguments)})? (${request.reason}) [y/N] `, { signal: request.signal });
+      const question =
+        request.kind === "plan"
+          ? `Approve this script's write calls (asked once; others still ask)?\n${(request.arguments as { tool: string; arguments: unknown }[]).map((c) => `  ${c.tool}(${JSON.stringify(c.arguments)})`).join("\n")}\n[y/N] `
+          : `Approve ${request.tool}(${JSON.stringify(request.arguments)})? (${request.reason}) [y/N] `;
+      const answer = await prompt.question(question, { signal: request.signal });
       return /^y(es)?$/i.test(answer.trim());
     } finally {
       prompt.close();

@@ -89,6 +89,8 @@ export const openApiSourceSchema = z.strictObject({
   maxResponseBytes: z.number().int().positive().optional(),
   /** Retries for idempotent requests on network errors, 502, 503, 504 (and for 429). Default 2. */
   retries: z.number().int().min(0).max(10).optional(),
+  /** Send each write call's idempotency key as `Idempotency-Key` on non-GET requests (default true); false for APIs that reject the header. */
+  idempotencyKeys: z.boolean().optional(),
   /** Validate the spec against the OpenAPI JSON Schema (default true); false loads specs with minor violations. */
   validate: z.boolean().optional(),
   /** The connection `${user.NAME}` placeholders read (default: this source's config key); sources naming the same one share each user's credential. */

@@ -16,6 +16,7 @@ import { ToolcodeError } from "../errors.js";
 import type { ApprovalInfo } from "../guard/approvals.js";
 import { AuditLog } from "../guard/audit-log.js";
 import { type ApprovalHandler, Guard } from "../guard/guard.js";
+import { DEFAULT_RETRY_LIMITS } from "../guard/idempotency.js";
 import { HiddenTools } from "../guard/hidden-tools.js";
 import { Policy } from "../guard/policy.js";
 import type { CredentialStore } from "../credentials/credential-store.js";
@@ -141,6 +142,12 @@ export interface ExecuteOptions {
    * the approved call runs if it is the same call at the same position.
    */
   approve?: string;
+  /**
+   * The `executionId` of an earlier run of this session that failed after writes
+   * (`INTERRUPTED_AFTER_WRITES`): its successful writes are answered from its journal instead of
+   * being repeated, when this run makes them again in the same order with the same arguments.
+   */
+  retryOf?: string;
   /** Interactive approver for this run (overrides {@link ToolcodeOptions.onApproval}). */
   onApproval?: ApprovalHandler;
   /** How the audit log names `onApproval` (default `callback`; the MCP server uses `elicitation`). */
@@ -250,7 +257,13 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
   const degraded = openapi.sources.map((source) => ({ server: source.name, problems: source.warnings.filter((w) => /unresolved \$ref|skipped/.test(w)) }));
   for (const { server, problems } of degraded) for (const problem of problems) warnings.push(`SOURCE_UNAVAILABLE: ${problem} (fix openapi.${server}.spec)`);
   const audit = config.audit.file !== undefined ? AuditLog.open(config.audit.file, baseDir, { arguments: config.audit.arguments, fields: config.privacy.fields }) : undefined;
-  const guard = new Guard({ policy, privacy: config.privacy, ...(audit ? { audit } : {}), ...(options.onApproval ? { onApproval: options.onApproval } : {}) });
+  const guard = new Guard({
+    policy,
+    privacy: config.privacy,
+    ...(audit ? { audit } : {}),
+    ...(options.onApproval ? { onApproval: options.onApproval } : {}),
+    retryLimits: { ...DEFAULT_RETRY_LIMITS, ttlMs: config.policy.approvalTtlSeconds * 1000 },
+  });
   const workspaces = path.resolve(baseDir, config.workspace.dir ?? path.join(os.tmpdir(), "toolcode-workspaces", `${process.pid}-${Date.now().toString(36)}`));
   const scrubber = new HostScrubber({ workspaces, base: baseDir });
   const sessions = new SessionStore({

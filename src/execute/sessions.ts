@@ -10,6 +10,7 @@ import path from "node:path";
 import { ToolcodeError } from "../errors.js";
 import { ApprovalBook } from "../guard/approvals.js";
 import type { GuardSessionState } from "../guard/guard.js";
+import { RetryBook } from "../guard/idempotency.js";
 import { PiiVault } from "../guard/pii-vault.js";
 import { Workspace } from "./workspace.js";
 
@@ -99,7 +100,7 @@ export class SessionStore {
         id,
         user,
         workspace,
-        guard: this.options.newGuardState?.() ?? { vault: new PiiVault({ kinds: [], fields: [] }), approvals: new ApprovalBook() },
+        guard: this.options.newGuardState?.() ?? { vault: new PiiVault({ kinds: [], fields: [] }), approvals: new ApprovalBook(), retries: new RetryBook() },
         lastUsed: Date.now(),
         active: 0,
         spills: 0,

@@ -15,6 +15,9 @@ import { ToolcodeError } from "../errors.js";
 import { type ApprovalInfo, approvalInfo } from "../guard/approvals.js";
 import type { AuditLog } from "../guard/audit-log.js";
 import type { ExecutionGuard, Guard } from "../guard/guard.js";
+import { type EffectsPlan, planEffects } from "../guard/effects-plan.js";
+import { executionReport } from "../guard/idempotency.js";
+import type { CatalogTool } from "../catalog/catalog-tool.js";
 import type { HiddenTools } from "../guard/hidden-tools.js";
 import type { Engine, GuestApi } from "../sandbox/engine.js";
 import type { SkillLibrary } from "../skills/skill-library.js";
@@ -201,6 +204,7 @@ export class ToolcodeInstance implements Toolcode {
     const language = options.language ?? "javascript";
     const engine = language === "python" ? this.parts.pythonEngine : this.parts.engine;
     let typeReport: TypeCheckReport | undefined;
+    let scriptStarted = false;
     try {
       if (language !== "javascript" && language !== "python") {
         throw new ToolcodeError("INVALID_ARGUMENTS", `Unknown language "${String(language)}": use "javascript" (the default; TypeScript is accepted) or "python".`, { language });
@@ -219,6 +223,10 @@ export class ToolcodeInstance implements Toolcode {
       } else {
         guard = this.#beginGuard(sessionId, session, code, options);
         const running = guard;
+        const planSignal = new AbortController();
+        const proceed = await running.checkPlan(() => (language === "javascript" ? this.#plan(code, running) : undefined), planSignal.signal).finally(() => planSignal.abort());
+        if (!proceed) throw new ToolcodeError("APPROVAL_REQUIRED", "stopped before the run"); // the guard's error replaces it
+        scriptStarted = true;
         const builtins = this.#beginBuiltins(code, session, options, () => running.halted);
         const host = guardedHost({ allTools: this.parts.allTools, guard, scrubber: this.parts.scrubber, builtins: builtins.runs, onToolResult: (json) => toolResults.add(json), ...(options.onToolCall ? { onToolCall: options.onToolCall } : {}), trace: traceContext, ...(options.user !== undefined ? { user: options.user } : {}), ...(watch ? { watch } : {}) });
         outcome = await runGuest({ engine: this.parts.limits.fairEngine(engine, options.user), code, preludes: builtins.preludes, builtins: builtins.runs, tools: this.parts.guestTools, limits, host, language });
@@ -226,8 +234,10 @@ export class ToolcodeInstance implements Toolcode {
     } catch (thrown) {
       outcome = { ...outcome, error: guestErrorInfo(thrown) };
     }
-    const settled = guard?.finish({ error: outcome.error, toolCalls: outcome.toolCalls });
-    const error = this.parts.scrubber.guestError(settled && settled.error !== outcome.error ? settled.error : outcome.error);
+    if (outcome.error?.code === "GUEST_SYNTAX_ERROR") scriptStarted = false;
+    const settled = guard?.finish({ error: outcome.error, toolCalls: outcome.toolCalls, started: scriptStarted });
+    const unguarded = outcome.error && !settled ? { ...outcome.error, details: { ...outcome.error.details, execution: executionReport(false, [], false) } } : outcome.error;
+    const error = this.parts.scrubber.guestError(settled ? settled.error : unguarded);
     const spill = session ? nextSpillPaths(session) : undefined;
     const { shaped, toolResultTokens, estimated } = await shapeOutcome(this.parts.counter, { ...outcome, error }, options.maxTokens ?? this.config.output.maxTokens, spill, toolResults, sessionId);
     const spilled = session && spill ? await spillCut(session, spill, shaped.cut, outcome) : {};
@@ -264,6 +274,16 @@ export class ToolcodeInstance implements Toolcode {
     return checker.check(code, mode, this.config.sandbox.typeCheckTimeoutMs);
   }
 
+  /** The effects plan of a script (only worked out when some tool may need an approval). */
+  #plan(code: string, guard: ExecutionGuard): EffectsPlan | undefined {
+    const { allTools, guestTools } = this.parts;
+    const tools = allTools.tools();
+    if (!tools.some((tool) => guard.policyFor(tool).action === "approve")) return undefined;
+    const servers = [...Object.keys(guestTools.globals), ...Object.keys(guestTools.hidden ?? {})];
+    const resolve = (server: string, tool: string): CatalogTool | undefined => allTools.server(server)?.tools.find((t) => t.tool === tool);
+    return planEffects(code, servers, resolve, this.parts.guard.policy);
+  }
+
   #beginGuard(sessionId: string, session: Session, code: string, options: ExecuteOptions): ExecutionGuard {
     return this.parts.guard.begin({
       sessionId,
@@ -271,6 +291,7 @@ export class ToolcodeInstance implements Toolcode {
       code,
       ...(options.user !== undefined ? { user: options.user } : {}),
       ...(options.approve !== undefined ? { approve: options.approve } : {}),
+      ...(options.retryOf !== undefined ? { retryOf: options.retryOf } : {}),
       ...(options.onApproval ? { onApproval: options.onApproval, approvalVia: options.approvalVia ?? "callback" } : {}),
     });
   }

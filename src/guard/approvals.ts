@@ -13,6 +13,7 @@
  */
 import { randomBytes } from "node:crypto";
 import type { ErrorInfo } from "../errors.js";
+import type { RetryRecord } from "./idempotency.js";
 
 /** One call as recorded: position, tool, arguments (canonical JSON) and what the guest got. */
 export interface JournalEntry {
@@ -20,6 +21,8 @@ export interface JournalEntry {
   seq: number;
   tool: string;
   argsKey: string;
+  /** The idempotency key of a write call. */
+  key?: string;
   outcome: { ok: true; value: unknown } | { ok: false; error: ErrorInfo };
 }
 
@@ -35,6 +38,16 @@ export interface ApprovalInfo {
   reason: string;
   /** ISO time after which the id is no longer accepted. */
   expiresAt: string;
+  /** `plan`: the script's write calls, asked once before it runs (`arguments` lists them); absent: one call. */
+  kind?: "plan";
+  /** Why there is no plan (calls are asked one by one), when that is the case. */
+  note?: string;
+}
+
+/** An approved plan: the calls that run without asking again in this run (and its resumes and retries). */
+export interface PlanGrant {
+  approvalId: string;
+  calls: { tool: string; argsKey?: string; repeats: boolean; used: boolean }[];
 }
 
 /** A call waiting for approval, with everything needed to resume the script. */
@@ -47,6 +60,10 @@ export interface PendingApproval extends ApprovalInfo {
   expiresAtMs: number;
   /** Calls 1 … seq-1 of the run that asked. */
   journal: JournalEntry[];
+  /** The plan granted to the run that asked (its resume keeps it). */
+  plan?: PlanGrant;
+  /** The retried execution's record, when the run that asked was a retry (its resume goes on replaying). */
+  retry?: RetryRecord;
 }
 
 /** JSON with object keys sorted, so equal arguments give equal text. */
@@ -142,5 +159,13 @@ export class ApprovalBook {
 
 /** The public view of a pending approval. */
 export function approvalInfo(approval: PendingApproval): ApprovalInfo {
-  return { id: approval.id, tool: approval.tool, arguments: approval.arguments, reason: approval.reason, expiresAt: approval.expiresAt };
+  return {
+    id: approval.id,
+    tool: approval.tool,
+    arguments: approval.arguments,
+    reason: approval.reason,
+    expiresAt: approval.expiresAt,
+    ...(approval.kind !== undefined ? { kind: approval.kind } : {}),
+    ...(approval.note !== undefined ? { note: approval.note } : {}),
+  };
 }

@@ -18,8 +18,8 @@ import { detectPii } from "./pii-detectors.js";
 /** How an approval was given (or asked for). */
 export interface AuditApproval {
   id: string;
-  /** `callback` (library), `elicitation` (MCP client), `execute` (a later run with `approve`), `pending` (asked, stopped). */
-  via: "callback" | "elicitation" | "execute" | "pending";
+  /** `callback` (library), `elicitation` (MCP client), `execute` (a later run with `approve`), `pending` (asked, stopped), `plan` (in an approved plan). */
+  via: "callback" | "elicitation" | "execute" | "pending" | "plan";
   granted: boolean;
 }
 

@@ -15,7 +15,9 @@ import type { CatalogTool } from "../catalog/catalog-tool.js";
 import type { privacySchema } from "../config/guard-schema.js";
 import { type ErrorInfo, ToolcodeError, toErrorInfo } from "../errors.js";
 import type { CredentialUse } from "../sources/tool-source.js";
-import { type ApprovalInfo, ApprovalBook, type JournalEntry, type PendingApproval, approvalInfo, canonicalJson, newApprovalId } from "./approvals.js";
+import { type ApprovalInfo, ApprovalBook, type JournalEntry, type PendingApproval, type PlanGrant, approvalInfo, canonicalJson, newApprovalId } from "./approvals.js";
+import type { EffectsPlan } from "./effects-plan.js";
+import { type ExecutionReport, type RetryLimits, type RetryRecord, type WriteRecord, RetryBook, executionReport, idempotencyKey, outcomeUncertain, recordBytes, reportAdvice } from "./idempotency.js";
 import { type AuditApproval, type AuditLog, codeHash } from "./audit-log.js";
 import { GlobList } from "./glob.js";
 import { PiiVault } from "./pii-vault.js";
@@ -39,10 +41,11 @@ export interface ApprovalRequest extends ApprovalInfo {
  */
 export type ApprovalHandler = (request: ApprovalRequest) => boolean | undefined | Promise<boolean | undefined>;
 
-/** Per-session guard state: the PII vault and the pending approvals. Dropped with the session. */
+/** Per-session guard state: the PII vault, the pending approvals and the retry journal. Dropped with the session. */
 export interface GuardSessionState {
   readonly vault: PiiVault;
   readonly approvals: ApprovalBook;
+  readonly retries: RetryBook;
 }
 
 /** Options of one execution. */
@@ -53,6 +56,8 @@ export interface ExecutionContext {
   code: string;
   /** An approval id from an earlier run's pending approval. */
   approve?: string;
+  /** The id of an earlier execution of this session that failed after writes: its writes are replayed, not repeated. */
+  retryOf?: string;
   /** Interactive approver for this run (e.g. MCP elicitation); else the instance's. */
   onApproval?: ApprovalHandler;
   /** How the interactive approver is recorded in the audit log. */
@@ -65,6 +70,8 @@ export interface GuardOptions {
   privacy: PrivacyConfig;
   audit?: AuditLog;
   onApproval?: ApprovalHandler;
+  /** Limits of each session's retry journal. */
+  retryLimits?: RetryLimits;
 }
 
 /** The instance-wide guard. */
@@ -74,8 +81,10 @@ export class Guard {
   readonly #detokenizeFor: GlobList;
   readonly #audit: AuditLog | undefined;
   readonly #onApproval: ApprovalHandler | undefined;
+  readonly #retryLimits: RetryLimits | undefined;
 
   constructor(options: GuardOptions) {
+    this.#retryLimits = options.retryLimits;
     this.policy = options.policy;
     this.#privacy = options.privacy;
     this.#detokenizeFor = new GlobList(options.privacy.detokenizeFor);
@@ -90,7 +99,7 @@ export class Guard {
 
   /** Fresh state for a new session. */
   newSessionState(): GuardSessionState {
-    return { vault: new PiiVault({ kinds: this.#privacy.tokenize, fields: this.#privacy.fields }), approvals: new ApprovalBook() };
+    return { vault: new PiiVault({ kinds: this.#privacy.tokenize, fields: this.#privacy.fields }), approvals: new ApprovalBook(), retries: new RetryBook(this.#retryLimits) };
   }
 
   /**
@@ -115,9 +124,24 @@ export class Guard {
       }
       approval = found.approval;
     }
+    let retry: RetryRecord | undefined = approval?.retry;
+    if (context.retryOf !== undefined) {
+      const found = context.state.retries.claim(context.retryOf);
+      if (!found.ok) {
+        if (approval) context.state.approvals.release(approval.id);
+        throw new ToolcodeError(
+          "RETRY_INVALID",
+          found.reason === "in-use"
+            ? `Execution ${context.retryOf} is being retried by another execution running now. Wait for its result instead.`
+            : `No execution ${context.retryOf} to retry in this session: it made no writes (just run the code again), was already retried (retry that one), ${found.reason === "expired" ? "expired" : "expired, belongs to another session"}, or never existed. Run without retryOf.`,
+          { retryOf: context.retryOf, reason: found.reason },
+        );
+      }
+      retry = found.record;
+    }
     const handler = context.onApproval ?? this.#onApproval;
     const via = context.onApproval ? (context.approvalVia ?? "callback") : "callback";
-    return new ExecutionGuard(this, context, approval, handler, via);
+    return new ExecutionGuard(this, context, approval, handler, via, retry);
   }
 
   /** @internal */
@@ -135,7 +159,7 @@ export class Guard {
  * Performs the real call with (possibly detokenized) arguments; a per-user source tells
  * `onCredential` whose credential it used (the audit log names it, never the secret).
  */
-export type CallSource = (args: Record<string, unknown>, onCredential: (use: CredentialUse) => void) => Promise<unknown>;
+export type CallSource = (args: Record<string, unknown>, onCredential: (use: CredentialUse) => void, idempotencyKey?: string) => Promise<unknown>;
 
 /** One call on its way through {@link ExecutionGuard.call}. */
 interface GuardedCall {
@@ -149,6 +173,8 @@ interface GuardedCall {
   approval: AuditApproval | null;
   /** Whose credential a per-user source used, once it says. */
   credential: CredentialUse | null;
+  /** For a write or destructive call: its record in the write journal. */
+  write: WriteRecord | undefined;
 }
 
 /** A journal outcome answering a replayed call. */
@@ -165,6 +191,14 @@ export class ExecutionGuard {
   /** The claimed approval's call was reached (the approval is used up). */
   #consumed = false;
   readonly #started = performance.now();
+  /** Every write call of the run, in order (replayed ones included). */
+  readonly #writes: WriteRecord[] = [];
+  /** The approved plan in effect. */
+  #grant: PlanGrant | undefined;
+  /** Why no plan was offered (told with each per-call approval). */
+  #planNote: string | undefined;
+  /** The run stopped before the script started (a plan to approve, a declined plan). */
+  #notStarted = false;
 
   constructor(
     private readonly guard: Guard,
@@ -172,8 +206,67 @@ export class ExecutionGuard {
     private readonly approved: PendingApproval | undefined,
     private readonly handler: ApprovalHandler | undefined,
     private readonly via: "callback" | "elicitation",
+    private readonly retry: RetryRecord | undefined,
   ) {
     this.codeHash = codeHash(context.code);
+    this.#grant = approved?.plan ? clonePlan(approved.plan) : retry?.grant && retry.grant.code === context.code ? clonePlan(retry.grant.value as PlanGrant) : undefined;
+  }
+
+  /** The id the idempotency keys of this run carry (the first run of a chain of retries). */
+  get rootId(): string {
+    return this.retry?.rootId ?? this.id;
+  }
+
+  /**
+   * Before the script runs: when its write calls need approvals and can all be seen, asks once
+   * for the plan (the handler, or a pending approval of kind `plan` that stops the run). Returns
+   * false when the script must not run (asked and stopped, or declined). `plan` is called only
+   * when an approval could be needed.
+   */
+  async checkPlan(plan: () => EffectsPlan | undefined, signal: AbortSignal): Promise<boolean> {
+    if (this.approved?.kind === "plan") {
+      if (this.approved.code !== this.context.code) {
+        this.#halt = new ToolcodeError("REPLAY_DIVERGED", `Approval ${this.approved.id} approved the plan of a different script. Run the approved script unchanged with it, or run this one without approve to ask for its own plan.`, { approve: this.approved.id });
+        this.#notStarted = true;
+        return false;
+      }
+      this.context.state.approvals.consume(this.approved.id);
+      this.#consumed = true;
+      this.#grant = { approvalId: this.approved.id, calls: clonePlan(this.approved.plan ?? { approvalId: "", calls: [] }).calls };
+      return true;
+    }
+    if (this.approved || this.#grant) return true;
+    const effects = plan();
+    if (effects === undefined) return true;
+    if (!effects.ok) {
+      this.#planNote = `No plan: ${effects.reason}, so each call is asked on its own.`;
+      return true;
+    }
+    const asked = effects.calls.filter((c) => c.needsApproval);
+    // One approval-bound call is asked where it happens, as without a plan (same one question).
+    if (asked.length === 0 || (asked.length === 1 && asked[0]?.repeats !== true)) return true;
+    const request = this.#newPlanPending(effects);
+    let answer: boolean | undefined;
+    if (this.handler) {
+      try {
+        answer = await this.handler({ ...approvalInfo(request), sessionId: this.context.sessionId, ...(this.context.user !== undefined ? { user: this.context.user } : {}), signal });
+      } catch {
+        answer = undefined;
+      }
+    }
+    if (answer === true) {
+      this.#grant = request.plan;
+      return true;
+    }
+    this.#notStarted = true;
+    if (answer === false) {
+      this.#halt = new ToolcodeError("APPROVAL_DENIED", `The user declined this script's plan (${request.tool}); nothing ran. Do not retry it; continue without those calls or ask the user what to do instead.`, { approval: request.id });
+      return false;
+    }
+    this.context.state.approvals.add(request);
+    this.#pending = request;
+    this.#halt = planRequiredError(request);
+    return false;
   }
 
   /**
@@ -185,14 +278,14 @@ export class ExecutionGuard {
   async call(tool: CatalogTool, args: Record<string, unknown>, signal: AbortSignal, callSource: CallSource): Promise<unknown> {
     const call = this.#open(tool, args);
     if (this.#halt) throw this.#stop(call, this.#halt);
-    const replayed = this.#replay(call);
+    const replayed = this.#replay(call) ?? this.#replayWrite(call);
     if (replayed) {
       if (replayed.ok) return replayed.value;
       throw fromInfo(replayed.error);
     }
     if (call.decision.action === "deny") throw this.#failed(call, policyDeniedError(tool, call.decision));
-    if (call.decision.action === "approve" && call.approval === null) await this.#askApproval(call, signal);
-    return this.#invoke(call, callSource);
+    if (call.decision.action === "approve" && call.approval === null && !this.#inPlan(call)) await this.#askApproval(call, signal);
+    return this.#invoke(call, callSource, signal);
   }
 
   /** True once the run was stopped (a pending approval, a divergence): every later call is refused. */
@@ -207,7 +300,57 @@ export class ExecutionGuard {
 
   /** Numbers the call and takes the policy's decision. */
   #open(tool: CatalogTool, args: Record<string, unknown>): GuardedCall {
-    return { seq: ++this.#seq, started: performance.now(), tool, args, argsKey: canonicalJson(args), decision: this.guard.policy.decide(tool), approval: null, credential: null };
+    const decision = this.guard.policy.decide(tool);
+    const argsKey = canonicalJson(args);
+    const seq = ++this.#seq;
+    let write: WriteRecord | undefined;
+    if (decision.kind !== "read") {
+      const n = this.#writes.length + 1;
+      const earlier = this.retry?.writes.find((w) => w.n === n);
+      // A write re-sent after an unknown outcome keeps its key, so the API can apply it once.
+      const key = earlier && earlier.tool === tool.id && earlier.argsKey === argsKey ? earlier.key : idempotencyKey(this.rootId === this.id || !earlier ? this.rootId : this.id, n);
+      write = { seq, n, tool: tool.id, arguments: args, argsKey, key };
+      this.#writes.push(write);
+    }
+    return { seq, started: performance.now(), tool, args, argsKey, decision, approval: null, credential: null, write };
+  }
+
+  /** An approval-bound call the approved plan covers (its tool, and its arguments when they were literal) is approved by the plan. */
+  #inPlan(call: GuardedCall): boolean {
+    const grant = this.#grant;
+    if (!grant) return false;
+    const entry = grant.calls.find((c) => c.tool === call.tool.id && (c.argsKey === undefined || c.argsKey === call.argsKey) && (c.repeats || !c.used));
+    if (!entry) return false;
+    entry.used = true;
+    call.approval = { id: grant.approvalId, via: "plan", granted: true };
+    return true;
+  }
+
+  /**
+   * With `retryOf`: the n-th write is answered from the retried run's journal when it succeeded
+   * there and is the same call; a different call halts the run (`REPLAY_DIVERGED`); a write that
+   * failed or ended unknown there runs again (with the same key).
+   */
+  #replayWrite(call: GuardedCall): ReplayedOutcome | undefined {
+    const write = call.write;
+    const recorded = write ? this.retry?.writes.find((w) => w.n === write.n) : undefined;
+    if (!write || !recorded || recorded.outcome?.ok !== true) return undefined;
+    if (recorded.tool !== call.tool.id || recorded.argsKey !== call.argsKey) {
+      throw this.#stop(
+        call,
+        new ToolcodeError(
+          "REPLAY_DIVERGED",
+          `Write #${write.n} (call #${call.seq}) differs from the one execution ${this.retry?.executionId} made: it recorded ${recorded.tool}(${clip(recorded.argsKey)}), this run called ${call.tool.id}(${clip(call.argsKey)}). ` +
+            "A retry must make the recorded writes again, in the same order, with the same arguments (they are replayed, not repeated); nothing ran. Make the arguments deterministic, or check the recorded writes and run without retryOf.",
+          { write: write.n, seq: call.seq, expected: { tool: recorded.tool }, actual: { tool: call.tool.id }, retryOf: this.retry?.executionId },
+        ),
+      );
+    }
+    write.key = recorded.key;
+    write.outcome = recorded.outcome;
+    this.#journal.push({ seq: call.seq, tool: call.tool.id, argsKey: call.argsKey, key: recorded.key, outcome: recorded.outcome });
+    this.#audit(call, null, { replayed: true });
+    return recorded.outcome;
   }
 
   /** Writes the call's audit line. */
@@ -252,6 +395,10 @@ export class ExecutionGuard {
     const recorded = call.seq < approved.seq ? approved.journal[call.seq - 1] : { seq: call.seq, tool: approved.tool, argsKey: approved.argsKey };
     if (!recorded || recorded.tool !== call.tool.id || recorded.argsKey !== call.argsKey) throw this.#stop(call, this.#diverged(call.seq, recorded, call.tool, call.args));
     if ("outcome" in recorded) {
+      if (call.write) {
+        call.write.outcome = recorded.outcome;
+        if (recorded.key !== undefined) call.write.key = recorded.key;
+      }
       this.#journal.push(recorded);
       this.#audit(call, recorded.outcome.ok ? null : recorded.outcome.error, { replayed: true });
       return recorded.outcome;
@@ -289,17 +436,22 @@ export class ExecutionGuard {
   }
 
   /** Calls the source with real values for permitted tools; tokenizes the result or the error; journals and audits it. */
-  async #invoke(call: GuardedCall, callSource: CallSource): Promise<unknown> {
+  async #invoke(call: GuardedCall, callSource: CallSource, signal: AbortSignal): Promise<unknown> {
     const vault = this.context.state.vault;
     const realArgs = this.guard.detokenizes(call.tool) ? vault.detokenize(call.args) : call.args;
     let value: unknown;
     try {
-      value = vault.tokenize(await callSource(realArgs, (use) => (call.credential = { connection: use.connection, owner: use.owner })));
+      value = vault.tokenize(await callSource(realArgs, (use) => (call.credential = { connection: use.connection, owner: use.owner }), call.write?.key));
     } catch (thrown) {
-      if (!vault.enabled && thrown instanceof ToolcodeError) throw this.#failed(call, thrown);
-      throw this.#failed(call, fromInfo(vault.tokenize(toErrorInfo(thrown, "TOOL_ERROR"))));
+      const error = !vault.enabled && thrown instanceof ToolcodeError ? thrown : fromInfo(vault.tokenize(toErrorInfo(thrown, "TOOL_ERROR")));
+      if (call.write) {
+        call.write.outcome = { ok: false, error: toErrorInfo(error) };
+        if (outcomeUncertain(toErrorInfo(error), signal.aborted)) call.write.uncertain = true;
+      }
+      throw this.#failed(call, error);
     }
-    this.#journal.push({ seq: call.seq, tool: call.tool.id, argsKey: call.argsKey, outcome: { ok: true, value } });
+    if (call.write) call.write.outcome = { ok: true, value };
+    this.#journal.push({ seq: call.seq, tool: call.tool.id, argsKey: call.argsKey, ...(call.write ? { key: call.write.key } : {}), outcome: { ok: true, value } });
     this.#audit(call, null, { approval: call.approval });
     return value;
   }
@@ -307,7 +459,7 @@ export class ExecutionGuard {
   /** Records a failed call in the journal and the log; returns the error to throw. */
   #failed(call: GuardedCall, error: ToolcodeError): ToolcodeError {
     const info = toErrorInfo(error);
-    this.#journal.push({ seq: call.seq, tool: call.tool.id, argsKey: call.argsKey, outcome: { ok: false, error: info } });
+    this.#journal.push({ seq: call.seq, tool: call.tool.id, argsKey: call.argsKey, ...(call.write ? { key: call.write.key } : {}), outcome: { ok: false, error: info } });
     this.#audit(call, info, { approval: call.approval });
     return error;
   }
@@ -317,10 +469,16 @@ export class ExecutionGuard {
    * approval or a divergence stops the run even if the guest caught it), the pending approval,
    * and the execution's audit line.
    */
-  finish(outcome: { error: ErrorInfo | null; toolCalls: number }): { error: ErrorInfo | null; approval?: ApprovalInfo } {
+  finish(outcome: { error: ErrorInfo | null; toolCalls: number; started?: boolean }): { error: ErrorInfo | null; approval?: ApprovalInfo } {
     // An approval this run claimed but did not use (it stopped before the approved call) can be used again.
     if (this.approved && !this.#consumed) this.context.state.approvals.release(this.approved.id);
-    const error = this.#halt ? toErrorInfo(this.#halt) : outcome.error;
+    let error = this.#halt ? toErrorInfo(this.#halt) : outcome.error;
+    if (this.retry) {
+      // A retry that never started gives the record back; one that ran used it up.
+      if (this.#notStarted || outcome.started === false) this.context.state.retries.release(this.retry.executionId);
+      else this.context.state.retries.consume(this.retry.executionId);
+    }
+    if (error) error = this.#report(error, !this.#notStarted && outcome.started !== false);
     this.guard.audit?.record({
       ts: new Date().toISOString(),
       type: "execution",
@@ -335,6 +493,52 @@ export class ExecutionGuard {
       pendingApproval: this.#pending?.id ?? null,
     });
     return { error, ...(this.#pending ? { approval: approvalInfo(this.#pending) } : {}) };
+  }
+
+  /** Adds `details.execution` (and, after writes, what to do) to a failed run's error; keeps the retry record. */
+  #report(error: ErrorInfo, started: boolean): ErrorInfo {
+    let kept = false;
+    let report: ExecutionReport = executionReport(started, this.#writes, false);
+    if (report.code === "INTERRUPTED_AFTER_WRITES") {
+      const writes = this.#writes.map((w) => ({ ...w }));
+      const grant = this.#grant ? { code: this.context.code, value: clonePlan(this.#grant) } : undefined;
+      kept = this.context.state.retries.add({
+        executionId: this.id,
+        rootId: this.rootId,
+        sessionId: this.context.sessionId,
+        writes,
+        ...(grant ? { grant } : {}),
+        expiresAtMs: Date.now() + this.context.state.retries.limits.ttlMs,
+        bytes: recordBytes(writes),
+      });
+      report = executionReport(started, this.#writes, kept);
+    }
+    return { ...error, message: `${error.message}${reportAdvice(report, this.id)}`, details: { ...error.details, execution: report } };
+  }
+
+  /** A pending approval of kind `plan` for the script's write calls. */
+  #newPlanPending(effects: Extract<EffectsPlan, { ok: true }>): PendingApproval {
+    const ttlMs = this.guard.policy.config.approvalTtlSeconds * 1000;
+    const expiresAtMs = Date.now() + ttlMs;
+    const id = newApprovalId();
+    const tools = [...new Set(effects.calls.filter((c) => c.needsApproval).map((c) => c.tool))];
+    return {
+      id,
+      kind: "plan",
+      tool: tools.join(", "),
+      arguments: effects.calls.map(({ tool, arguments: args, repeats, needsApproval }) => ({ tool, arguments: args, ...(repeats ? { repeats } : {}), ...(needsApproval ? {} : { approved: "by policy" }) })),
+      reason: "the script's write calls, asked once before it runs",
+      ...(effects.notes.length > 0 ? { note: effects.notes.join("; ") } : {}),
+      expiresAt: new Date(expiresAtMs).toISOString(),
+      expiresAtMs,
+      sessionId: this.context.sessionId,
+      seq: 0,
+      argsKey: "",
+      code: this.context.code,
+      journal: [],
+      plan: { approvalId: id, calls: effects.calls.filter((c) => c.needsApproval).map((c) => ({ tool: c.tool, ...(c.arguments !== "dynamic" ? { argsKey: canonicalJson(c.arguments) } : {}), repeats: c.repeats === true, used: false })) },
+      ...(this.retry ? { retry: this.retry } : {}),
+    };
   }
 
   #newPending(seq: number, tool: CatalogTool, args: Record<string, unknown>, argsKey: string, decision: PolicyDecision): PendingApproval {
@@ -352,6 +556,9 @@ export class ExecutionGuard {
       argsKey,
       code: this.context.code,
       journal: [...this.#journal],
+      ...(this.#planNote !== undefined ? { note: this.#planNote } : {}),
+      ...(this.#grant ? { plan: clonePlan(this.#grant) } : {}),
+      ...(this.retry ? { retry: this.retry } : {}),
     };
   }
 
@@ -376,6 +583,21 @@ function approvalRequiredError(request: PendingApproval): ToolcodeError {
       `If they approve, call execute again with the same code and approve: "${request.id}" (valid until ${request.expiresAt}); the calls before it are replayed from a journal, not repeated.`,
     { approval: approvalInfo(request) },
   );
+}
+
+/** The `APPROVAL_REQUIRED` error of a plan: the run stopped before the script started. */
+function planRequiredError(request: PendingApproval): ToolcodeError {
+  const calls = (request.arguments as { tool: string; arguments: unknown; repeats?: boolean }[]).map((c) => `${c.tool}(${c.arguments === "dynamic" ? "computed arguments" : clip(canonicalJson(c.arguments), 300)})${c.repeats ? " (may repeat)" : ""}`);
+  return new ToolcodeError(
+    "APPROVAL_REQUIRED",
+    `This script's write calls need approval; nothing ran yet. Show the user the plan and ask them to approve it:\n- ${calls.join("\n- ")}\n` +
+      `If they approve, call execute again with the same code and approve: "${request.id}" (valid until ${request.expiresAt}); calls in the plan then run without asking, any other still asks.`,
+    { approval: approvalInfo(request) },
+  );
+}
+
+function clonePlan(plan: PlanGrant): PlanGrant {
+  return { approvalId: plan.approvalId, calls: plan.calls.map((c) => ({ ...c })) };
 }
 
 function fromInfo(info: ErrorInfo): ToolcodeError {

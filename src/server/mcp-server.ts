@@ -183,7 +183,10 @@ function elicitApprovals(server: McpServer, extra: ToolExtra): Pick<ExecuteOptio
         {
           method: "elicitation/create",
           params: {
-            message: `Allow ${request.tool}? It needs approval: ${request.reason}.\nArguments: ${JSON.stringify(request.arguments, null, 2)}`,
+            message:
+              request.kind === "plan"
+                ? `Allow this script's write calls (${request.tool})? Asked once before it runs; calls outside the plan still ask.\nPlan: ${JSON.stringify(request.arguments, null, 2)}`
+                : `Allow ${request.tool}? It needs approval: ${request.reason}.\nArguments: ${JSON.stringify(request.arguments, null, 2)}`,
             requestedSchema: {
               type: "object",
               properties: { approve: { type: "boolean", title: "Run this call", description: `Run ${request.tool} with these arguments` } },

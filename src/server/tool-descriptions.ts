@@ -117,6 +117,7 @@ export const executeInputShape = {
   timeoutMs: z.number().positive().optional().describe("A lower time limit, ms."),
   maxTokens: z.number().positive().max(100_000).optional().describe("Output token budget."),
   approve: z.string().optional().describe("Approval id from APPROVAL_REQUIRED, once the user agreed: reruns the code and performs the call."),
+  retryOf: z.string().optional().describe("executionId of a run that failed after writes: replays its writes, never repeats them."),
   typeCheck: z.enum(["off", "warn", "error"]).optional().describe("Type-check tool calls first; error (default) stops before any call runs."),
 };
 
@@ -131,7 +132,7 @@ export const executeOutputShape = {
   result: z.unknown().optional().describe("The script's return value."),
   logs: z.array(z.string()).describe("Console output lines."),
   error: z
-    .object({ code: z.string(), message: z.string(), line: z.number().optional(), column: z.number().optional() })
+    .object({ code: z.string(), message: z.string(), line: z.number().optional(), column: z.number().optional(), execution: z.unknown().optional() })
     .nullable()
     .describe("Set when the script failed."),
   truncated: z.boolean().describe("True when logs or result were cut to the token budget."),
@@ -139,7 +140,7 @@ export const executeOutputShape = {
   tokens: z.object({ output: z.number(), toolResults: z.number(), saved: z.number(), estimated: z.boolean().optional() }).describe("o200k_base token accounting."),
   executionId: z.string().optional().describe("This execution's id (the audit log's execution field)."),
   approval: z
-    .object({ id: z.string(), tool: z.string(), arguments: z.unknown(), reason: z.string(), expiresAt: z.string() })
+    .object({ id: z.string(), tool: z.string(), arguments: z.unknown(), reason: z.string(), expiresAt: z.string(), kind: z.literal("plan").optional(), note: z.string().optional() })
     .optional()
     .describe("Set with APPROVAL_REQUIRED: the call waiting for the user's approval."),
 };
@@ -148,12 +149,12 @@ export const executeOutputShape = {
 export interface ExecuteOutput {
   result?: unknown;
   logs: string[];
-  error: { code: string; message: string; line?: number; column?: number } | null;
+  error: { code: string; message: string; line?: number; column?: number; execution?: unknown } | null;
   truncated: boolean;
   spilled: { logs?: string; result?: string };
   executionId?: string;
   tokens: { output: number; toolResults: number; saved: number; estimated?: boolean };
-  approval?: { id: string; tool: string; arguments: unknown; reason: string; expiresAt: string };
+  approval?: { id: string; tool: string; arguments: unknown; reason: string; expiresAt: string; kind?: "plan"; note?: string };
 }
 
 /** Runs one `search` call: the text the model reads (re-ranked by `search.embeddings` when configured; Python stubs once the session's scripts are Python). */
@@ -173,6 +174,7 @@ export function executeOptions(input: ExecuteInput, base: ExecuteOptions = {}): 
   return {
     ...base,
     ...(input.approve !== undefined ? { approve: input.approve } : {}),
+    ...(input.retryOf !== undefined ? { retryOf: input.retryOf } : {}),
     ...(input.language !== undefined ? { language: input.language } : {}),
     ...(input.typeCheck !== undefined ? { typeCheck: input.typeCheck } : {}),
     ...(input.timeoutMs !== undefined ? { timeoutMs: Math.floor(input.timeoutMs) } : {}),
@@ -188,6 +190,7 @@ export function executeOutput(result: ExecuteResult): ExecuteOutput {
         message: result.error.message,
         ...(result.error.line !== undefined ? { line: result.error.line } : {}),
         ...(result.error.column !== undefined ? { column: result.error.column } : {}),
+        ...(result.error.details?.execution !== undefined ? { execution: result.error.details.execution } : {}),
       }
     : null;
   return {

@@ -56,6 +56,11 @@ export interface CallOptions {
   user?: string;
   /** Told which credential a per-user source used. Must not throw. */
   onCredential?: (use: CredentialUse) => void;
+  /**
+   * The call's idempotency key (write and destructive calls: `toolcode-<executionId>-<n>`, the
+   * same when a retry re-sends it). OpenAPI sources send it as `Idempotency-Key`.
+   */
+  idempotencyKey?: string;
 }
 
 /**

@@ -56,7 +56,7 @@ describe("toolcode/openai-agents", () => {
       () => ({ tool: "search", input: { query: "list directory", detail: "names", limit: null, server: null } }),
       (input) => {
         expect(input).toContain("filesystem.list_directory");
-        return { tool: "execute", input: { code: countMarkdownScript(f.dir), language: null, timeoutMs: null, maxTokens: null, approve: null, typeCheck: null } };
+        return { tool: "execute", input: { code: countMarkdownScript(f.dir), language: null, timeoutMs: null, maxTokens: null, approve: null, typeCheck: null, retryOf: null } };
       },
       (input) => ({ text: /(\d+) markdown files/.exec(input)?.[0] ?? "no count" }),
     ]);
@@ -72,17 +72,17 @@ describe("toolcode/openai-agents", () => {
     expect(byName.execute?.description).toBe(executeDescription(f.toolcode));
     // Strict schemas: every field required, optional ones nullable.
     expect(byName.execute?.strict).toBe(true);
-    expect(byName.execute?.parameters.required?.sort()).toEqual(["approve", "code", "language", "maxTokens", "timeoutMs", "typeCheck"]);
+    expect(byName.execute?.parameters.required?.sort()).toEqual(["approve", "code", "language", "maxTokens", "retryOf", "timeoutMs", "typeCheck"]);
   });
 
   it("a run that needs approval stops with an interruption and resumes once approved", async () => {
     let approvalId: string | undefined;
     const model = new ScriptedModel([
-      () => ({ tool: "execute", input: { code: CREATE_ENTITY_SCRIPT, language: null, timeoutMs: null, maxTokens: null, approve: null, typeCheck: null } }),
+      () => ({ tool: "execute", input: { code: CREATE_ENTITY_SCRIPT, language: null, timeoutMs: null, maxTokens: null, approve: null, typeCheck: null, retryOf: null } }),
       (input) => {
         expect(input).toContain("APPROVAL_REQUIRED");
         approvalId = approvalIdIn(input);
-        return { tool: "execute", input: { code: CREATE_ENTITY_SCRIPT, language: null, timeoutMs: null, maxTokens: null, approve: approvalId, typeCheck: null } };
+        return { tool: "execute", input: { code: CREATE_ENTITY_SCRIPT, language: null, timeoutMs: null, maxTokens: null, approve: approvalId, typeCheck: null, retryOf: null } };
       },
       (input) => ({ text: input.includes("created") ? "Created the entity." : "Something went wrong." }),
     ]);

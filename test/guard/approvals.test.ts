@@ -198,12 +198,13 @@ describe("approvals with real filesystem and memory servers", () => {
     await seedGraph(sessionId);
     const run = await tc.execute(
       `try { await memory.delete_entities({ entityNames: ["Ada"] }); } catch (e) { console.log("caught " + e.code); }
-       await memory.delete_entities({ entityNames: ["Charles"] });
+       await memory["delete_" + "entities"]({ entityNames: ["Charles"] }); // computed: no plan, each call asks
        return "went on";`,
       { sessionId },
     );
     expect(run.error?.code).toBe("APPROVAL_REQUIRED");
     expect(run.logs).toEqual(["caught APPROVAL_REQUIRED"]);
+    expect(run.approval?.note).toContain("No plan: the script reaches tools dynamically (computed member memory[…] (line 2))");
     expect(run.result).toBeUndefined();
     expect(storedGraph(memoryFile).entities.map((e) => e.name)).toEqual(expect.arrayContaining(["Ada", "Charles"]));
   });

@@ -54,9 +54,9 @@ export function guardedHost({ allTools, guard, builtins, onToolResult, onToolCal
       let sourceCalled = false;
       const watched = watch?.toolCall({ tool: found.id, arguments: input, decision: decision.action, kind: decision.kind });
       // The guard checks the policy, asks for approval, replays, and swaps PII tokens.
-      const value = await guard.call(found, input as Record<string, unknown>, signal, async (realArgs, onCredential) => {
+      const value = await guard.call(found, input as Record<string, unknown>, signal, async (realArgs, onCredential, idempotencyKey) => {
         sourceCalled = true;
-        const result = await source.callTool(found.spec.name, realArgs, { signal, onCredential, ...(user !== undefined ? { user } : {}) });
+        const result = await source.callTool(found.spec.name, realArgs, { signal, onCredential, ...(user !== undefined ? { user } : {}), ...(idempotencyKey !== undefined ? { idempotencyKey } : {}) });
         const json = typeof result === "string" ? result : (JSON.stringify(result) ?? "");
         onToolResult(json);
         if (span.isRecording()) {

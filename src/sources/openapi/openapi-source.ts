@@ -40,6 +40,8 @@ export const DEFAULT_RETRIES = 2;
 export const DEFAULT_RETRY_DELAY_MS = 250;
 /** Longest `Retry-After` waited for; longer waits fail the call with the wait in `details`. */
 export const DEFAULT_MAX_RETRY_AFTER_MS = 20_000;
+/** Methods that change nothing: no idempotency key. */
+const SAFE_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 /** Sent unless the config's `headers` set one (some APIs, GitHub among them, reject requests without). */
 const USER_AGENT = "toolcode (OpenAPI source)";
 /** Most tool names listed in a `TOOL_NOT_FOUND` message (all are in `details.validNames`). */
@@ -294,17 +296,28 @@ export class OpenApiSource implements ToolSource {
       const input = args ?? {};
       const send = { signal: options.signal, ...(credentials !== undefined ? { credentials } : {}) };
       if (name === REQUEST_TOOL_NAME && this.requestEnabled) {
-        const request = buildGenericRequest(name, input, this.baseUrl, this.reservedHeaders);
+        const request = this.withIdempotencyKey(buildGenericRequest(name, input, this.baseUrl, this.reservedHeaders), options);
         return await this.http.send(request, { tool: name, expectJson: false, ...send });
       }
       const op = this.operations.get(name);
       if (op === undefined) throw this.unknownTool(name);
-      const request = buildOperationRequest(op, input, this.baseFor(op));
+      const request = this.withIdempotencyKey(buildOperationRequest(op, input, this.baseFor(op)), options);
       return await this.http.send(request, { tool: name, expectJson: op.response === "json", ...send });
     } catch (error) {
       if (error instanceof ToolError && error.code === "INVALID_ARGUMENTS") error.details.server = this.name;
       throw (credentials?.redactor ?? this.redactor).error(error);
     }
+  }
+
+  /**
+   * Adds the call's idempotency key as `Idempotency-Key` to a request that changes something
+   * (not GET, HEAD, OPTIONS), unless the request sets one or `idempotencyKeys` is false.
+   */
+  private withIdempotencyKey<R extends { method: string; headers: Record<string, string> }>(request: R, options: CallOptions): R {
+    const key = options.idempotencyKey;
+    if (key === undefined || this.config.idempotencyKeys === false || SAFE_METHODS.has(request.method.toUpperCase())) return request;
+    request.headers["idempotency-key"] ??= key;
+    return request;
   }
 
   /** Whether calls use each user's own credential (`${user.NAME}` in `auth` or `headers`). */
