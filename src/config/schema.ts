@@ -291,6 +291,22 @@ export const telemetrySchema = z.strictObject({
   serviceName: z.string().min(1).default("toolcode"),
 });
 
+/**
+ * Where state that must survive a restart is kept (pending approvals with their journals and
+ * the PII vault entries they reference), encrypted at rest: files in `dir`, or Redis shared by
+ * replicas.
+ */
+export const stateSchema = z.strictObject({
+  /** Directory of the file store and of the generated key (default: `state` in the state directory, e.g. `.toolcode/state` beside the config file). */
+  dir: z.string().min(1).optional(),
+  /** A Redis URL (`redis://host:port[/db]`, `rediss://` for TLS): keep state in Redis instead of files, shared by every replica using it. */
+  redis: z.string().regex(/^rediss?:\/\/\S+$/, "a Redis URL, e.g. \"redis://127.0.0.1:6379\"").optional(),
+  /** Prefix of every Redis key (several deployments can share one Redis). */
+  keyPrefix: z.string().regex(/^[A-Za-z0-9:_.-]{0,64}$/, "up to 64 characters of A-Z a-z 0-9 : _ . -").default("toolcode:"),
+  /** Secret the stored values are encrypted with (AES-256-GCM; ≥ 16 characters, e.g. "${TOOLCODE_STATE_KEY}"); default: the TOOLCODE_STATE_KEY variable, else a key generated into `<dir>/key` (mode 0600). Replicas sharing Redis need the same key. */
+  key: z.string().min(16, "at least 16 characters of secret (e.g. `openssl rand -base64 32`)").optional(),
+});
+
 /** The whole config file. Sections owned by later features are accepted but optional. */
 export const configSchema = z.strictObject({
   $schema: z.string().optional(),
@@ -311,6 +327,7 @@ export const configSchema = z.strictObject({
   skills: skillsSchema.default(skillsSchema.parse({})),
   agent: agentSchema.default(agentSchema.parse({})),
   telemetry: telemetrySchema.optional(),
+  state: stateSchema.default(stateSchema.parse({})),
 });
 
 /** Config as written in the file (defaults not applied). */
