@@ -10,6 +10,7 @@ import { Catalog } from "../catalog/catalog.js";
 import { openAiCompatibleEmbedder } from "../catalog/embedder.js";
 import { SearchIndex } from "../catalog/search-index.js";
 import { SemanticReranker } from "../catalog/semantic-reranker.js";
+import { STATE_DIR_NAME } from "../config/default-config.js";
 import { loadConfig } from "../config/load-config.js";
 import { type Config, type ConfigInput, configSchema } from "../config/schema.js";
 import { ToolcodeError } from "../errors.js";
@@ -22,6 +23,7 @@ import { Policy } from "../guard/policy.js";
 import type { CredentialStore } from "../credentials/credential-store.js";
 import { openCredentialStore } from "../credentials/open-store.js";
 import { UserCredentials } from "../credentials/user-credentials.js";
+import { openStateStore } from "../runtime/open-state-store.js";
 import { createEngine } from "../sandbox/create-engine.js";
 import { STRONG_ISOLATIONS } from "../sandbox/host/isolation-hosts.js";
 import type { GuestLanguage } from "./pipeline/run-guest.js";
@@ -257,8 +259,10 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
   const degraded = openapi.sources.map((source) => ({ server: source.name, problems: source.warnings.filter((w) => /unresolved \$ref|skipped/.test(w)) }));
   for (const { server, problems } of degraded) for (const problem of problems) warnings.push(`SOURCE_UNAVAILABLE: ${problem} (fix openapi.${server}.spec)`);
   const audit = config.audit.file !== undefined ? AuditLog.open(config.audit.file, baseDir, { arguments: config.audit.arguments, fields: config.privacy.fields }) : undefined;
+  const state = openStateStore({ dir: path.resolve(baseDir, config.state.dir ?? path.join(STATE_DIR_NAME, "state")), redis: config.state.redis, keyPrefix: config.state.keyPrefix, key: config.state.key });
   const guard = new Guard({
     policy,
+    state,
     privacy: config.privacy,
     ...(audit ? { audit } : {}),
     ...(options.onApproval ? { onApproval: options.onApproval } : {}),
@@ -322,6 +326,7 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
     credentials,
     ...(audit ? { audit } : {}),
     telemetry,
+    state,
   });
   bound.instance = instance;
   return instance;

@@ -75,6 +75,11 @@ export class SessionStore {
     return randomUUID();
   }
 
+  /** True while session `id` is open in this process. */
+  has(id: string): boolean {
+    return this.#sessions.has(id);
+  }
+
   /** Sessions open now (all users, or one user's). */
   count(user?: string | null): number {
     if (user === undefined) return this.#sessions.size;

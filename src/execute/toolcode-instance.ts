@@ -13,6 +13,7 @@ import type { SearchIndex, SearchResult } from "../catalog/search-index.js";
 import type { Config } from "../config/schema.js";
 import { ToolcodeError } from "../errors.js";
 import { type ApprovalInfo, approvalInfo } from "../guard/approvals.js";
+import type { StateHandle } from "../runtime/open-state-store.js";
 import type { AuditLog } from "../guard/audit-log.js";
 import type { ExecutionGuard, Guard } from "../guard/guard.js";
 import { type EffectsPlan, planEffects } from "../guard/effects-plan.js";
@@ -86,6 +87,8 @@ export interface ToolcodeParts {
   credentials: UserCredentials;
   /** Type-checks scripts before they run (`sandbox.typeCheck`). */
   typeCheck?: ScriptTypeCheck;
+  /** The state store pending approvals are kept in (`state`). */
+  state?: StateHandle;
 }
 
 /** The {@link Toolcode} implementation. */
@@ -221,7 +224,7 @@ export class ToolcodeInstance implements Toolcode {
       if (checked?.error) {
         outcome = { ...outcome, error: checked.error };
       } else {
-        guard = this.#beginGuard(sessionId, session, code, options);
+        guard = await this.#beginGuard(sessionId, session, code, options);
         const running = guard;
         const planSignal = new AbortController();
         const proceed = await running.checkPlan(() => (language === "javascript" ? this.#plan(code, running) : undefined), planSignal.signal).finally(() => planSignal.abort());
@@ -235,7 +238,7 @@ export class ToolcodeInstance implements Toolcode {
       outcome = { ...outcome, error: guestErrorInfo(thrown) };
     }
     if (outcome.error?.code === "GUEST_SYNTAX_ERROR") scriptStarted = false;
-    const settled = guard?.finish({ error: outcome.error, toolCalls: outcome.toolCalls, started: scriptStarted });
+    const settled = await guard?.finish({ error: outcome.error, toolCalls: outcome.toolCalls, started: scriptStarted });
     const unguarded = outcome.error && !settled ? { ...outcome.error, details: { ...outcome.error.details, execution: executionReport(false, [], false) } } : outcome.error;
     const error = this.parts.scrubber.guestError(settled ? settled.error : unguarded);
     const spill = session ? nextSpillPaths(session) : undefined;
@@ -284,10 +287,11 @@ export class ToolcodeInstance implements Toolcode {
     return planEffects(code, servers, resolve, this.parts.guard.policy);
   }
 
-  #beginGuard(sessionId: string, session: Session, code: string, options: ExecuteOptions): ExecutionGuard {
+  #beginGuard(sessionId: string, session: Session, code: string, options: ExecuteOptions): Promise<ExecutionGuard> {
     return this.parts.guard.begin({
       sessionId,
       state: session.guard,
+      sessionOpen: (id) => this.parts.sessions.has(id),
       code,
       ...(options.user !== undefined ? { user: options.user } : {}),
       ...(options.approve !== undefined ? { approve: options.approve } : {}),
@@ -314,7 +318,7 @@ export class ToolcodeInstance implements Toolcode {
 
   async rejectApproval(approvalId: string, options: { sessionId?: string; user?: string } = {}): Promise<boolean> {
     const session = await this.parts.sessions.get(options.sessionId ?? this.#defaultSession, options.user ?? null);
-    return session.guard.approvals.discard(approvalId);
+    return session.guard.approvals.discard(approvalId, options.user ?? null);
   }
 
   async workspaceFiles(options: { sessionId?: string; user?: string } = {}): Promise<WorkspaceEntry[]> {
@@ -329,7 +333,7 @@ export class ToolcodeInstance implements Toolcode {
 
   async approve(approvalId: string, options: ExecuteOptions = {}): Promise<ExecuteResult> {
     const session = await this.parts.sessions.get(options.sessionId ?? this.#defaultSession, options.user ?? null);
-    const found = session.guard.approvals.find(approvalId);
+    const found = await session.guard.approvals.lookup(approvalId, options.user ?? null);
     // An unknown or expired id still goes through execute, which reports APPROVAL_INVALID.
     return this.execute(found.ok ? found.approval.code : "", { ...options, approve: approvalId });
   }
@@ -362,9 +366,9 @@ export class ToolcodeInstance implements Toolcode {
   async close(): Promise<void> {
     if (this.#closed) return;
     this.#closed = true;
-    const { engine, pythonEngine, sources, counter, sessions, skills, audit, telemetry } = this.parts;
+    const { engine, pythonEngine, sources, counter, sessions, skills, audit, telemetry, state } = this.parts;
     await skills.opened?.close();
-    await Promise.allSettled([engine.close(), pythonEngine.close(), closeSources(sources), counter.close(), sessions.close(), this.parts.typeCheck?.close()]);
+    await Promise.allSettled([engine.close(), pythonEngine.close(), closeSources(sources), counter.close(), sessions.close(), this.parts.typeCheck?.close(), state?.close()]);
     await audit?.close();
     await telemetry?.close();
   }

@@ -7,13 +7,16 @@
  * results the guest got). A later `execute` with the approval id re-runs the script: calls
  * before the approved one are answered from the journal (never repeated), the approved call
  * runs if it is the same call at the same position, and any difference stops the run with
- * `REPLAY_DIVERGED`. Approvals are single-use and expire.
+ * `REPLAY_DIVERGED`. Approvals are single-use and expire. With a state store (`state`), pending
+ * approvals outlive the process: see {@link ApprovalBook}.
  *
  * @module
  */
 import { randomBytes } from "node:crypto";
-import type { ErrorInfo } from "../errors.js";
+import { type ErrorInfo, ToolcodeError } from "../errors.js";
+import type { DurableApprovals } from "./durable-approvals.js";
 import type { RetryRecord } from "./idempotency.js";
+import type { PiiVault } from "./pii-vault.js";
 
 /** One call as recorded: position, tool, arguments (canonical JSON) and what the guest got. */
 export interface JournalEntry {
@@ -84,20 +87,65 @@ export function newApprovalId(): string {
   return `ap_${randomBytes(16).toString("base64url")}`;
 }
 
+/** Who claims an approval: the user and session of the execution, and which sessions are open in this process. */
+export interface ClaimBy {
+  user: string | null;
+  sessionId: string;
+  /** True for a session open in this process (its approvals are resumed only from it). */
+  sessionOpen: (sessionId: string) => boolean;
+}
+
+/** Why a claim failed. */
+export type ClaimFailure = { ok: false; reason: "unknown" | "expired" | "in-use"; approval?: PendingApproval };
+
 /**
- * The pending approvals of one session. Using one is a claim, taken atomically (one
- * synchronous step): of N concurrent executions that pass the same id, exactly one holds it;
- * the others are told it is in use. The holder either consumes it (the approved call ran) or
- * releases it (its run ended before reaching that call, e.g. `REPLAY_DIVERGED`), after which
- * the same script can use it again.
+ * The pending approvals of one session. Using one is a claim, taken atomically: of N concurrent
+ * executions that pass the same id, exactly one holds it; the others are told it is in use.
+ * The holder either consumes it (the approved call ran) or releases it (its run ended before
+ * reaching that call, e.g. `REPLAY_DIVERGED`), after which the same script can use it again.
+ *
+ * With a {@link DurableApprovals} store, each approval is also kept there (with the vault
+ * entries it references) until it expires, and a claim is an atomic take from the store: an
+ * approval asked in another session of the same user whose session is not open in this process
+ * (it was asked before a restart, or on another replica) is found there and resumed here; a
+ * release puts it back, a reject deletes it. Ids never cross users.
  */
 export class ApprovalBook {
   readonly #pending = new Map<string, PendingApproval>();
   /** Ids claimed by a running execution. */
   readonly #claimed = new Set<string>();
+  /** Whose approval each id is (for putting it back in the store). */
+  readonly #owners = new Map<string, string | null>();
+  /** Ids the store could not keep (kept in memory only). */
+  readonly #memoryOnly = new Set<string>();
+  readonly #durable: DurableApprovals | undefined;
+  readonly #vault: PiiVault | undefined;
+  readonly #notice: (text: string) => void;
+
+  constructor(options: { durable?: DurableApprovals | undefined; vault?: PiiVault; notice?: (text: string) => void } = {}) {
+    this.#durable = options.durable;
+    this.#vault = options.vault;
+    this.#notice = options.notice ?? ((text) => process.stderr.write(`${text}\n`));
+  }
 
   add(approval: PendingApproval): void {
     this.#pending.set(approval.id, approval);
+  }
+
+  /**
+   * Keeps an added approval in the store too (with the vault entries it references), until it
+   * expires. When the store fails, the approval stays in memory only (one notice on stderr).
+   */
+  async keep(approval: PendingApproval, user: string | null): Promise<void> {
+    this.#owners.set(approval.id, user);
+    if (!this.#durable) return;
+    try {
+      await this.#durable.save({ approval, user, vault: this.#vault?.entriesIn(JSON.stringify(approval)) ?? [] });
+      this.#memoryOnly.delete(approval.id);
+    } catch (error) {
+      this.#memoryOnly.add(approval.id);
+      this.#notice(`toolcode: pending approval ${approval.id} is kept in memory only and will not survive a restart: ${(error as Error).message}`);
+    }
   }
 
   /** The approval, or why it cannot be used (`unknown` covers other sessions' ids and used ones). */
@@ -105,55 +153,127 @@ export class ApprovalBook {
     const approval = this.#pending.get(id);
     if (!approval) return { ok: false, reason: "unknown" };
     if (approval.expiresAtMs <= now) {
-      this.#pending.delete(id);
-      this.#claimed.delete(id);
+      this.#drop(id);
       return { ok: false, reason: "expired", approval };
     }
     return { ok: true, approval };
   }
 
-  /**
-   * Claims the approval for one execution: `in-use` while another execution holds it. Check and
-   * claim are one synchronous step, so concurrent claims of one id cannot both succeed.
-   */
-  claim(id: string, now = Date.now()): { ok: true; approval: PendingApproval } | { ok: false; reason: "unknown" | "expired" | "in-use"; approval?: PendingApproval } {
+  /** Like {@link find}, also looking in the store for an approval of `user` asked in another session. */
+  async lookup(id: string, user: string | null, now = Date.now()): Promise<{ ok: true; approval: PendingApproval } | { ok: false; reason: "unknown" | "expired"; approval?: PendingApproval }> {
     const found = this.find(id, now);
-    if (!found.ok) return found;
-    if (this.#claimed.has(id)) return { ok: false, reason: "in-use", approval: found.approval };
-    this.#claimed.add(id);
-    return found;
-  }
-
-  /** Gives a claimed approval back unused (its run never reached the approved call). */
-  release(id: string): void {
-    this.#claimed.delete(id);
-  }
-
-  /** Marks an approval used. */
-  consume(id: string): void {
-    this.#pending.delete(id);
-    this.#claimed.delete(id);
+    if (found.ok || found.reason === "expired" || !this.#durable) return found;
+    const kept = await this.#durable.get(id, user).catch(() => undefined);
+    if (!kept) return found;
+    return kept.approval.expiresAtMs <= now ? { ok: false, reason: "expired", approval: kept.approval } : { ok: true, approval: kept.approval };
   }
 
   /**
-   * Rejects a pending approval: it is dropped and its id no longer accepted. False when the id is
-   * unknown (or used) or a running execution holds it right now.
+   * Claims the approval for one execution: `in-use` while another execution holds it. The claim
+   * is marked before anything is awaited, and with a store it is an atomic take, so concurrent
+   * claims of one id (in this process or any other sharing the store) cannot both succeed.
+   *
+   * @throws ToolcodeError `STATE_STORE_UNAVAILABLE` when the store cannot be reached and this session does not hold the approval itself;
+   *   `APPROVAL_INVALID` when its PII tokens clash with this session's.
    */
-  discard(id: string): boolean {
-    if (!this.#pending.has(id) || this.#claimed.has(id)) return false;
-    this.#pending.delete(id);
-    return true;
+  async claim(id: string, by: ClaimBy, now = Date.now()): Promise<{ ok: true; approval: PendingApproval } | ClaimFailure> {
+    const user = by.user;
+    const local = this.find(id, now);
+    if (!local.ok && local.reason === "expired") {
+      void this.#durable?.delete(id, user).catch(() => undefined);
+      return local;
+    }
+    if (this.#claimed.has(id)) return { ok: false, reason: "in-use", ...(local.ok ? { approval: local.approval } : {}) };
+    if (!this.#durable || (local.ok && this.#memoryOnly.has(id))) {
+      if (!local.ok) return local;
+      this.#claimed.add(id);
+      return local;
+    }
+    this.#claimed.add(id);
+    let kept: Awaited<ReturnType<DurableApprovals["take"]>>;
+    try {
+      if (!local.ok) {
+        // Asked in another session: only when that session is not open in this process (a restart, another replica).
+        const peek = await this.#durable.get(id, user);
+        if (!peek || (peek.approval.sessionId !== by.sessionId && by.sessionOpen(peek.approval.sessionId))) {
+          this.#claimed.delete(id);
+          return local;
+        }
+      }
+      kept = await this.#durable.take(id, user);
+    } catch (error) {
+      // The store is down: this session's own copy still serves it (only this process can resume it then).
+      if (local.ok) return local;
+      this.#claimed.delete(id);
+      throw error;
+    }
+    if (!kept) {
+      this.#claimed.delete(id);
+      if (!local.ok) return local;
+      // Kept here but gone from the store: another session or replica took it (it runs or ran there).
+      this.#drop(id);
+      return { ok: false, reason: "in-use", approval: local.approval };
+    }
+    if (kept.approval.expiresAtMs <= now) {
+      this.#claimed.delete(id);
+      this.#drop(id);
+      return { ok: false, reason: "expired", approval: kept.approval };
+    }
+    const adopted = this.#vault ? this.#vault.adopt(kept.vault) : { ok: true as const };
+    if (!adopted.ok) {
+      this.#claimed.delete(id);
+      await this.#durable.save(kept).catch(() => undefined);
+      throw new ToolcodeError(
+        "APPROVAL_INVALID",
+        `Approval ${id} was asked in another session whose PII token ${adopted.token} stands for another value in this one; it cannot be resumed here. Resume it from a new session (a new MCP connection), where nothing clashes.`,
+        { approve: id, reason: "vault-conflict" },
+      );
+    }
+    this.#pending.set(id, kept.approval);
+    this.#owners.set(id, user);
+    return { ok: true, approval: kept.approval };
   }
 
-  /** Pending approvals that have not expired (expired ones are dropped). */
-  list(now = Date.now()): PendingApproval[] {
-    for (const [id, approval] of this.#pending) {
-      if (approval.expiresAtMs <= now) {
-        this.#pending.delete(id);
-        this.#claimed.delete(id);
-      }
+  /** Gives a claimed approval back unused (its run never reached the approved call): back into the store too. */
+  async release(id: string): Promise<void> {
+    this.#claimed.delete(id);
+    const approval = this.#pending.get(id);
+    if (approval && this.#durable && !this.#memoryOnly.has(id)) await this.keep(approval, this.#owners.get(id) ?? null);
+  }
+
+  /** Marks an approval used (a claim took it out of the store already). */
+  consume(id: string): void {
+    this.#drop(id);
+  }
+
+  /**
+   * Rejects a pending approval: it is dropped (here and in the store) and its id no longer
+   * accepted. False when the id is unknown (or used) or a running execution holds it right now.
+   */
+  async discard(id: string, user: string | null): Promise<boolean> {
+    if (this.#claimed.has(id)) return false;
+    const local = this.#pending.has(id);
+    this.#drop(id);
+    if (!this.#durable) return local;
+    try {
+      return (await this.#durable.delete(id, user)) || local;
+    } catch (error) {
+      if (local) return true;
+      throw error;
     }
+  }
+
+  /** Pending approvals of this session that have not expired (expired ones are dropped). */
+  list(now = Date.now()): PendingApproval[] {
+    for (const [id, approval] of this.#pending) if (approval.expiresAtMs <= now) this.#drop(id);
     return [...this.#pending.values()];
+  }
+
+  #drop(id: string): void {
+    this.#pending.delete(id);
+    this.#claimed.delete(id);
+    this.#owners.delete(id);
+    this.#memoryOnly.delete(id);
   }
 }
 

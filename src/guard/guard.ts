@@ -19,6 +19,8 @@ import { type ApprovalInfo, ApprovalBook, type JournalEntry, type PendingApprova
 import type { EffectsPlan } from "./effects-plan.js";
 import { type ExecutionReport, type RetryLimits, type RetryRecord, type WriteRecord, RetryBook, executionReport, idempotencyKey, outcomeUncertain, recordBytes, reportAdvice } from "./idempotency.js";
 import { type AuditApproval, type AuditLog, codeHash } from "./audit-log.js";
+import { DurableApprovals } from "./durable-approvals.js";
+import type { StateHandle } from "../runtime/open-state-store.js";
 import { GlobList } from "./glob.js";
 import { PiiVault } from "./pii-vault.js";
 import { type Policy, type PolicyDecision, policyDeniedError } from "./policy.js";
@@ -41,7 +43,7 @@ export interface ApprovalRequest extends ApprovalInfo {
  */
 export type ApprovalHandler = (request: ApprovalRequest) => boolean | undefined | Promise<boolean | undefined>;
 
-/** Per-session guard state: the PII vault, the pending approvals and the retry journal. Dropped with the session. */
+/** Per-session guard state: the PII vault, the pending approvals and the retry journal. Dropped with the session (pending approvals stay in the state store until they expire). */
 export interface GuardSessionState {
   readonly vault: PiiVault;
   readonly approvals: ApprovalBook;
@@ -56,6 +58,8 @@ export interface ExecutionContext {
   code: string;
   /** An approval id from an earlier run's pending approval. */
   approve?: string;
+  /** True for a session open in this process: an approval asked in another session is resumed only when that one is gone (default: all are). */
+  sessionOpen?: (sessionId: string) => boolean;
   /** The id of an earlier execution of this session that failed after writes: its writes are replayed, not repeated. */
   retryOf?: string;
   /** Interactive approver for this run (e.g. MCP elicitation); else the instance's. */
@@ -72,6 +76,8 @@ export interface GuardOptions {
   onApproval?: ApprovalHandler;
   /** Limits of each session's retry journal. */
   retryLimits?: RetryLimits;
+  /** Where pending approvals are kept beyond the process (`state`); without it, in memory only. */
+  state?: StateHandle;
 }
 
 /** The instance-wide guard. */
@@ -82,9 +88,11 @@ export class Guard {
   readonly #audit: AuditLog | undefined;
   readonly #onApproval: ApprovalHandler | undefined;
   readonly #retryLimits: RetryLimits | undefined;
+  readonly #durable: DurableApprovals | undefined;
 
   constructor(options: GuardOptions) {
     this.#retryLimits = options.retryLimits;
+    this.#durable = options.state ? new DurableApprovals(options.state) : undefined;
     this.policy = options.policy;
     this.#privacy = options.privacy;
     this.#detokenizeFor = new GlobList(options.privacy.detokenizeFor);
@@ -99,26 +107,28 @@ export class Guard {
 
   /** Fresh state for a new session. */
   newSessionState(): GuardSessionState {
-    return { vault: new PiiVault({ kinds: this.#privacy.tokenize, fields: this.#privacy.fields }), approvals: new ApprovalBook(), retries: new RetryBook(this.#retryLimits) };
+    const vault = new PiiVault({ kinds: this.#privacy.tokenize, fields: this.#privacy.fields });
+    return { vault, approvals: new ApprovalBook({ durable: this.#durable, vault }), retries: new RetryBook(this.#retryLimits) };
   }
 
   /**
    * Starts guarding one execution. Throws `APPROVAL_INVALID` when `approve` names no pending
-   * approval of this session (unknown, used, another session's) or an expired one.
+   * approval of this session or (with a state store) of this user's other sessions (unknown,
+   * used, another user's) or an expired one; `STATE_STORE_UNAVAILABLE` when the store is down.
    */
-  begin(context: ExecutionContext): ExecutionGuard {
+  async begin(context: ExecutionContext): Promise<ExecutionGuard> {
     let approval: PendingApproval | undefined;
     if (context.approve !== undefined) {
       // Claimed, not just looked up: a concurrent replay of the same id gets APPROVAL_INVALID.
-      const found = context.state.approvals.claim(context.approve);
+      const found = await context.state.approvals.claim(context.approve, { user: context.user ?? null, sessionId: context.sessionId, sessionOpen: context.sessionOpen ?? (() => true) });
       if (!found.ok) {
         throw new ToolcodeError(
           "APPROVAL_INVALID",
           found.reason === "expired"
             ? `Approval ${context.approve} expired at ${found.approval?.expiresAt}. Run the script again without approve to ask for a new approval.`
             : found.reason === "in-use"
-              ? `Approval ${context.approve} is being used by another execution running now; an approval runs its call once. Wait for that execution's result instead of retrying.`
-              : `No pending approval ${context.approve} in this session: it was already used, belongs to another session, or never existed. Run the script without approve to ask for one.`,
+              ? `Approval ${context.approve} is being used (or was used) by another execution; an approval runs its call once. Wait for that execution's result instead of retrying.`
+              : `No pending approval ${context.approve} in this session: it was already used, belongs to another session or user, or never existed. Run the script without approve to ask for one.`,
           { approve: context.approve, reason: found.reason },
         );
       }
@@ -128,7 +138,7 @@ export class Guard {
     if (context.retryOf !== undefined) {
       const found = context.state.retries.claim(context.retryOf);
       if (!found.ok) {
-        if (approval) context.state.approvals.release(approval.id);
+        if (approval) await context.state.approvals.release(approval.id);
         throw new ToolcodeError(
           "RETRY_INVALID",
           found.reason === "in-use"
@@ -264,6 +274,7 @@ export class ExecutionGuard {
       return false;
     }
     this.context.state.approvals.add(request);
+    await this.context.state.approvals.keep(request, this.context.user ?? null);
     this.#pending = request;
     this.#halt = planRequiredError(request);
     return false;
@@ -430,6 +441,7 @@ export class ExecutionGuard {
       throw this.#failed(call, new ToolcodeError("APPROVAL_DENIED", `The user declined ${call.tool.id}; it did not run. Do not retry it; continue without it or ask the user what to do instead.`, { tool: call.tool.id, approval: request.id }));
     } else {
       this.context.state.approvals.add(request);
+      await this.context.state.approvals.keep(request, this.context.user ?? null);
       this.#pending = request;
       throw this.#stop(call, approvalRequiredError(request), { id: request.id, via: "pending", granted: false });
     }
@@ -469,9 +481,9 @@ export class ExecutionGuard {
    * approval or a divergence stops the run even if the guest caught it), the pending approval,
    * and the execution's audit line.
    */
-  finish(outcome: { error: ErrorInfo | null; toolCalls: number; started?: boolean }): { error: ErrorInfo | null; approval?: ApprovalInfo } {
+  async finish(outcome: { error: ErrorInfo | null; toolCalls: number; started?: boolean }): Promise<{ error: ErrorInfo | null; approval?: ApprovalInfo }> {
     // An approval this run claimed but did not use (it stopped before the approved call) can be used again.
-    if (this.approved && !this.#consumed) this.context.state.approvals.release(this.approved.id);
+    if (this.approved && !this.#consumed) await this.context.state.approvals.release(this.approved.id);
     let error = this.#halt ? toErrorInfo(this.#halt) : outcome.error;
     if (this.retry) {
       // A retry that never started gives the record back; one that ran used it up.

@@ -1,7 +1,8 @@
 /**
  * The PII vault of one session: personal values found in tool results are swapped for stable
  * tokens (`<email_3>`, `<name_1>`) before they enter the sandbox, and tokens in tool arguments
- * are swapped back in the host. It lives in host memory only and is dropped with its session.
+ * are swapped back in the host. It lives in host memory and is dropped with its session; the
+ * entries a pending approval references are kept with it, encrypted, in the state store.
  *
  * What counts as personal: matches of the configured detectors ({@link detectPii}), the values
  * of configured field names (in structured results and in JSON text), and any value the vault
@@ -97,6 +98,42 @@ export class PiiVault {
   detokenize<T>(value: T): T {
     if (this.#valueOf.size === 0) return value;
     return this.#detokenizeDeep(value) as T;
+  }
+
+  /** The entries (token → real value) of this vault whose tokens appear in `text` (what a kept approval needs). */
+  entriesIn(text: string): [string, string | number | boolean][] {
+    const out = new Map<string, string | number | boolean>();
+    if (this.#valueOf.size === 0) return [];
+    for (const match of text.matchAll(TOKEN)) {
+      const value = this.#valueOf.get(match[0]);
+      if (value !== undefined) out.set(match[0], value);
+    }
+    return [...out];
+  }
+
+  /**
+   * Adds entries of another vault (an approval resumed in a new session or on another replica),
+   * all or none: `{ ok: false, token }` when a token already stands for another value here.
+   */
+  adopt(entries: readonly (readonly [string, string | number | boolean])[]): { ok: true } | { ok: false; token: string } {
+    for (const [token, value] of entries) {
+      const existing = this.#valueOf.get(token);
+      if (existing !== undefined && existing !== value) return { ok: false, token };
+    }
+    for (const [token, value] of entries) {
+      const parsed = /^<([a-z][a-z0-9_]*)_(\d+)>$/.exec(token);
+      if (!parsed || this.#valueOf.has(token)) continue;
+      const text = String(value);
+      this.#valueOf.set(token, value);
+      const prefix = parsed[1] ?? "field";
+      this.#counters.set(prefix, Math.max(this.#counters.get(prefix) ?? 0, Number(parsed[2])));
+      if (this.#tokenOf.has(text)) continue;
+      this.#tokenOf.set(text, token);
+      this.#remember(text, text);
+      const escaped = JSON.stringify(text).slice(1, -1);
+      if (escaped !== text) this.#remember(escaped, text);
+    }
+    return { ok: true };
   }
 
   /** Tokenizes one string (detectors, JSON fields, known values). */

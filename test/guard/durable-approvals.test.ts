@@ -1,0 +1,127 @@
+/**
+ * Durable pending approvals in the library: a run paused for approval in one toolcode instance
+ * resumes in another instance sharing the state directory (what a restart looks like), with its
+ * journal replayed and the PII vault entries it needs; ids never cross users; records are
+ * encrypted at rest; a reject deletes the kept record.
+ */
+import { readFileSync, readdirSync } from "node:fs";
+import path from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Toolcode, createToolcode } from "../../src/execute/create-toolcode.js";
+import type { ConfigInput } from "../../src/config/schema.js";
+import type { AuditCall } from "../../src/guard/audit-log.js";
+import { servers, tempDir } from "../helpers.js";
+import { auditRecords, storedGraph } from "./helpers.js";
+
+describe("pending approvals kept in the state store", () => {
+  const dir = tempDir();
+  const memoryFile = path.join(dir, "memory.jsonl");
+  const auditFile = path.join(dir, "audit.jsonl");
+  const stateDir = path.join(dir, "state");
+  const config: ConfigInput = {
+    mcpServers: { memory: servers.memory(memoryFile) },
+    policy: { allow: ["memory.read_graph", "memory.search_nodes", "memory.open_nodes"], approve: ["memory.create_*", "memory.add_observations"], approvalTtlSeconds: 600 },
+    privacy: { tokenize: ["email"] },
+    audit: { file: auditFile },
+    state: { dir: stateDir },
+  };
+  const open: Toolcode[] = [];
+  const start = async (): Promise<Toolcode> => {
+    const tc = await createToolcode({ config, cwd: dir });
+    open.push(tc);
+    return tc;
+  };
+  afterAll(async () => {
+    await Promise.all(open.map((tc) => tc.close()));
+  });
+
+  // Call 1 reads (its result carries an email, tokenized); call 2 writes it back (needs approval).
+  const code = `const found = await memory.search_nodes({ query: "Ada" });
+const email = found.entities[0].observations[0];
+await memory.add_observations({ observations: [{ entityName: "Ada", contents: ["contact " + email] }] });
+return email;`;
+
+  beforeAll(async () => {
+    const seed = await createToolcode({ config: { ...config, policy: { default: "allow-all", approveDestructive: false } }, cwd: dir });
+    expect((await seed.execute(`await memory.create_entities({ entities: [{ name: "Ada", entityType: "person", observations: ["ada@example.com"] }] });`)).error).toBeNull();
+    await seed.close();
+  });
+
+  it("resumes after the instance that asked is gone, replaying the journal and detokenizing the vault's value", async () => {
+
+    const first = await start();
+    const paused = await first.execute(code, { sessionId: "before-restart" });
+    expect(paused.error?.code).toBe("APPROVAL_REQUIRED");
+    const id = paused.approval?.id as string;
+    expect(paused.approval?.arguments).toEqual({ observations: [{ entityName: "Ada", contents: ["contact <email_1>"] }] });
+    // Kept on disk, encrypted: neither the email nor the script's text appears in the files.
+    const files = readdirSync(stateDir);
+    expect(files).toContain("key");
+    const kept = files.filter((f) => f.endsWith(".e"));
+    expect(kept).toHaveLength(1);
+    const text = readFileSync(path.join(stateDir, kept[0] ?? ""), "utf8");
+    expect(text).not.toContain("ada@example.com");
+    expect(text).not.toContain("add_observations");
+    await first.close();
+
+    const second = await start();
+    // Another user never gets it (and it stays for its owner).
+    const stranger = await second.execute(code, { sessionId: "thief", user: "mallory", approve: id });
+    expect(stranger.error?.code).toBe("APPROVAL_INVALID");
+    const resumed = await second.execute(code, { sessionId: "after-restart", approve: id });
+    expect(resumed.error).toBeNull();
+    expect(resumed.result).toBe("<email_1>");
+    const ada = storedGraph(memoryFile).entities.find((e) => e.name === "Ada");
+    expect(ada?.observations).toContain("contact ada@example.com");
+    expect(ada?.observations.filter((o) => o === "contact ada@example.com")).toHaveLength(1);
+    // The read was answered from the journal, not repeated.
+    const calls = auditRecords(auditFile).filter((r): r is AuditCall => r.type === "call" && r.session === "after-restart");
+    expect(calls.map((c) => [c.tool, c.replayed])).toEqual([["memory.search_nodes", true], ["memory.add_observations", false]]);
+    expect(readdirSync(stateDir).filter((f) => f.endsWith(".e"))).toEqual([]);
+    // Single use: a third try finds nothing.
+    expect((await second.execute(code, { sessionId: "again", approve: id })).error?.code).toBe("APPROVAL_INVALID");
+  });
+
+  it("a run that stops before the approved call puts the approval back for another try", async () => {
+    const tc = await start();
+    const paused = await tc.execute(code, { sessionId: "s1" });
+    const id = paused.approval?.id as string;
+    const other = await createToolcode({ config, cwd: dir });
+    open.push(other);
+    const diverged = await other.execute(code.replace('"Ada"', '"Bob"'), { sessionId: "s2-elsewhere", approve: id });
+    expect(diverged.error?.code).toBe("REPLAY_DIVERGED");
+    await tc.close();
+    const resumed = await other.execute(code, { sessionId: "s3-elsewhere", approve: id });
+    expect(resumed.error).toBeNull();
+  });
+
+  it("keeps an approval bound to its session while that session is open in this process", async () => {
+    const tc = await start();
+    const paused = await tc.execute(code, { sessionId: "owner" });
+    const id = paused.approval?.id as string;
+    const stranger = await tc.execute(code, { sessionId: "stranger", approve: id });
+    expect(stranger.error?.code).toBe("APPROVAL_INVALID");
+    expect((await tc.execute(code, { sessionId: "owner", approve: id })).error).toBeNull();
+  });
+
+  it("a rejected approval is deleted from the store: no instance can use it", async () => {
+    const tc = await start();
+    const paused = await tc.execute(code, { sessionId: "r1" });
+    const id = paused.approval?.id as string;
+    await tc.close();
+    const other = await start();
+    expect(await other.rejectApproval(id, { sessionId: "r2-mallory", user: "mallory" })).toBe(false);
+    expect(await other.rejectApproval(id, { sessionId: "r2" })).toBe(true);
+    expect((await other.execute(code, { sessionId: "r3", approve: id })).error?.code).toBe("APPROVAL_INVALID");
+  });
+
+  it("approve(id) in a new instance finds the script from the store", async () => {
+    const tc = await start();
+    const paused = await tc.execute(code, { sessionId: "a1", user: "ann" });
+    await tc.close();
+    const other = await start();
+    const resumed = await other.approve(paused.approval?.id as string, { sessionId: "a2", user: "ann" });
+    expect(resumed.error).toBeNull();
+    expect(resumed.result).toBe("<email_1>");
+  });
+});
