@@ -1,0 +1,201 @@
+/**
+ * Runs paused for approval survive the process: the BUILT CLI `toolcode serve` (stdio, a real
+ * MCP client) pauses a script for a server-memory write, is SIGKILLed, is started again, and a
+ * new MCP session resumes the run with `approve` — the write happens once and the earlier call
+ * is replayed from the journal, not repeated. Then the same across two `serve --http` replicas
+ * sharing one real redis-server: paused on A (killed), resumed on B; another user cannot use
+ * the id.
+ */
+import { type ChildProcess, spawn } from "node:child_process";
+import path from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import type { AuditCall, AuditRecord } from "../../src/guard/audit-log.js";
+import { storedGraph } from "../guard/helpers.js";
+import { auditRecords } from "../guard/helpers.js";
+import { CLI, servers, tempDir, writeConfig } from "../helpers.js";
+import { type RedisServer, startRedis } from "../redis-server.js";
+
+interface ExecuteContent {
+  result?: unknown;
+  error: { code: string; message: string } | null;
+  approval?: { id: string; tool: string };
+}
+
+// Call 1 reads the graph; call 2 (a write the policy sends for approval) creates an entity.
+const CODE = `const before = await memory.read_graph();
+await memory.create_entities({ entities: [{ name: "Grace", entityType: "person", observations: ["wrote a compiler"] }] });
+return before.entities.length;`;
+
+const calls = (file: string, session: string | undefined): [string, boolean][] =>
+  auditRecords(file)
+    .filter((r: AuditRecord): r is AuditCall => r.type === "call" && (session === undefined || r.session === session))
+    .map((c) => [c.tool, c.replayed]);
+
+async function execute(client: Client, args: Record<string, unknown>): Promise<ExecuteContent> {
+  return (await client.callTool({ name: "execute", arguments: args })).structuredContent as unknown as ExecuteContent;
+}
+
+function killed(child: { pid?: number | null | undefined }): Promise<void> {
+  return new Promise((resolve) => {
+    const pid = child.pid;
+    if (pid === undefined || pid === null) return resolve();
+    process.kill(pid, "SIGKILL");
+    const poll = setInterval(() => {
+      try {
+        process.kill(pid, 0);
+      } catch {
+        clearInterval(poll);
+        resolve();
+      }
+    }, 20);
+  });
+}
+
+describe("toolcode serve (stdio): a paused run resumes after SIGKILL and a restart", () => {
+  it("resumes in a new MCP session of a new process: one write, the read replayed", async () => {
+    const dir = tempDir();
+    const memoryFile = path.join(dir, "memory.jsonl");
+    const auditFile = path.join(dir, "audit.jsonl");
+    const config = writeConfig(dir, {
+      mcpServers: { memory: servers.memory(memoryFile) },
+      policy: { approve: ["memory.create_*"], approvalTtlSeconds: 600 },
+      audit: { file: "audit.jsonl" },
+    });
+    const connect = async (): Promise<{ client: Client; transport: StdioClientTransport }> => {
+      const transport = new StdioClientTransport({ command: process.execPath, args: [CLI, "serve", "--config", config], stderr: "ignore" });
+      const client = new Client({ name: "durable", version: "1" });
+      await client.connect(transport);
+      return { client, transport };
+    };
+
+    const first = await connect();
+    const paused = await execute(first.client, { code: CODE });
+    expect(paused.error?.code).toBe("APPROVAL_REQUIRED");
+    expect(paused.approval?.tool).toBe("memory.create_entities");
+    await killed(first.transport);
+    await first.client.close().catch(() => undefined);
+    expect(storedGraph(memoryFile).entities).toEqual([]);
+
+    const second = await connect();
+    try {
+      const resumed = await execute(second.client, { code: CODE, approve: paused.approval?.id });
+      expect(resumed).toMatchObject({ error: null, result: 0 });
+      expect(storedGraph(memoryFile).entities.map((e) => e.name)).toEqual(["Grace"]);
+      // First process: the read ran, the write stopped. Second: the read replayed, the write ran.
+      expect(calls(auditFile, undefined)).toEqual([
+        ["memory.read_graph", false],
+        ["memory.create_entities", false],
+        ["memory.read_graph", true],
+        ["memory.create_entities", false],
+      ]);
+      const again = await execute(second.client, { code: CODE, approve: paused.approval?.id });
+      expect(again.error?.code).toBe("APPROVAL_INVALID");
+      expect(storedGraph(memoryFile).entities).toHaveLength(1);
+    } finally {
+      await second.client.close();
+    }
+  });
+});
+
+describe("two toolcode serve --http replicas sharing one redis-server", () => {
+  const ALICE = "alice-token-0123456789abcdef";
+  const BOB = "bob-token-fedcba9876543210xyz";
+  let redis: RedisServer | { reason: string } = { reason: "not started" };
+  const children: ChildProcess[] = [];
+  const clients: Client[] = [];
+  let dir: string;
+  let config: string;
+
+  beforeAll(async () => {
+    redis = await startRedis();
+    if ("reason" in redis) {
+      console.log(`skipped: ${redis.reason}`);
+      return;
+    }
+    dir = tempDir();
+    config = writeConfig(dir, {
+      mcpServers: { memory: servers.memory(path.join(dir, "memory.jsonl")) },
+      policy: { approve: ["memory.create_*"], approvalTtlSeconds: 600 },
+      audit: { file: "audit.jsonl" },
+      auth: { users: { alice: "${ALICE_TOKEN}", bob: "${BOB_TOKEN}" } },
+      state: { redis: redis.url, key: "${STATE_KEY}", keyPrefix: "replicas-test:" },
+    });
+  }, 900_000);
+
+  afterAll(async () => {
+    await Promise.allSettled(clients.map((c) => c.close()));
+    for (const child of children) if (child.exitCode === null) child.kill("SIGTERM");
+    if ("stop" in redis) await redis.stop();
+  });
+
+  const startReplica = async (): Promise<{ child: ChildProcess; url: string }> => {
+    const child = spawn(process.execPath, [CLI, "serve", "--http", "--port", "0", "--config", config], {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, ALICE_TOKEN: ALICE, BOB_TOKEN: BOB, STATE_KEY: "a shared secret of the replicas, 32+ chars" },
+    });
+    children.push(child);
+    const url = await new Promise<string>((resolve, reject) => {
+      let stderr = "";
+      child.stderr?.on("data", (chunk: Buffer) => {
+        stderr += chunk.toString();
+        const match = /at (http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(stderr);
+        if (match?.[1]) resolve(match[1]);
+      });
+      child.once("exit", (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+    });
+    return { child, url };
+  };
+  const connect = async (url: string, token: string): Promise<Client> => {
+    const client = new Client({ name: "replica-user", version: "1" });
+    await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: `Bearer ${token}` } } }));
+    clients.push(client);
+    return client;
+  };
+
+  it("pauses on replica A, which is killed; replica B resumes it for the same user only", async () => {
+    if ("reason" in redis) return console.log(`skipped: ${redis.reason}`);
+    const [a, b] = await Promise.all([startReplica(), startReplica()]);
+    expect(a.url).not.toBe(b.url);
+    const aliceOnA = await connect(a.url, ALICE);
+    const paused = await execute(aliceOnA, { code: CODE });
+    expect(paused.error?.code).toBe("APPROVAL_REQUIRED");
+    const id = paused.approval?.id;
+    await killed(a.child);
+
+    const bobOnB = await connect(b.url, BOB);
+    const stolen = await execute(bobOnB, { code: CODE, approve: id });
+    expect(stolen.error?.code).toBe("APPROVAL_INVALID");
+    expect(storedGraph(path.join(dir, "memory.jsonl")).entities).toEqual([]);
+
+    const aliceOnB = await connect(b.url, ALICE);
+    const resumed = await execute(aliceOnB, { code: CODE, approve: id });
+    expect(resumed).toMatchObject({ error: null, result: 0 });
+    expect(storedGraph(path.join(dir, "memory.jsonl")).entities.map((e) => e.name)).toEqual(["Grace"]);
+    const records = auditRecords(path.join(dir, "audit.jsonl")).filter((r): r is AuditCall => r.type === "call" && r.user === "alice");
+    expect(records.map((c) => [c.tool, c.replayed])).toEqual([
+      ["memory.read_graph", false],
+      ["memory.create_entities", false],
+      ["memory.read_graph", true],
+      ["memory.create_entities", false],
+    ]);
+    // Used up on every replica.
+    expect((await execute(aliceOnB, { code: CODE, approve: id })).error?.code).toBe("APPROVAL_INVALID");
+  });
+
+  it("N concurrent resumes of one approval on two replicas: exactly one runs the write", async () => {
+    if ("reason" in redis) return console.log(`skipped: ${redis.reason}`);
+    const [c, d] = await Promise.all([startReplica(), startReplica()]);
+    const code = CODE.replace('"Grace"', '"Hopper"');
+    const paused = await execute(await connect(c.url, ALICE), { code });
+    const id = paused.approval?.id;
+    expect(id).toBeDefined();
+    const sessions = await Promise.all([c.url, d.url, c.url, d.url, c.url, d.url].map((url) => connect(url, ALICE)));
+    const results = await Promise.all(sessions.map((client) => execute(client, { code, approve: id })));
+    expect(results.filter((r) => r.error === null)).toHaveLength(1);
+    for (const r of results.filter((r) => r.error !== null)) expect(r.error?.code).toBe("APPROVAL_INVALID");
+    expect(storedGraph(path.join(dir, "memory.jsonl")).entities.filter((e) => e.name === "Hopper")).toHaveLength(1);
+  });
+});
