@@ -70,4 +70,21 @@ describe("PiiVault", () => {
     expect(a.tokenize("ada@example.com")).toBe("<email_1>");
     expect(b.detokenize("<email_1>")).toBe("<email_1>");
   });
+  it("exports the entries a text references and adopts them into another vault, all or none", () => {
+    const first = new PiiVault({ kinds: ["email"], fields: [] });
+    first.tokenize(["ada@example.com", "bob@example.com", "eve@example.com"]);
+    const entries = first.entriesIn('{"to":"<email_2>","cc":["<email_1>","<email_2>","<email_7>"]}');
+    expect(entries).toEqual([["<email_2>", "bob@example.com"], ["<email_1>", "ada@example.com"]]);
+
+    const resumed = new PiiVault({ kinds: ["email"], fields: [] });
+    expect(resumed.adopt(entries)).toEqual({ ok: true });
+    expect(resumed.detokenize({ to: "<email_2>" })).toEqual({ to: "bob@example.com" });
+    // Known values keep their tokens; new ones number after the adopted ones.
+    expect(resumed.tokenize("ada@example.com and zed@example.com")).toBe("<email_1> and <email_3>");
+
+    const clashing = new PiiVault({ kinds: ["email"], fields: [] });
+    clashing.tokenize("mallory@example.com");
+    expect(clashing.adopt(entries)).toEqual({ ok: false, token: "<email_1>" });
+    expect(clashing.detokenize("<email_2>")).toBe("<email_2>");
+  });
 });
