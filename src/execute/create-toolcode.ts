@@ -23,7 +23,7 @@ import { Policy } from "../guard/policy.js";
 import type { CredentialStore } from "../credentials/credential-store.js";
 import { openCredentialStore } from "../credentials/open-store.js";
 import { UserCredentials } from "../credentials/user-credentials.js";
-import { openStateStore } from "../runtime/open-state-store.js";
+import { type StateHandle, openStateStore } from "../runtime/open-state-store.js";
 import { createEngine } from "../sandbox/create-engine.js";
 import { STRONG_ISOLATIONS } from "../sandbox/host/isolation-hosts.js";
 import type { GuestLanguage } from "./pipeline/run-guest.js";
@@ -170,6 +170,8 @@ export interface Toolcode {
   readonly skills: SkillLibrary;
   /** Each user's upstream credentials: the store `toolcode connect` writes and per-user sources read. */
   readonly credentials: UserCredentials;
+  /** The state store (`state`): pending approvals, and the MCP sessions `serve --http` shares between replicas. */
+  readonly state?: StateHandle;
   /** Sources that failed to connect. */
   readonly failures: readonly SourceFailure[];
   /** Config problems worth a warning, e.g. policy patterns that match no tool. */

@@ -103,9 +103,11 @@ export class ToolcodeInstance implements Toolcode {
   readonly notices: readonly string[];
   readonly hidden: HiddenTools;
   readonly credentials: UserCredentials;
+  readonly state: StateHandle | undefined;
 
   constructor(private readonly parts: ToolcodeParts) {
     this.credentials = parts.credentials;
+    this.state = parts.state;
     this.notices = parts.notices ?? [];
     this.config = parts.config;
     this.catalog = parts.catalog;

@@ -19,7 +19,8 @@ import { ExecutionHistory } from "../console/execution-history.js";
 import { ToolcodeError } from "../errors.js";
 import type { Toolcode } from "../execute/create-toolcode.js";
 import { ConnectRoutes } from "./connect-routes.js";
-import { HttpSessions } from "./http-sessions.js";
+import { type HttpSession, HttpSessions } from "./http-sessions.js";
+import { SharedSessions, adoptInitialized } from "./shared-sessions.js";
 import { createMcpServer } from "./mcp-server.js";
 import { readJsonBody } from "./read-body.js";
 
@@ -83,6 +84,10 @@ export async function startHttpServer(toolcode: Toolcode, options: HttpServerOpt
     );
   }
   const sessions = new HttpSessions({ max: config.sessions.max, maxPerUser: config.sessions.maxPerUser, idleMs: config.workspace.idleMinutes * 60_000 });
+  // Sessions kept in the state store, so another replica (or this one restarted) serves them without a new initialize.
+  const shared = toolcode.state ? new SharedSessions(toolcode.state, config.workspace.idleMinutes * 60_000) : undefined;
+  /** Adoptions in progress by session id: concurrent requests of one unknown session adopt it once. */
+  const adopting = new Map<string, Promise<HttpSession | { refused: string } | undefined>>();
   const consoleOn = options.console ?? config.server.console;
   const assets = consoleOn ? new ConsoleAssets() : undefined;
   const history = consoleOn ? new ExecutionHistory({ maxSessions: Math.max(config.sessions.max, 1), ...(config.sessions.maxPerUser !== undefined ? { maxSessionsPerUser: config.sessions.maxPerUser } : {}) }) : undefined;
@@ -171,7 +176,17 @@ export async function startHttpServer(toolcode: Toolcode, options: HttpServerOpt
     }
     const sessionId = header(req, "mcp-session-id");
     // Another user's session is answered exactly like an unknown one.
-    const existing = sessions.get(sessionId, who.user);
+    let existing = sessions.get(sessionId, who.user);
+    if (!existing && sessionId !== undefined && shared) {
+      const adopted = await adopt(sessionId, who.user);
+      if (adopted && "refused" in adopted) {
+        res.setHeader("Retry-After", "60");
+        sendJsonRpcError(res, 429, -32000, adopted.refused);
+        return;
+      }
+      existing = adopted;
+    }
+    if (existing) shared?.touch(existing.id, existing.user);
     if (req.method === "POST") {
       const body = await readJsonBody(req, bodyLimits);
       if (!body.ok) {
@@ -194,13 +209,22 @@ export async function startHttpServer(toolcode: Toolcode, options: HttpServerOpt
           sendJsonRpcError(res, 429, -32000, reserved.message);
           return;
         }
+        const params = (body.value as { params?: unknown }).params;
+        const user = who.user;
         const created = new StreamableHTTPServerTransport({
           sessionIdGenerator: () => newSessionId,
           enableDnsRebindingProtection: true,
           allowedHosts,
           allowedOrigins,
+          // Kept before the initialize is answered, so the client's next request may land on any replica.
+          ...(shared
+            ? { onsessioninitialized: (id: string) => shared.remember(id, user, params).catch((error: unknown) => noticeOnce(`toolcode: MCP session ${id} is not shared with other replicas: ${(error as Error).message}`)) }
+            : {}),
         });
-        created.onclose = () => sessions.remove(newSessionId);
+        created.onclose = () => {
+          sessions.remove(newSessionId);
+          shared?.closed(newSessionId);
+        };
         reserved.transport = created;
         session = reserved;
         await createMcpServer(toolcode, { sessionId: newSessionId, ...(who.user !== undefined ? { user: who.user } : {}) }).connect(created);
@@ -223,10 +247,47 @@ export async function startHttpServer(toolcode: Toolcode, options: HttpServerOpt
         return;
       }
       await transport.handleRequest(req, res);
+      if (req.method === "DELETE" && existing && res.statusCode < 300) await shared?.forget(existing.id, existing.user).catch(() => undefined);
       return;
     }
     res.setHeader("Allow", "GET, POST, DELETE");
     sendJsonRpcError(res, 405, -32000, "Method not allowed.");
+  }
+
+  /**
+   * Serves a session initialized elsewhere (another replica, or this process before a restart)
+   * that the state store keeps for this user: a new transport and MCP server under the same id,
+   * marked initialized. Undefined when there is no such session (or the SDK internals are missing).
+   */
+  function adopt(id: string, user: string | undefined): Promise<HttpSession | { refused: string } | undefined> {
+    let pending = adopting.get(id);
+    if (!pending) {
+      pending = (async () => {
+        // An id open here for another user is never taken over.
+        if (!shared || sessions.has(id)) return sessions.get(id, user);
+        const kept = await shared.find(id, user).catch(() => undefined);
+        if (!kept || sessions.has(id)) return sessions.get(id, user);
+        const reserved = sessions.reserve(id, user);
+        if ("limit" in reserved) return { refused: reserved.message };
+        const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: () => id, enableDnsRebindingProtection: true, allowedHosts, allowedOrigins });
+        transport.onclose = () => {
+          sessions.remove(id);
+          shared.closed(id);
+        };
+        const server = createMcpServer(toolcode, { sessionId: id, ...(user !== undefined ? { user } : {}) });
+        await server.connect(transport);
+        if (!adoptInitialized(transport, server, id, kept)) {
+          sessions.remove(id);
+          await transport.close();
+          noticeOnce("toolcode: MCP sessions from other replicas cannot be adopted with this @modelcontextprotocol/sdk version; clients must initialize again.");
+          return undefined;
+        }
+        reserved.transport = transport;
+        return reserved;
+      })().finally(() => adopting.delete(id));
+      adopting.set(id, pending);
+    }
+    return pending.then((found) => (found && "id" in found && found.user !== user ? undefined : found));
   }
 
   await new Promise<void>((resolve, reject) => {
@@ -263,6 +324,14 @@ export async function startHttpServer(toolcode: Toolcode, options: HttpServerOpt
       await new Promise<void>((resolve) => http.close(() => resolve()));
     },
   };
+}
+
+const noticed = new Set<string>();
+function noticeOnce(text: string): void {
+  const kind = text.slice(0, 40);
+  if (noticed.has(kind)) return;
+  noticed.add(kind);
+  process.stderr.write(`${text}\n`);
 }
 
 function header(req: IncomingMessage, name: string): string | undefined {

@@ -49,6 +49,11 @@ export class HttpSessions {
     return this.#sessions.size;
   }
 
+  /** True while a session `id` is open here (whoever owns it). */
+  has(id: string): boolean {
+    return this.#sessions.has(id);
+  }
+
   /** The session `id` if `user` owns it (another user's session is reported as unknown). */
   get(id: string | undefined, user: string | undefined): HttpSession | undefined {
     const session = id === undefined ? undefined : this.#sessions.get(id);

@@ -198,4 +198,51 @@ describe("two toolcode serve --http replicas sharing one redis-server", () => {
     for (const r of results.filter((r) => r.error !== null)) expect(r.error?.code).toBe("APPROVAL_INVALID");
     expect(storedGraph(path.join(dir, "memory.jsonl")).entities.filter((e) => e.name === "Hopper")).toHaveLength(1);
   });
+  it("one MCP session alternates between the replicas without a new initialize, resumes its approval on the other, and goes on when one dies", async () => {
+    if ("reason" in redis) return console.log(`skipped: ${redis.reason}`);
+    const [e, f] = await Promise.all([startReplica(), startReplica()]);
+    const alive = [e.url, f.url];
+    const landed: string[] = [];
+    let next = 0;
+    // A round-robin balancer in the client: each HTTP request goes to the next live replica.
+    const roundRobin = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+      const target = alive[next++ % alive.length] as string;
+      const method = init?.method ?? "GET";
+      if (method === "POST") landed.push(target);
+      return fetch(target, init);
+    };
+    const transport = new StreamableHTTPClientTransport(new URL(e.url), { fetch: roundRobin, requestInit: { headers: { Authorization: `Bearer ${ALICE}` } } });
+    const client = new Client({ name: "balanced", version: "1" });
+    await client.connect(transport);
+    clients.push(client);
+    const sessionId = transport.sessionId;
+    expect(sessionId).toBeDefined();
+    for (let i = 0; i < 6; i++) {
+      expect(await execute(client, { code: `return ${i} * 2` })).toMatchObject({ error: null, result: i * 2 });
+    }
+    expect(new Set(landed)).toEqual(new Set([e.url, f.url]));
+    expect(transport.sessionId).toBe(sessionId);
+
+    const code = CODE.replace('"Grace"', '"Lovelace"');
+    const paused = await execute(client, { code });
+    expect(paused.error?.code).toBe("APPROVAL_REQUIRED");
+    const pausedOn = landed.at(-1);
+    const resumed = await execute(client, { code, approve: paused.approval?.id });
+    expect(landed.at(-1)).not.toBe(pausedOn);
+    expect(resumed).toMatchObject({ error: null });
+    expect(storedGraph(path.join(dir, "memory.jsonl")).entities.filter((x) => x.name === "Lovelace")).toHaveLength(1);
+
+    await killed(e.child);
+    alive.splice(alive.indexOf(e.url), 1);
+    for (let i = 0; i < 3; i++) expect(await execute(client, { code: `return "still here ${i}"` })).toMatchObject({ error: null, result: `still here ${i}` });
+    expect(transport.sessionId).toBe(sessionId);
+
+    // Another user presenting this session id gets no session on either replica.
+    const hijack = await fetch(f.url, {
+      method: "POST",
+      headers: { "content-type": "application/json", accept: "application/json, text/event-stream", authorization: `Bearer ${BOB}`, "mcp-session-id": sessionId ?? "", "mcp-protocol-version": "2025-06-18" },
+      body: JSON.stringify({ jsonrpc: "2.0", id: 9, method: "tools/list" }),
+    });
+    expect(hijack.status).toBe(404);
+  });
 });
