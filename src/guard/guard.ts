@@ -127,7 +127,7 @@ export class Guard {
           found.reason === "expired"
             ? `Approval ${context.approve} expired at ${found.approval?.expiresAt}. Run the script again without approve to ask for a new approval.`
             : found.reason === "in-use"
-              ? `Approval ${context.approve} is being used (or was used) by another execution; an approval runs its call once. Wait for that execution's result instead of retrying.`
+              ? `Approval ${context.approve} is being used by another execution running now (or was just used by one, here or on another replica); an approval runs its call once. Wait for that execution's result instead of retrying.`
               : `No pending approval ${context.approve} in this session: it was already used, belongs to another session or user, or never existed. Run the script without approve to ask for one.`,
           { approve: context.approve, reason: found.reason },
         );
