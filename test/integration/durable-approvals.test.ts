@@ -100,6 +100,49 @@ describe("toolcode serve (stdio): a paused run resumes after SIGKILL and a resta
   });
 });
 
+describe("toolcode serve --http (file state store): an MCP session goes on after SIGKILL and a restart", () => {
+  it("the same client session, with no new initialize, resumes its approval on the restarted server", async () => {
+    const dir = tempDir();
+    const memoryFile = path.join(dir, "memory.jsonl");
+    const config = writeConfig(dir, { mcpServers: { memory: servers.memory(memoryFile) }, policy: { approve: ["memory.create_*"] } });
+    const start = async (): Promise<{ child: ChildProcess; url: string }> => {
+      const child = spawn(process.execPath, [CLI, "serve", "--http", "--port", "0", "--config", config], { stdio: ["ignore", "pipe", "pipe"] });
+      const url = await new Promise<string>((resolve, reject) => {
+        let stderr = "";
+        child.stderr?.on("data", (chunk: Buffer) => {
+          stderr += chunk.toString();
+          const match = /at (http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(stderr);
+          if (match?.[1]) resolve(match[1]);
+        });
+        child.once("exit", (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+      });
+      return { child, url };
+    };
+    let server = await start();
+    let initializes = 0;
+    const toCurrent = (_input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+      if (typeof init?.body === "string" && init.body.includes('"initialize"')) initializes++;
+      return fetch(server.url, init);
+    };
+    const transport = new StreamableHTTPClientTransport(new URL(server.url), { fetch: toCurrent });
+    const client = new Client({ name: "restarts", version: "1" });
+    await client.connect(transport);
+    try {
+      const paused = await execute(client, { code: CODE });
+      expect(paused.error?.code).toBe("APPROVAL_REQUIRED");
+      await killed(server.child);
+      server = await start();
+      const resumed = await execute(client, { code: CODE, approve: paused.approval?.id });
+      expect(resumed).toMatchObject({ error: null, result: 0 });
+      expect(storedGraph(memoryFile).entities.map((e) => e.name)).toEqual(["Grace"]);
+      expect(initializes).toBe(1);
+    } finally {
+      await client.close().catch(() => undefined);
+      server.child.kill("SIGTERM");
+    }
+  });
+});
+
 describe("two toolcode serve --http replicas sharing one redis-server", () => {
   const ALICE = "alice-token-0123456789abcdef";
   const BOB = "bob-token-fedcba9876543210xyz";
