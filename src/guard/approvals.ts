@@ -95,6 +95,8 @@ export interface ClaimBy {
   sessionOpen: (sessionId: string) => boolean;
 }
 
+let keepFailureNoticed = false;
+
 /** Why a claim failed. */
 export type ClaimFailure = { ok: false; reason: "unknown" | "expired" | "in-use"; approval?: PendingApproval };
 
@@ -144,7 +146,9 @@ export class ApprovalBook {
       this.#memoryOnly.delete(approval.id);
     } catch (error) {
       this.#memoryOnly.add(approval.id);
-      this.#notice(`toolcode: pending approval ${approval.id} is kept in memory only and will not survive a restart: ${(error as Error).message}`);
+      // Once per process: a store that is down would otherwise print a line per approval.
+      if (!keepFailureNoticed) this.#notice(`toolcode: pending approval ${approval.id} is kept in memory only and will not survive a restart (later ones that fail the same way are not reported): ${(error as Error).message}`);
+      keepFailureNoticed = true;
     }
   }
 

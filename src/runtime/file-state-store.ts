@@ -223,14 +223,18 @@ export class FileStateStore implements StateStore {
       await this.#ready;
       return true;
     } catch (error) {
-      if (!this.#fallback) {
-        this.#fallback = new MemoryStateStore({ maxEntries: this.#maxEntries });
-        this.#notice(
-          `toolcode: the state directory ${this.#dir} cannot be written (${(error as Error).message}); pending approvals are kept in memory only and do not survive a restart. Set state.dir to a writable directory (or state.redis) to keep them.`,
-        );
-      }
+      this.useMemory((error as Error).message);
       return false;
     }
+  }
+
+  /** Keeps entries in memory from now on (the directory, or the key in it, cannot be written), saying so once on stderr. */
+  useMemory(reason: string): void {
+    if (this.#fallback) return;
+    this.#fallback = new MemoryStateStore({ maxEntries: this.#maxEntries });
+    this.#notice(
+      `toolcode: the state directory ${this.#dir} cannot be written (${reason}); pending approvals and MCP sessions are kept in memory only and do not survive a restart. Set state.dir to a writable directory (or state.redis) to keep them.`,
+    );
   }
 
   #checkRoom(): void {

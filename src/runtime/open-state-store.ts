@@ -32,15 +32,20 @@ export interface StateHandle {
 
 /** See the module comment. Nothing is connected or created before the first operation. */
 export function openStateStore(options: StateStoreOptions): StateHandle {
-  const store: StateStore = options.redis !== undefined
-    ? new RedisStateStore({ url: options.redis, ...(options.keyPrefix !== undefined ? { keyPrefix: options.keyPrefix } : {}) })
-    : new FileStateStore({ dir: options.dir });
+  const files = options.redis === undefined ? new FileStateStore({ dir: options.dir }) : undefined;
+  const store: StateStore = files ?? new RedisStateStore({ url: options.redis ?? "", ...(options.keyPrefix !== undefined ? { keyPrefix: options.keyPrefix } : {}) });
   let cipher: Promise<StateCipher> | undefined;
   return {
     store,
     cipher: () => {
-      cipher ??= StateCipher.load({ key: options.key, dir: options.dir });
-      // A failed load is tried again next time (the directory may become writable).
+      cipher ??= StateCipher.load({ key: options.key, dir: options.dir }).catch((error: unknown) => {
+        // No key file can be made in an unwritable directory: the file store keeps entries in memory
+        // then (one notice), sealed with a key of this process. Redis needs a real key: the error stands.
+        if (!files || options.key !== undefined) throw error;
+        files.useMemory((error as Error).message);
+        return StateCipher.ephemeral();
+      });
+      // A failed load is tried again next time.
       cipher.catch(() => (cipher = undefined));
       return cipher;
     },

@@ -32,6 +32,11 @@ export class StateCipher {
     this.source = source;
   }
 
+  /** A cipher with a random key of this process only (what a store kept in memory uses). */
+  static ephemeral(): StateCipher {
+    return new StateCipher(randomBytes(32), "memory");
+  }
+
   /** A cipher whose AES key is derived from `secret` (HKDF-SHA256). */
   static fromSecret(secret: string, source = "config"): StateCipher {
     if (secret.length < 16) throw new ToolcodeError("CONFIG_INVALID", `state.key (or ${STATE_KEY_ENV}) must be at least 16 characters of secret; generate one with \`openssl rand -base64 32\`.`, { path: "state.key" });

@@ -4,7 +4,7 @@
  * journal replayed and the PII vault entries it needs; ids never cross users; records are
  * encrypted at rest; a reject deletes the kept record.
  */
-import { readFileSync, readdirSync } from "node:fs";
+import { readFileSync, readdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Toolcode, createToolcode } from "../../src/execute/create-toolcode.js";
@@ -123,5 +123,27 @@ return email;`;
     const resumed = await other.approve(paused.approval?.id as string, { sessionId: "a2", user: "ann" });
     expect(resumed.error).toBeNull();
     expect(resumed.result).toBe("<email_1>");
+  });
+  it("with an unwritable state.dir, approvals work in memory as before, with one notice on stderr", async () => {
+    const blocked = path.join(dir, "not-a-dir");
+    writeFileSync(blocked, "");
+    const notices: string[] = [];
+    const write = process.stderr.write.bind(process.stderr);
+    process.stderr.write = ((chunk: string | Uint8Array, ...rest: never[]) => {
+      if (String(chunk).startsWith("toolcode:")) notices.push(String(chunk));
+      return write(chunk, ...rest);
+    }) as typeof process.stderr.write;
+    try {
+      const tc = await createToolcode({ config: { ...config, state: { dir: path.join(blocked, "state") } }, cwd: dir });
+      open.push(tc);
+      const first = await tc.execute(code, { sessionId: "m1" });
+      const second = await tc.execute(code, { sessionId: "m2" });
+      expect([first.error?.code, second.error?.code]).toEqual(["APPROVAL_REQUIRED", "APPROVAL_REQUIRED"]);
+      expect((await tc.execute(code, { sessionId: "m1", approve: first.approval?.id })).error).toBeNull();
+      expect(notices).toHaveLength(1);
+      expect(notices[0]).toMatch(/cannot be written.*kept in memory only.*Set state\.dir/);
+    } finally {
+      process.stderr.write = write;
+    }
   });
 });
