@@ -198,7 +198,7 @@ export function buildProgram(): Command {
     .option("--timeout <ms>", "lower time limit for this run", parsePositiveInt)
     .option("--max-tokens <n>", "token budget of the output (default: output.maxTokens)", parsePositiveInt)
     .option("--session <name>", "keep the workspace across runs under this name (in .toolcode/exec-sessions/): later runs read what earlier ones wrote, spilled output included")
-    .option("--approve <id>", "run the call a previous run of this same script stopped for (APPROVAL_REQUIRED) once; other calls still need approval")
+    .option("--approve <id>", "resume the run of this same script that stopped for approval (APPROVAL_REQUIRED): its earlier calls are replayed from the journal, the approved call runs once; other calls still need approval")
     .option("-y, --yes", "approve every call of this run that needs approval (policy.approve, destructive tools)")
     .argument("<file>", "script file, or - for stdin")
     .action(async (file: string, options: ConfigOption & { json?: boolean; lang?: "javascript" | "python"; timeout?: number; maxTokens?: number; session?: string; approve?: string; yes?: boolean }) => {
@@ -215,16 +215,25 @@ export function buildProgram(): Command {
       const interactive = file === "-" ? undefined : terminalApprover();
       const result = await withToolcode(
         options,
-        (toolcode) => {
+        async (toolcode) => {
           const approver = options.yes ? () => true : options.approve !== undefined ? approvalFor(baseDir, options.approve, code, interactive) : interactive;
-          return toolcode.execute(code, {
-            ...(user !== undefined ? { user } : {}),
-            language,
-            ...(session !== undefined ? { sessionId: session } : {}),
-            ...(approver ? { onApproval: approver } : {}),
-            ...(options.timeout !== undefined ? { timeoutMs: options.timeout } : {}),
-            ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}),
-          });
+          const run = (extra: { approve?: string; onApproval?: typeof approver }) =>
+            toolcode.execute(code, {
+              ...(user !== undefined ? { user } : {}),
+              language,
+              ...(session !== undefined ? { sessionId: session } : {}),
+              ...(extra.onApproval ? { onApproval: extra.onApproval } : {}),
+              ...(extra.approve !== undefined ? { approve: extra.approve } : {}),
+              ...(options.timeout !== undefined ? { timeoutMs: options.timeout } : {}),
+              ...(options.maxTokens !== undefined ? { maxTokens: options.maxTokens } : {}),
+            });
+          if (options.approve !== undefined && !options.yes) {
+            // The state store keeps the run that stopped: resume it (earlier calls answered from its journal, not repeated).
+            const resumed = await run({ approve: options.approve, ...(interactive ? { onApproval: interactive } : {}) });
+            if (resumed.error?.code !== "APPROVAL_INVALID" || resumed.error.details?.reason !== "unknown") return resumed;
+            // Not in the store (another state.dir, or kept in memory only): re-run the script, approving that one call.
+          }
+          return run(approver ? { onApproval: approver } : {});
         },
         { configure },
       );

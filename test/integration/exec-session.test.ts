@@ -74,4 +74,19 @@ describe("toolcode exec across runs", { timeout: 240_000 }, () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stdout.trim()).toBe("2");
   });
+  it("--approve resumes the stopped run from the state store: the read before the approved call is replayed, not repeated", async () => {
+    const { dir, config } = project({ approve: ["memory.create_entities"] });
+    const script = 'const before = (await memory.read_graph({})).entities.length;\nawait memory.create_entities({ entities: [{ name: "resumed", entityType: "t", observations: [] }] });\nreturn before';
+    const stopped = await toolcode(["exec", "--config", config, "-"], { cwd: dir, input: script });
+    const id = /--approve (\S+) -/.exec(stopped.stderr)?.[1] ?? "";
+    expect(id).toMatch(/^ap_/);
+    // Between the two runs the graph changes: a repeated read would see it, a replayed one does not.
+    const seeded = await toolcode(["exec", "--config", config, "--yes", "-"], { cwd: dir, input: 'await memory.create_entities({ entities: [{ name: "meanwhile", entityType: "t", observations: [] }] });' });
+    expect(seeded.code, seeded.stderr).toBe(0);
+    const approved = await toolcode(["exec", "--config", config, "--approve", id, "-"], { cwd: dir, input: script });
+    expect(approved.code, approved.stderr).toBe(0);
+    expect(approved.stdout.trim()).toBe("0");
+    const graph = await toolcode(["exec", "--config", config, "-"], { cwd: dir, input: "return (await memory.read_graph({})).entities.map((e) => e.name).sort()" });
+    expect(JSON.parse(graph.stdout)).toEqual(["meanwhile", "resumed"]);
+  });
 });
