@@ -177,7 +177,7 @@ export class ApprovalBook {
    * is marked before anything is awaited, and with a store it is an atomic take, so concurrent
    * claims of one id (in this process or any other sharing the store) cannot both succeed.
    *
-   * @throws ToolcodeError `STATE_STORE_UNAVAILABLE` when the store cannot be reached and this session does not hold the approval itself;
+   * @throws ToolcodeError `STATE_STORE_UNAVAILABLE` when the store that keeps the approval cannot be reached (retry once it is back);
    *   `APPROVAL_INVALID` when its PII tokens clash with this session's.
    */
   async claim(id: string, by: ClaimBy, now = Date.now()): Promise<{ ok: true; approval: PendingApproval } | ClaimFailure> {
@@ -206,8 +206,8 @@ export class ApprovalBook {
       }
       kept = await this.#durable.take(id, user);
     } catch (error) {
-      // The store is down: this session's own copy still serves it (only this process can resume it then).
-      if (local.ok) return local;
+      // The store is down. Not even this session's own copy is used: the record may still be
+      // taken by another replica once the store is back, and the call must never run twice.
       this.#claimed.delete(id);
       throw error;
     }

@@ -11,6 +11,7 @@ import { type Toolcode, createToolcode } from "../../src/execute/create-toolcode
 import type { ConfigInput } from "../../src/config/schema.js";
 import type { AuditCall } from "../../src/guard/audit-log.js";
 import { servers, tempDir } from "../helpers.js";
+import { startRedis } from "../redis-server.js";
 import { auditRecords, storedGraph } from "./helpers.js";
 
 describe("pending approvals kept in the state store", () => {
@@ -144,6 +145,38 @@ return email;`;
       expect(notices[0]).toMatch(/cannot be written.*kept in memory only.*Set state\.dir/);
     } finally {
       process.stderr.write = write;
+    }
+  });
+});
+
+describe("pending approvals kept in Redis when Redis goes down", () => {
+  it("a pause still works (memory only), and a kept approval is never run from a local copy while Redis is down", async () => {
+    const redis = await startRedis();
+    if ("reason" in redis) return console.log(`skipped: ${redis.reason}`);
+    const dir = tempDir();
+    const tc = await createToolcode({
+      config: {
+        mcpServers: { memory: servers.memory(path.join(dir, "memory.jsonl")) },
+        policy: { approve: ["memory.create_*"] },
+        state: { redis: redis.url, key: "a secret for this test only" },
+      },
+      cwd: dir,
+    });
+    try {
+      const code = `await memory.create_entities({ entities: [{ name: "x", entityType: "t", observations: [] }] });`;
+      const kept = await tc.execute(code, { sessionId: "r" });
+      expect(kept.error?.code).toBe("APPROVAL_REQUIRED");
+      await redis.stop();
+      const down = await tc.execute(code, { sessionId: "r", approve: kept.approval?.id });
+      expect(down.error?.code).toBe("STATE_STORE_UNAVAILABLE");
+      expect(down.error?.message).toMatch(/Start Redis \(or fix state\.redis/);
+      expect(storedGraph(path.join(dir, "memory.jsonl")).entities).toEqual([]);
+      // Pausing goes on without Redis: that approval lives in this process only, and works here.
+      const local = await tc.execute(code, { sessionId: "r2" });
+      expect(local.error?.code).toBe("APPROVAL_REQUIRED");
+      expect((await tc.execute(code, { sessionId: "r2", approve: local.approval?.id })).error).toBeNull();
+    } finally {
+      await tc.close();
     }
   });
 });
