@@ -79,10 +79,24 @@ export const sandboxSchema = z.strictObject({
   isolation: z.enum(["process", "thread", "bwrap", "gvisor", "microvm", "remote"]).default("process"),
   /**
    * Which executions share a sandbox: a fresh one per `execution` (default for bwrap, gvisor,
-   * microvm and remote; the warm pool has the next one started) or `shared` workers recycled
-   * after recycleAfter runs (default for process and thread).
+   * microvm and remote; the warm pool has the next one started), one per `session` kept across
+   * its executions (bounded by sessionSandboxes; never another session's or user's), or `shared`
+   * workers recycled after recycleAfter runs (default for process and thread).
    */
-  reuse: z.enum(["execution", "shared"]).optional(),
+  reuse: z.enum(["execution", "session", "shared"]).optional(),
+  /**
+   * Bounds of reuse "session": sandboxes kept at once (all users, and per user), executions per
+   * sandbox before a fresh one, and the idle time after which one is stopped. Past `max` or
+   * `maxPerUser` an execution gets a fresh per-execution sandbox.
+   */
+  sessionSandboxes: z
+    .strictObject({
+      max: z.number().int().min(1).max(1024).default(16),
+      maxPerUser: z.number().int().min(1).max(1024).default(4),
+      maxRuns: z.number().int().min(1).max(1_000_000).default(100),
+      idleMs: z.number().int().min(100).max(86_400_000).default(300_000),
+    })
+    .optional(),
   /** The runner server of isolation "remote". */
   remote: z
     .strictObject({

@@ -14,15 +14,17 @@ import type { MicrovmConfig } from "./host/microvm-host.js";
 import { PooledEngine } from "./host/pooled-engine.js";
 import type { NetworkNamespaceMode } from "./host/process-worker.js";
 import type { RemoteRunnerConfig } from "./host/remote-worker.js";
+import type { SessionSandboxLimits } from "./host/session-sandboxes.js";
 import { DEFAULT_WORKER_MEMORY_MB } from "./limits.js";
 
 /**
  * Which executions share a sandbox worker: every one gets a fresh one (`execution`; the warm
- * pool has the next one started already), or workers run executions of anyone and are recycled
- * after `recycleAfter` runs (`shared`, the in-process engines' default, safe because each
- * execution gets a fresh engine context).
+ * pool has the next one started already), each session keeps its own for its executions
+ * (`session`, bounded by `sessionSandboxes`; never another session's or user's), or workers run
+ * executions of anyone and are recycled after `recycleAfter` runs (`shared`, the in-process
+ * engines' default, safe because each execution gets a fresh engine context).
  */
-export type SandboxReuse = "execution" | "shared";
+export type SandboxReuse = "execution" | "session" | "shared";
 
 /** Options of every engine: the engine-related keys of the `sandbox` config section. */
 export interface EngineConfig {
@@ -36,6 +38,8 @@ export interface EngineConfig {
   isolation?: Isolation;
   /** Sandbox reuse (default `execution` for bwrap, gvisor, microvm and remote; `shared` otherwise). */
   reuse?: SandboxReuse;
+  /** Bounds of `reuse: "session"` (defaults `DEFAULT_SESSION_SANDBOXES`, host/session-sandboxes.ts). */
+  sessionSandboxes?: Partial<SessionSandboxLimits>;
   /** The runner server of `isolation: "remote"`. */
   remote?: RemoteRunnerConfig;
   /** The VMs of `isolation: "microvm"`. */
@@ -93,12 +97,13 @@ export function createEngine(config: EngineConfig = {}): PooledEngine {
     throw new ToolcodeError("CONFIG_INVALID", error instanceof Error ? error.message : String(error), { key: "sandbox.isolation" }, { cause: error });
   }
   const reuse = config.reuse ?? (STRONG_ISOLATIONS.has(isolation) ? "execution" : "shared");
-  const recycleAfter = reuse === "execution" ? 1 : config.recycleAfter;
+  const recycleAfter = reuse === "shared" ? config.recycleAfter : 1;
   return new PooledEngine({
     name: spec.name,
     isolation,
     spawn,
-    keepWarm: STRONG_ISOLATIONS.has(isolation),
+    keepWarm: STRONG_ISOLATIONS.has(isolation) || reuse === "session",
+    ...(reuse === "session" ? { sessions: config.sessionSandboxes ?? {} } : { reuse }),
     ...(config.poolSize !== undefined ? { poolSize: config.poolSize } : {}),
     ...(config.graceMs !== undefined ? { graceMs: config.graceMs } : {}),
     ...(recycleAfter !== undefined ? { recycleAfter } : {}),
