@@ -10,6 +10,7 @@ import { ToolcodeError } from "../errors.js";
 import type { EngineUnavailable, Isolation } from "./engines/engine-spec.js";
 import { engineSpec } from "./engines/registry.js";
 import { isolationUnavailable, spawnerFor, STRONG_ISOLATIONS } from "./host/isolation-hosts.js";
+import type { E2bConfig } from "./host/e2b-host.js";
 import type { MicrovmConfig } from "./host/microvm-host.js";
 import { PooledEngine } from "./host/pooled-engine.js";
 import type { NetworkNamespaceMode } from "./host/process-worker.js";
@@ -44,6 +45,8 @@ export interface EngineConfig {
   remote?: RemoteRunnerConfig;
   /** The VMs of `isolation: "microvm"`. */
   microvm?: MicrovmConfig;
+  /** The E2B sandboxes of `isolation: "e2b"`. */
+  e2b?: E2bConfig;
   /** Sandbox workers running guests (default 2). More concurrent runs wait in a queue. */
   poolSize?: number;
   /** Runs per worker before it is replaced (default `DEFAULT_RECYCLE_AFTER`, limits.ts). */
@@ -65,7 +68,7 @@ export interface EngineConfig {
 }
 
 /** Why the configured engine cannot run here (the key to change and what to do), or undefined. */
-export function engineUnavailable(config: Pick<EngineConfig, "engine" | "isolation" | "remote" | "microvm"> = {}): EngineUnavailable | undefined {
+export function engineUnavailable(config: Pick<EngineConfig, "engine" | "isolation" | "remote" | "microvm" | "e2b"> = {}): EngineUnavailable | undefined {
   const isolation = config.isolation ?? "process";
   const host = isolationUnavailable(isolation, config);
   if (host !== undefined) return { key: "sandbox.isolation", message: host };
@@ -92,6 +95,7 @@ export function createEngine(config: EngineConfig = {}): PooledEngine {
       workerNice: config.workerNice ?? 0,
       ...(config.remote !== undefined ? { remote: config.remote } : {}),
       ...(config.microvm !== undefined ? { microvm: config.microvm } : {}),
+      ...(config.e2b !== undefined ? { e2b: config.e2b } : {}),
     });
   } catch (error) {
     throw new ToolcodeError("CONFIG_INVALID", error instanceof Error ? error.message : String(error), { key: "sandbox.isolation" }, { cause: error });
