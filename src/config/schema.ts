@@ -120,6 +120,8 @@ export const sandboxSchema = z.strictObject({
       memoryMb: z.number().int().min(128).max(16_384).optional(),
       /** Directory of the built image (default: the state dir's microvm image). */
       imageDir: z.string().optional(),
+      /** Start VMs from a snapshot of a booted one, cached in the image directory (default true); a failed restore boots cold. */
+      snapshot: z.boolean().optional(),
     })
     .optional(),
   /** The E2B sandboxes of isolation "e2b" (the e2b package, an optional peer dependency). */

@@ -20,8 +20,9 @@ import path from "node:path";
 import type { EngineSpec } from "../engines/engine-spec.js";
 import { type CpioEntry, cpioArchive } from "./cpio-archive.js";
 import { defaultImageDir, MICROVM_INIT, readImage, type MicrovmImage } from "./microvm-image.js";
+import { dropSnapshot, readSnapshot, restoredWorker, restoreLaunch, snapshotPath, takeSnapshot } from "./microvm-snapshot.js";
 import { runnerBundle } from "./runner-bundle.js";
-import type { SpawnWorker } from "./sandbox-worker.js";
+import type { SandboxWorker, SpawnWorker } from "./sandbox-worker.js";
 import { type StreamLaunch, streamWorker } from "./stream-worker.js";
 
 /** `sandbox.microvm`: the VMs of the microvm host. */
@@ -32,6 +33,11 @@ export interface MicrovmConfig {
   memoryMb?: number;
   /** Directory of the image built by `toolcode sandbox build-image` (default `~/.toolcode/microvm`). */
   imageDir?: string;
+  /**
+   * Start VMs from a snapshot of a booted one (default true; ./microvm-snapshot.ts): taken once in
+   * the background, cached in the image directory; a VM whose restore fails boots cold.
+   */
+  snapshot?: boolean;
 }
 
 /** Options of {@link microvmWorkers}. */
@@ -70,11 +76,39 @@ export function microvmWorkers(options: MicrovmOptions): SpawnWorker {
   const image = readImage(microvmImageDir(options.config));
   if (reason !== undefined || image === undefined) throw new Error(reason ?? "no microVM image");
   let launch: StreamLaunch | undefined;
+  let snapshotFile: string | undefined;
+  let snapshots = options.config.snapshot !== false;
+  let taking: Promise<boolean> | undefined;
   return () => {
     launch ??= microvmLaunch(options, image);
-    return streamWorker(launch);
+    const cold = launch;
+    const boot = (): SandboxWorker => streamWorker(cold);
+    if (!snapshots) return boot();
+    snapshotFile ??= snapshotPath(image.dir, cold);
+    const snapshot = readSnapshot(snapshotFile);
+    if (snapshot !== undefined) {
+      return restoredWorker(() => streamWorker(restoreLaunch(cold, snapshot)), snapshot, boot, {
+        probeTimeoutMs: SNAPSHOT_PROBE_MS,
+        onFailed: () => {
+          // A snapshot that does not restore is dropped; this process boots cold from now on.
+          dropSnapshot(snapshot.file);
+          snapshots = false;
+        },
+      });
+    }
+    // The first VM boots cold; one more VM boots in the background to be saved for the next ones.
+    taking ??= takeSnapshot(cold, snapshotFile, SNAPSHOT_TAKE_MS).then((ok) => {
+      if (!ok) snapshots = false;
+      return ok;
+    });
+    return boot();
   };
 }
+
+/** How long a restored VM has to answer its probe run before it is replaced by a cold boot. */
+const SNAPSHOT_PROBE_MS = 60_000;
+/** How long taking a snapshot may take (a cold boot under TCG takes up to a minute on a loaded machine). */
+const SNAPSHOT_TAKE_MS = 600_000;
 
 const accelCache = new Map<string, "kvm" | "tcg">();
 

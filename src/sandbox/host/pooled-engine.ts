@@ -191,6 +191,13 @@ export class PooledEngine implements Engine {
     return [...this.slots].filter((slot) => !slot.retired).map((slot) => slot.id);
   }
 
+  /** Started, idle workers of no session: what the next run (or new session) can take at once; for measurements. */
+  readySpares(): number {
+    let n = 0;
+    for (const slot of this.slots) if (slot.ready && !slot.retired && slot.active === undefined && slot.owner === undefined) n += 1;
+    return n;
+  }
+
   /** Session sandboxes held now (0 without `reuse: "session"`). */
   sessionSandboxCount(): number {
     return this.sessions?.size ?? 0;
