@@ -79,7 +79,7 @@ export const sandboxSchema = z.strictObject({
   isolation: z.enum(["process", "thread", "bwrap", "gvisor", "microvm", "remote", "e2b"]).default("process"),
   /**
    * Which executions share a sandbox: a fresh one per `execution` (default for bwrap, gvisor,
-   * microvm and remote; the warm pool has the next one started), one per `session` kept across
+   * microvm, remote and e2b; the warm pool has the next one started), one per `session` kept across
    * its executions (bounded by sessionSandboxes; never another session's or user's), or `shared`
    * workers recycled after recycleAfter runs (default for process and thread).
    */

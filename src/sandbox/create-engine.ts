@@ -37,7 +37,7 @@ export interface EngineConfig {
    * only when the host itself runs with `--no-node-snapshot`.
    */
   isolation?: Isolation;
-  /** Sandbox reuse (default `execution` for bwrap, gvisor, microvm and remote; `shared` otherwise). */
+  /** Sandbox reuse (default `execution` for bwrap, gvisor, microvm, remote and e2b; `shared` otherwise). */
   reuse?: SandboxReuse;
   /** Bounds of `reuse: "session"` (defaults `DEFAULT_SESSION_SANDBOXES`, host/session-sandboxes.ts). */
   sessionSandboxes?: Partial<SessionSandboxLimits>;
