@@ -252,7 +252,7 @@ Load average before: ${loadBefore}; after: ${loadAfter} (the machine is shared w
 ${table}
 
 - Each figure is the median over ${RUNS} runs of the whole measurement (2 for microvm); p50/p95 are over the samples of a run.
-- Cold start: engine created → first trivial execution answered (one sandbox started, engine loaded). microvm: a cold boot (\`microvm.snapshot: false\`), and in brackets a VM restored from its snapshot.
+- Cold start: engine created → first trivial execution answered (one sandbox started, engine loaded). microvm: a cold boot (\`microvm.snapshot: false\`), and in brackets a VM restored from its snapshot (QEMU loading and decompressing the saved state, the probe run that checks the restored VM, then the execution).
 - Through the warm pool: \`return 1\` with the host's default reuse (a fresh sandbox per execution for bwrap, gvisor, microvm, remote; shared workers for process and thread), each execution started once the pool (2) is refilled: what a user sees while executions arrive slower than sandboxes start (the first execution in a fresh sandbox, which still loads its engine context).
 - In a session's sandbox: \`reuse: "session"\`, every execution of one session after its first (the same sandbox, a fresh engine context each).
 - Per tool call: (run with N awaited tool calls − trivial run) / N; the round trip crosses the host's channel (IPC, pipe, virtio-serial, WebSocket).
@@ -260,6 +260,6 @@ ${table}
 - Executions/s: back-to-back trivial executions, 2 at a time, with \`reuse: "execution"\` for the sandbox hosts (each execution a fresh sandbox, started while the others run) and the default shared workers for process and thread.
 - remote: the runner server ran in the benchmark's process on loopback (its workers are separate processes).
 - microvm: under TCG (this machine's KVM is nested and cannot run a stock kernel), so JavaScript runs 12–20× slower; with KVM it is a few hundred ms to boot.
-${skipped.length > 0 ? `\nNot measured here: ${skipped.join("; ")}.\n` : ""}`,
+${skipped.length > 0 ? `\nNot measured here: ${skipped.map((s) => s.replace(/\.$/, "")).join("; ")}.\n` : ""}`,
 );
 console.log(table);
