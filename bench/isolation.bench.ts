@@ -1,10 +1,12 @@
 /**
  * Isolation hosts benchmark (issue #16): QuickJS on each `sandbox.isolation` — the in-process
  * hosts (process, thread) beside bwrap, gvisor, remote (a runner server on loopback WebSocket)
- * and microvm: cold start (engine created → first trivial execution answered), warm execute
- * p50/p95 (the sandbox already up: what a user sees when the warm pool has one ready), per
- * tool-call overhead, memory per warm sandbox (RSS of the sandbox's process tree), and
- * executions/s with a fresh sandbox per execution (the hosts' default, pool of 2).
+ * and microvm (and e2b with E2B_API_KEY): cold start (engine created → first trivial execution
+ * answered; microvm also restored from its snapshot), execute p50/p95 through the warm pool (a
+ * fresh sandbox each, the pool given time to refill) and in a session's sandbox (reuse
+ * "session"), per tool-call overhead, memory per warm sandbox (RSS of the sandbox's process
+ * tree), and executions/s with a fresh sandbox per execution (pool of 2); each the median of
+ * ISOLATION_RUNS runs (default 3; 2 for microvm).
  *
  * Run: npm run bench -- isolation. Hosts that cannot run here are listed with the reason.
  * ISOLATION_HOSTS=process,gvisor limits the hosts.
@@ -16,26 +18,36 @@ import { createEngine, type EngineConfig, engineUnavailable } from "../src/sandb
 import type { Engine, RunResult, SandboxHost, SandboxLimits } from "../src/sandbox/engine.js";
 import type { Isolation } from "../src/sandbox/engines/engine-spec.js";
 import { quickJsEngine } from "../src/sandbox/engines/quickjs/engine.js";
+import { microvmImageDir, microvmLaunch } from "../src/sandbox/host/microvm-host.js";
+import { readImage } from "../src/sandbox/host/microvm-image.js";
+import { readSnapshot, snapshotPath } from "../src/sandbox/host/microvm-snapshot.js";
 import type { PooledEngine } from "../src/sandbox/host/pooled-engine.js";
 import { processWorkers } from "../src/sandbox/host/process-worker.js";
 import { startRunnerServer } from "../src/sandbox/runner/runner-server.js";
+import { DEFAULT_WORKER_MEMORY_MB } from "../src/sandbox/limits.js";
 import { fmt, header, median, percentile, writeSection } from "./lib.js";
 
-const HOSTS: Isolation[] = (process.env.ISOLATION_HOSTS?.split(",") as Isolation[] | undefined) ?? ["process", "thread", "bwrap", "gvisor", "remote", "microvm"];
+const HOSTS: Isolation[] = (process.env.ISOLATION_HOSTS?.split(",") as Isolation[] | undefined) ?? ["process", "thread", "bwrap", "gvisor", "remote", "microvm", "e2b"];
 const host: SandboxHost = { callTool: () => Promise.resolve(1) };
 const trivial = transpileGuest("return 1;");
 
 interface Row {
   label: string;
   coldMs: number;
-  warmP50: number;
-  warmP95: number;
+  /** microvm: a VM restored from its snapshot (engine created → first execution answered). */
+  restoredMs: number | undefined;
+  poolP50: number;
+  poolP95: number;
+  sessionP50: number;
+  sessionP95: number;
   toolCallUs: number;
   rssMiB: number | undefined;
   execPerSec: number;
   kernel: string;
   samples: number;
 }
+
+const RUNS = Number(process.env.ISOLATION_RUNS ?? 3);
 
 function limits(isolation: Isolation): SandboxLimits {
   return { timeoutMs: isolation === "microvm" ? 180_000 : 10_000, memoryMb: 64, maxStackKb: 256, maxToolCalls: 100_000, maxLogBytes: 100_000 };
@@ -77,37 +89,72 @@ function treeRssMiB(pid: number): number {
   return total;
 }
 
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits until the pool is refilled: `size` started, idle sandboxes (or `maxMs` passed). */
+async function poolReady(engine: PooledEngine, size: number, maxMs: number): Promise<void> {
+  const until = performance.now() + maxMs;
+  while (engine.readySpares() < size && performance.now() < until) await sleep(5);
+}
+
+async function timeRuns(count: number, one: () => Promise<void>, between: () => Promise<void> = () => Promise.resolve()): Promise<number[]> {
+  const times: number[] = [];
+  for (let i = 0; i < count; i++) {
+    await between();
+    const started = performance.now();
+    await one();
+    times.push(performance.now() - started);
+  }
+  return times;
+}
+
+/** One run of every measurement on `isolation`. */
 async function measure(isolation: Isolation, extra: EngineConfig): Promise<Row> {
   const slow = isolation === "microvm";
   const warmSamples = slow ? 5 : 30;
   const toolCalls = slow ? 20 : 200;
   const calls = transpileGuest(`let s = 0;\nfor (let i = 0; i < ${toolCalls}; i++) s += (await t.x({ i })) as number;\nreturn s;`);
-  // Cold: a new engine, its first execution.
+  // Cold: a new engine, its first execution (a microVM booted, not restored).
   let started = performance.now();
-  const cold = createEngine({ isolation, poolSize: 1, ...extra });
+  const cold = createEngine({ isolation, poolSize: 1, ...extra, ...(slow ? { microvm: { snapshot: false } } : {}) });
   const first = must(await run(cold, trivial, isolation));
   const coldMs = performance.now() - started;
   await cold.close();
-  // Warm: the sandbox is up (reuse "shared": the same one answers every sample).
-  const warm = createEngine({ isolation, poolSize: 1, reuse: "shared", ...extra }) as PooledEngine;
-  must(await run(warm, trivial, isolation));
-  must(await run(warm, trivial, isolation));
-  const times: number[] = [];
-  for (let i = 0; i < warmSamples; i++) {
+  let restoredMs: number | undefined;
+  if (slow) {
+    // The snapshot exists after the first run of this benchmark (taken in the background).
+    const snapshotted = createEngine({ isolation, poolSize: 1, ...extra });
+    must(await run(snapshotted, trivial, isolation));
+    await snapshotted.close();
+    const image = readImage(microvmImageDir());
+    if (image === undefined) throw new Error("no microVM image");
+    const file = snapshotPath(image.dir, microvmLaunch({ engine: quickJsEngine, workerMemoryMb: DEFAULT_WORKER_MEMORY_MB, config: {} }, image));
+    for (let waited = 0; readSnapshot(file) === undefined && waited < 600_000; waited += 500) await sleep(500);
     started = performance.now();
-    must(await run(warm, trivial, isolation));
-    times.push(performance.now() - started);
+    const restored = createEngine({ isolation, poolSize: 1, ...extra });
+    must(await run(restored, trivial, isolation));
+    restoredMs = performance.now() - started;
+    await restored.close();
   }
-  const withCalls: number[] = [];
-  for (let i = 0; i < (slow ? 2 : 5); i++) {
-    started = performance.now();
-    must(await run(warm, calls, isolation));
-    withCalls.push(performance.now() - started);
-  }
-  const toolCallUs = Math.max(0, ((median(withCalls) - median(times)) / toolCalls) * 1000);
-  const pid = warm.workerPids()[0];
-  const rssMiB = pid === undefined ? undefined : treeRssMiB(pid);
-  await warm.close();
+  // Through the warm pool: the host's default reuse (a fresh sandbox per execution for the sandbox
+  // hosts), each execution started when the pool has a sandbox up, as a user sees it.
+  const pool = createEngine({ isolation, poolSize: 2, ...extra });
+  pool.warm();
+  must(await run(pool, trivial, isolation));
+  const poolTimes = await timeRuns(slow ? 4 : 15, async () => void must(await run(pool, trivial, isolation)), () => poolReady(pool, 2, slow ? 120_000 : 10_000));
+  await pool.close();
+  // A session's own sandbox (reuse "session"): every execution after its first.
+  const sessions = createEngine({ isolation, poolSize: 1, reuse: "session", ...extra });
+  const session = { id: "bench", user: null };
+  const inSession = (code: { code: string; lineOffset: number }): Promise<RunResult> => sessions.run({ ...code, api: { globals: { t: ["x"] } }, limits: limits(isolation), session }, host);
+  must(await inSession(trivial));
+  must(await inSession(trivial));
+  const sessionTimes = await timeRuns(warmSamples, async () => void must(await inSession(trivial)));
+  const withCalls = await timeRuns(slow ? 2 : 5, async () => void must(await inSession(calls)));
+  const toolCallUs = Math.max(0, ((median(withCalls) - median(sessionTimes)) / toolCalls) * 1000);
+  const owned = sessions.workerPids();
+  const rssMiB = owned.length === 0 ? undefined : Math.max(...owned.map(treeRssMiB));
+  await sessions.close();
   // Throughput with a fresh sandbox per execution (the default of the sandbox hosts), pool of 2.
   const fresh = createEngine({ isolation, poolSize: 2, ...(isolation === "process" || isolation === "thread" ? {} : { reuse: "execution" }), ...extra });
   must(await run(fresh, trivial, isolation));
@@ -125,13 +172,38 @@ async function measure(isolation: Isolation, extra: EngineConfig): Promise<Row> 
   return {
     label: isolation,
     coldMs,
-    warmP50: median(times),
-    warmP95: percentile(times, 95),
+    restoredMs,
+    poolP50: median(poolTimes),
+    poolP95: percentile(poolTimes, 95),
+    sessionP50: median(sessionTimes),
+    sessionP95: percentile(sessionTimes, 95),
     toolCallUs,
     rssMiB,
     execPerSec,
     kernel: first.stats.sandbox?.kernel ?? "?",
     samples: warmSamples,
+  };
+}
+
+/** The median of each figure over several runs. */
+function medianRow(runs: Row[]): Row {
+  const of = (pick: (row: Row) => number | undefined): number | undefined => {
+    const values = runs.map(pick).filter((v): v is number => v !== undefined);
+    return values.length === 0 ? undefined : median(values);
+  };
+  const base = runs[0];
+  if (base === undefined) throw new Error("no runs");
+  return {
+    ...base,
+    coldMs: of((r) => r.coldMs) ?? 0,
+    restoredMs: of((r) => r.restoredMs),
+    poolP50: of((r) => r.poolP50) ?? 0,
+    poolP95: of((r) => r.poolP95) ?? 0,
+    sessionP50: of((r) => r.sessionP50) ?? 0,
+    sessionP95: of((r) => r.sessionP95) ?? 0,
+    toolCallUs: of((r) => r.toolCallUs) ?? 0,
+    rssMiB: of((r) => r.rssMiB),
+    execPerSec: of((r) => r.execPerSec) ?? 0,
   };
 }
 
@@ -148,11 +220,16 @@ for (const isolation of HOSTS) {
     console.log(`skip ${isolation}: ${why}`);
     continue;
   }
-  console.log(`measuring ${isolation} …`);
+  const runs = isolation === "microvm" ? Math.min(RUNS, 2) : RUNS;
+  console.log(`measuring ${isolation} (${runs} runs) …`);
   try {
-    const row = await measure(isolation, extra);
-    rows.push(row);
-    console.log(JSON.stringify(row));
+    const measured: Row[] = [];
+    for (let i = 0; i < runs; i++) {
+      const row = await measure(isolation, extra);
+      measured.push(row);
+      console.log(JSON.stringify(row));
+    }
+    rows.push({ ...medianRow(measured), samples: measured[0]?.samples ?? 0, label: `${isolation} (median of ${runs})` });
   } catch (error) {
     skipped.push(`${isolation}: failed (${error instanceof Error ? error.message : String(error)})`);
   }
@@ -161,10 +238,10 @@ await runner?.close();
 const loadAfter = os.loadavg().map((l) => l.toFixed(2)).join(", ");
 
 const table = [
-  "| host | kernel the runner saw | cold start (ms) | warm execute p50 / p95 (ms) | per tool call (µs) | RSS per warm sandbox (MiB) | executions/s, fresh sandbox each (pool 2) |",
-  "|---|---|---|---|---|---|---|",
+  "| host | kernel the runner saw | cold start (ms) | execute through the warm pool p50 / p95 (ms) | execute in a session's sandbox p50 / p95 (ms) | per tool call (µs) | RSS per warm sandbox (MiB) | executions/s, fresh sandbox each (pool 2) |",
+  "|---|---|---|---|---|---|---|---|",
   ...rows.map((r) =>
-    `| ${r.label} | ${r.kernel} | ${fmt(r.coldMs, 0)} | ${fmt(r.warmP50, 1)} / ${fmt(r.warmP95, 1)} (n=${r.samples}) | ${fmt(r.toolCallUs, 0)} | ${r.rssMiB === undefined ? "n/a (thread / remote)" : fmt(r.rssMiB, 0)} | ${fmt(r.execPerSec, 2)} |`),
+    `| ${r.label} | ${r.kernel} | ${fmt(r.coldMs, 0)}${r.restoredMs === undefined ? "" : ` (restored from a snapshot: ${fmt(r.restoredMs, 0)})`} | ${fmt(r.poolP50, 1)} / ${fmt(r.poolP95, 1)} | ${fmt(r.sessionP50, 1)} / ${fmt(r.sessionP95, 1)} (n=${r.samples}) | ${fmt(r.toolCallUs, 0)} | ${r.rssMiB === undefined ? "n/a (thread / remote)" : fmt(r.rssMiB, 0)} | ${fmt(r.execPerSec, 2)} |`),
 ].join("\n");
 
 writeSection(
@@ -174,13 +251,15 @@ Load average before: ${loadBefore}; after: ${loadAfter} (the machine is shared w
 
 ${table}
 
-- Cold start: engine created → first trivial execution answered (one sandbox started, engine loaded).
-- Warm execute: \`return 1\` on a sandbox that is already up (\`reuse: "shared"\`): what an execution costs when the warm pool has a sandbox ready.
+- Each figure is the median over ${RUNS} runs of the whole measurement (2 for microvm); p50/p95 are over the samples of a run.
+- Cold start: engine created → first trivial execution answered (one sandbox started, engine loaded). microvm: a cold boot (\`microvm.snapshot: false\`), and in brackets a VM restored from its snapshot (QEMU loading and decompressing the saved state, the probe run that checks the restored VM, then the execution).
+- Through the warm pool: \`return 1\` with the host's default reuse (a fresh sandbox per execution for bwrap, gvisor, microvm, remote; shared workers for process and thread), each execution started once the pool (2) is refilled: what a user sees while executions arrive slower than sandboxes start (the first execution in a fresh sandbox, which still loads its engine context).
+- In a session's sandbox: \`reuse: "session"\`, every execution of one session after its first (the same sandbox, a fresh engine context each).
 - Per tool call: (run with N awaited tool calls − trivial run) / N; the round trip crosses the host's channel (IPC, pipe, virtio-serial, WebSocket).
 - RSS: the sandbox's whole process tree (bwrap + node; runsc + gofer + sandbox; QEMU) — thread workers live in the host process; a remote sandbox lives on the runner.
 - Executions/s: back-to-back trivial executions, 2 at a time, with \`reuse: "execution"\` for the sandbox hosts (each execution a fresh sandbox, started while the others run) and the default shared workers for process and thread.
 - remote: the runner server ran in the benchmark's process on loopback (its workers are separate processes).
 - microvm: under TCG (this machine's KVM is nested and cannot run a stock kernel), so JavaScript runs 12–20× slower; with KVM it is a few hundred ms to boot.
-${skipped.length > 0 ? `\nNot measured here: ${skipped.join("; ")}.\n` : ""}`,
+${skipped.length > 0 ? `\nNot measured here: ${skipped.map((s) => s.replace(/\.$/, "")).join("; ")}.\n` : ""}`,
 );
 console.log(table);

@@ -76,13 +76,27 @@ export const sandboxSchema = z.strictObject({
    * worker process in `bwrap` (bubblewrap), `gvisor` (runsc), a QEMU `microvm`, or a `remote`
    * runner (`toolcode runner --listen`). docs/isolation.md compares them.
    */
-  isolation: z.enum(["process", "thread", "bwrap", "gvisor", "microvm", "remote"]).default("process"),
+  isolation: z.enum(["process", "thread", "bwrap", "gvisor", "microvm", "remote", "e2b"]).default("process"),
   /**
    * Which executions share a sandbox: a fresh one per `execution` (default for bwrap, gvisor,
-   * microvm and remote; the warm pool has the next one started) or `shared` workers recycled
-   * after recycleAfter runs (default for process and thread).
+   * microvm, remote and e2b; the warm pool has the next one started), one per `session` kept across
+   * its executions (bounded by sessionSandboxes; never another session's or user's), or `shared`
+   * workers recycled after recycleAfter runs (default for process and thread).
    */
-  reuse: z.enum(["execution", "shared"]).optional(),
+  reuse: z.enum(["execution", "session", "shared"]).optional(),
+  /**
+   * Bounds of reuse "session": sandboxes kept at once (all users, and per user), executions per
+   * sandbox before a fresh one, and the idle time after which one is stopped. Past `max` or
+   * `maxPerUser` an execution gets a fresh per-execution sandbox.
+   */
+  sessionSandboxes: z
+    .strictObject({
+      max: z.number().int().min(1).max(1024).default(16),
+      maxPerUser: z.number().int().min(1).max(1024).default(4),
+      maxRuns: z.number().int().min(1).max(1_000_000).default(100),
+      idleMs: z.number().int().min(100).max(86_400_000).default(300_000),
+    })
+    .optional(),
   /** The runner server of isolation "remote". */
   remote: z
     .strictObject({
@@ -106,6 +120,19 @@ export const sandboxSchema = z.strictObject({
       memoryMb: z.number().int().min(128).max(16_384).optional(),
       /** Directory of the built image (default: the state dir's microvm image). */
       imageDir: z.string().optional(),
+      /** Start VMs from a snapshot of a booted one, cached in the image directory (default true); a failed restore boots cold. */
+      snapshot: z.boolean().optional(),
+    })
+    .optional(),
+  /** The E2B sandboxes of isolation "e2b" (the e2b package, an optional peer dependency). */
+  e2b: z
+    .strictObject({
+      /** E2B template with Node 20+ on its PATH (default "base"). */
+      template: z.string().min(1).max(200).optional(),
+      /** Environment variable holding the E2B API key (default "E2B_API_KEY"); the key stays in the gateway. */
+      apiKeyEnv: z.string().regex(/^[A-Za-z_][A-Za-z0-9_]{0,127}$/, "an environment variable name").optional(),
+      /** Lifetime of one E2B sandbox, ms (default 600000). */
+      timeoutMs: z.number().int().min(10_000).max(86_400_000).optional(),
     })
     .optional(),
   timeoutMs: z.number().int().positive().max(3_600_000).default(30_000),

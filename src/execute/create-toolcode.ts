@@ -281,6 +281,8 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
     idleMs: config.workspace.idleMinutes * 60_000,
     keepOnClose: config.workspace.dir !== undefined,
     newGuardState: () => guard.newSessionState(),
+    // A session's sandbox (sandbox.reuse "session") ends with it.
+    onEnd: (id, user) => void engine.endSession(id, user).catch(() => undefined),
   });
   // Skills are opened on first use; skill modules see the built-ins marked `inSkills`.
   const skills = new SkillsProvider(() => {

@@ -38,6 +38,9 @@ export function lazyPythonEngine(sandbox: Config["sandbox"]): Engine {
       }
       return engine.run(request, host);
     },
+    endSession(sessionId, user) {
+      return engine?.endSession?.(sessionId, user) ?? Promise.resolve();
+    },
     async close() {
       closed = true;
       await engine?.close();

@@ -48,6 +48,8 @@ export interface SessionStoreOptions {
   keepOnClose?: boolean;
   /** Creates a new session's guard state (default: an empty vault that tokenizes nothing, no approvals). */
   newGuardState?: () => GuardSessionState;
+  /** Called when a session ends (ended, expired or closed): what else it holds goes too (its sandbox). */
+  onEnd?: (id: string, user: string | null) => void;
 }
 
 const SESSION_ID = /^[A-Za-z0-9_.-]{1,128}$/;
@@ -172,6 +174,7 @@ export class SessionStore {
     const entry = this.#sessions.get(id);
     if (!entry) return this.#ending.get(id);
     this.#sessions.delete(id);
+    this.options.onEnd?.(id, entry.user);
     const ending = entry.session.then(
       (session) => (this.options.keepOnClose && this.#closing ? session.workspace.close() : session.workspace.destroy()),
       () => undefined,

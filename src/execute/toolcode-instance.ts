@@ -234,7 +234,7 @@ export class ToolcodeInstance implements Toolcode {
         scriptStarted = true;
         const builtins = this.#beginBuiltins(code, session, options, () => running.halted);
         const host = guardedHost({ allTools: this.parts.allTools, guard, scrubber: this.parts.scrubber, builtins: builtins.runs, onToolResult: (json) => toolResults.add(json), ...(options.onToolCall ? { onToolCall: options.onToolCall } : {}), trace: traceContext, ...(options.user !== undefined ? { user: options.user } : {}), ...(watch ? { watch } : {}) });
-        outcome = await runGuest({ engine: this.parts.limits.fairEngine(engine, options.user), code, preludes: builtins.preludes, builtins: builtins.runs, tools: this.parts.guestTools, limits, host, language });
+        outcome = await runGuest({ engine: this.parts.limits.fairEngine(engine, options.user), code, preludes: builtins.preludes, builtins: builtins.runs, tools: this.parts.guestTools, limits, host, language, session: { id: sessionId, user: options.user ?? null } });
       }
     } catch (thrown) {
       outcome = { ...outcome, error: guestErrorInfo(thrown) };

@@ -10,19 +10,22 @@ import { ToolcodeError } from "../errors.js";
 import type { EngineUnavailable, Isolation } from "./engines/engine-spec.js";
 import { engineSpec } from "./engines/registry.js";
 import { isolationUnavailable, spawnerFor, STRONG_ISOLATIONS } from "./host/isolation-hosts.js";
+import type { E2bConfig } from "./host/e2b-host.js";
 import type { MicrovmConfig } from "./host/microvm-host.js";
 import { PooledEngine } from "./host/pooled-engine.js";
 import type { NetworkNamespaceMode } from "./host/process-worker.js";
 import type { RemoteRunnerConfig } from "./host/remote-worker.js";
+import type { SessionSandboxLimits } from "./host/session-sandboxes.js";
 import { DEFAULT_WORKER_MEMORY_MB } from "./limits.js";
 
 /**
  * Which executions share a sandbox worker: every one gets a fresh one (`execution`; the warm
- * pool has the next one started already), or workers run executions of anyone and are recycled
- * after `recycleAfter` runs (`shared`, the in-process engines' default, safe because each
- * execution gets a fresh engine context).
+ * pool has the next one started already), each session keeps its own for its executions
+ * (`session`, bounded by `sessionSandboxes`; never another session's or user's), or workers run
+ * executions of anyone and are recycled after `recycleAfter` runs (`shared`, the in-process
+ * engines' default, safe because each execution gets a fresh engine context).
  */
-export type SandboxReuse = "execution" | "shared";
+export type SandboxReuse = "execution" | "session" | "shared";
 
 /** Options of every engine: the engine-related keys of the `sandbox` config section. */
 export interface EngineConfig {
@@ -34,12 +37,16 @@ export interface EngineConfig {
    * only when the host itself runs with `--no-node-snapshot`.
    */
   isolation?: Isolation;
-  /** Sandbox reuse (default `execution` for bwrap, gvisor, microvm and remote; `shared` otherwise). */
+  /** Sandbox reuse (default `execution` for bwrap, gvisor, microvm, remote and e2b; `shared` otherwise). */
   reuse?: SandboxReuse;
+  /** Bounds of `reuse: "session"` (defaults `DEFAULT_SESSION_SANDBOXES`, host/session-sandboxes.ts). */
+  sessionSandboxes?: Partial<SessionSandboxLimits>;
   /** The runner server of `isolation: "remote"`. */
   remote?: RemoteRunnerConfig;
   /** The VMs of `isolation: "microvm"`. */
   microvm?: MicrovmConfig;
+  /** The E2B sandboxes of `isolation: "e2b"`. */
+  e2b?: E2bConfig;
   /** Sandbox workers running guests (default 2). More concurrent runs wait in a queue. */
   poolSize?: number;
   /** Runs per worker before it is replaced (default `DEFAULT_RECYCLE_AFTER`, limits.ts). */
@@ -61,7 +68,7 @@ export interface EngineConfig {
 }
 
 /** Why the configured engine cannot run here (the key to change and what to do), or undefined. */
-export function engineUnavailable(config: Pick<EngineConfig, "engine" | "isolation" | "remote" | "microvm"> = {}): EngineUnavailable | undefined {
+export function engineUnavailable(config: Pick<EngineConfig, "engine" | "isolation" | "remote" | "microvm" | "e2b"> = {}): EngineUnavailable | undefined {
   const isolation = config.isolation ?? "process";
   const host = isolationUnavailable(isolation, config);
   if (host !== undefined) return { key: "sandbox.isolation", message: host };
@@ -88,17 +95,19 @@ export function createEngine(config: EngineConfig = {}): PooledEngine {
       workerNice: config.workerNice ?? 0,
       ...(config.remote !== undefined ? { remote: config.remote } : {}),
       ...(config.microvm !== undefined ? { microvm: config.microvm } : {}),
+      ...(config.e2b !== undefined ? { e2b: config.e2b } : {}),
     });
   } catch (error) {
     throw new ToolcodeError("CONFIG_INVALID", error instanceof Error ? error.message : String(error), { key: "sandbox.isolation" }, { cause: error });
   }
   const reuse = config.reuse ?? (STRONG_ISOLATIONS.has(isolation) ? "execution" : "shared");
-  const recycleAfter = reuse === "execution" ? 1 : config.recycleAfter;
+  const recycleAfter = reuse === "shared" ? config.recycleAfter : 1;
   return new PooledEngine({
     name: spec.name,
     isolation,
     spawn,
-    keepWarm: STRONG_ISOLATIONS.has(isolation),
+    keepWarm: STRONG_ISOLATIONS.has(isolation) || reuse === "session",
+    ...(reuse === "session" ? { sessions: config.sessionSandboxes ?? {} } : { reuse }),
     ...(config.poolSize !== undefined ? { poolSize: config.poolSize } : {}),
     ...(config.graceMs !== undefined ? { graceMs: config.graceMs } : {}),
     ...(recycleAfter !== undefined ? { recycleAfter } : {}),

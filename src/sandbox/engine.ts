@@ -89,6 +89,12 @@ export interface RunRequest {
   api: GuestApi;
   /** Limits the engine enforces for this run. */
   limits: SandboxLimits;
+  /**
+   * The session and user the run belongs to (never sent into the sandbox). With
+   * `sandbox.reuse: "session"` a session's runs go to its own sandbox, which no other session or
+   * user gets; a run without one gets a fresh sandbox.
+   */
+  session?: { id: string; user: string | null };
 }
 
 /** The host side of the bridge. Arguments and results are plain JSON data. */
@@ -116,6 +122,18 @@ export interface SandboxInfo {
   isolation: string;
   /** Kernel release the runner saw (`uname -r` inside the sandbox), when it reported one. */
   kernel?: string;
+  /**
+   * Opaque id of the sandbox worker that ran it: two runs with the same id ran in the same
+   * sandbox (with `reuse: "session"`, the runs of one session; never those of two sessions).
+   */
+  id?: string;
+  /**
+   * How that sandbox is reused: `shared` (workers run anyone's executions, fresh engine context
+   * each), `execution` (a fresh sandbox for this run only) or `session` (the session's own).
+   * With `sandbox.reuse: "session"`, `execution` means the session sandboxes' bounds were
+   * reached or its sandbox was busy with another execution of the session.
+   */
+  reuse?: "shared" | "execution" | "session";
 }
 
 /** A sandbox engine. */
@@ -127,6 +145,12 @@ export interface Engine {
    * limits, crashes); rejects only for host misuse (closed engine, invalid limits).
    */
   run(request: RunRequest, host: SandboxHost): Promise<RunResult>;
+  /**
+   * Stops the sandbox kept for a session (`reuse: "session"`), if it has one; one running an
+   * execution is stopped when that execution ends. Optional: engines without session sandboxes
+   * have nothing to stop.
+   */
+  endSession?(sessionId: string, user: string | null): Promise<void>;
   /** Stops workers. Idempotent. */
   close(): Promise<void>;
 }

@@ -37,7 +37,7 @@ for (const c of hostCases()) {
       expect(parsed.metadata.sandbox?.isolation).toBe(c.config.isolation);
       const kernel = parsed.metadata.sandbox?.kernel ?? "";
       expect(kernel).toMatch(/^\d+\.\d+/);
-      if (c.config.isolation === "gvisor" || c.config.isolation === "microvm") expect(kernel).not.toBe(os.release());
+      if (["gvisor", "microvm", "e2b"].includes(c.config.isolation)) expect(kernel).not.toBe(os.release());
     }, c.config.isolation === "microvm" ? 900_000 : 180_000);
   });
 }

@@ -1,7 +1,7 @@
 /**
  * Global setup of the `isolation` test project: installs what the sandbox hosts need when it is
  * missing and this machine can (root with apt-get: bubblewrap, runsc, qemu-system-x86,
- * busybox-static; one `apt-get update`, bounded in time), then starts a `toolcode runner
+ * busybox-static, lz4; one `apt-get update`, bounded in time), then starts a `toolcode runner
  * --listen` in its own process on loopback for the `remote` host (its URL and secret go to the
  * test workers through the environment). Suites that still cannot run skip with a printed reason.
  *
@@ -22,6 +22,8 @@ const NEEDED: readonly [binary: string, pkg: string][] = [
   ["/usr/bin/runsc", "runsc"],
   ["/usr/bin/qemu-system-x86_64", "qemu-system-x86"],
   ["/bin/busybox", "busybox-static"],
+  // microVM snapshots are lz4-compressed when it is there (uncompressed otherwise).
+  ["/usr/bin/lz4", "lz4"],
 ];
 
 function installMissing(): void {

@@ -1,6 +1,7 @@
 /**
  * The isolation hosts under test (src/sandbox/host/isolation-hosts.ts): QuickJS in each of
- * bwrap, gvisor, microvm and remote. A host that cannot run here is listed with its reason,
+ * bwrap, gvisor, microvm, remote and e2b (only with E2B_API_KEY; TOOLCODE_TEST_E2B_TEMPLATE
+ * names a template other than "base"). A host that cannot run here is listed with its reason,
  * printed once, and its tests are skipped. The remote host connects to the runner that
  * global-setup.ts started in another process.
  */
@@ -10,7 +11,7 @@ import type { Isolation } from "../../src/sandbox/engines/engine-spec.js";
 import type { EngineCase } from "../security/engines.js";
 
 /** The hosts beyond process and thread. */
-export const STRONG_HOSTS: readonly Isolation[] = ["bwrap", "gvisor", "microvm", "remote"];
+export const STRONG_HOSTS: readonly Isolation[] = ["bwrap", "gvisor", "microvm", "remote", "e2b"];
 
 /** The config of `isolation` for tests (the remote one points at the test runner). */
 export function hostConfig(isolation: Isolation): EngineConfig & { engine: string; isolation: Isolation } {
@@ -20,6 +21,7 @@ export function hostConfig(isolation: Isolation): EngineConfig & { engine: strin
     engine: "quickjs",
     isolation,
     ...(isolation === "remote" && url !== undefined && secret !== undefined ? { remote: { url, secret } } : {}),
+    ...(isolation === "e2b" && process.env.TOOLCODE_TEST_E2B_TEMPLATE !== undefined ? { e2b: { template: process.env.TOOLCODE_TEST_E2B_TEMPLATE } } : {}),
   };
 }
 
@@ -28,7 +30,7 @@ export function hostConfig(isolation: Isolation): EngineConfig & { engine: strin
  * 12–20× slower than the host, and its first run in a fresh VM takes seconds.
  */
 export function runTimeoutMs(isolation: Isolation): number {
-  return isolation === "microvm" ? 120_000 : 5_000;
+  return isolation === "microvm" ? 120_000 : isolation === "e2b" ? 30_000 : 5_000;
 }
 
 const printed = new Set<string>();

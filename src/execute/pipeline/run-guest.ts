@@ -35,6 +35,8 @@ export interface RunGuestOptions {
   host: SandboxHost;
   /** The script's language (default JavaScript/TypeScript); Python runs as written, without preludes or guest modules. */
   language?: GuestLanguage;
+  /** The session and user it runs for (`sandbox.reuse: "session"` keeps a sandbox per session). */
+  session?: { id: string; user: string | null };
 }
 
 /** Languages a script may be written in. */
@@ -55,6 +57,7 @@ export async function runGuest(options: RunGuestOptions): Promise<GuestOutcome> 
     const modules = Object.assign({}, ...runs.map((run) => run.modules ?? {})) as Record<string, string>;
     request = { code, lineOffset: transpiled.lineOffset, api: { globals, modules, ...hidden }, limits: options.limits };
   }
+  if (options.session !== undefined) request.session = options.session;
   const run = await options.engine.run(request, options.host);
   const outcome: GuestOutcome = {
     logs: run.logs.map((entry) => (entry.level === "log" || entry.level === "info" ? entry.message : `[${entry.level}] ${entry.message}`)),

@@ -11,10 +11,10 @@
  * host process, or a worker process inside bubblewrap, gVisor or a QEMU microVM, or a runner on
  * another machine over WebSocket (src/sandbox/host/, docs/isolation.md).
  */
-export type Isolation = "process" | "thread" | "bwrap" | "gvisor" | "microvm" | "remote";
+export type Isolation = "process" | "thread" | "bwrap" | "gvisor" | "microvm" | "remote" | "e2b";
 
 /** Every {@link Isolation}, in order of the docs. */
-export const ISOLATIONS: readonly Isolation[] = ["process", "thread", "bwrap", "gvisor", "microvm", "remote"];
+export const ISOLATIONS: readonly Isolation[] = ["process", "thread", "bwrap", "gvisor", "microvm", "remote", "e2b"];
 
 /** Why an engine cannot run here: the config key to change and a message that says what to do. */
 export interface EngineUnavailable {

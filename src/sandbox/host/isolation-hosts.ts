@@ -9,6 +9,7 @@
  */
 import type { EngineSpec, Isolation } from "../engines/engine-spec.js";
 import { bwrapUnavailable, bwrapWorkers } from "./bwrap-host.js";
+import { type E2bConfig, e2bUnavailable, e2bWorkers } from "./e2b-host.js";
 import { gvisorUnavailable, gvisorWorkers } from "./gvisor-host.js";
 import { microvmUnavailable, microvmWorkers, type MicrovmConfig } from "./microvm-host.js";
 import { type NetworkNamespaceMode, processWorkers } from "./process-worker.js";
@@ -23,13 +24,14 @@ export interface HostConfig {
   workerNice: number;
   remote?: RemoteRunnerConfig;
   microvm?: MicrovmConfig;
+  e2b?: E2bConfig;
 }
 
 /** Isolations whose sandboxes are kernel- or machine-level: one fresh sandbox per execution by default. */
-export const STRONG_ISOLATIONS: ReadonlySet<Isolation> = new Set(["bwrap", "gvisor", "microvm", "remote"]);
+export const STRONG_ISOLATIONS: ReadonlySet<Isolation> = new Set(["bwrap", "gvisor", "microvm", "remote", "e2b"]);
 
 /** Why `isolation` cannot run here (a message that says what to do), or undefined. */
-export function isolationUnavailable(isolation: Isolation, config: Pick<HostConfig, "remote" | "microvm"> = {}): string | undefined {
+export function isolationUnavailable(isolation: Isolation, config: Pick<HostConfig, "remote" | "microvm" | "e2b"> = {}): string | undefined {
   switch (isolation) {
     case "process":
     case "thread":
@@ -50,6 +52,10 @@ export function isolationUnavailable(isolation: Isolation, config: Pick<HostConf
       return config.remote === undefined
         ? 'sandbox.isolation "remote" needs sandbox.remote: { "url": "ws://runner-host:7070", "secret": "${TOOLCODE_RUNNER_SECRET}" } (a runner started with `toolcode runner --listen`).'
         : undefined;
+    case "e2b": {
+      const reason = e2bUnavailable(config.e2b);
+      return reason === undefined ? undefined : `sandbox.isolation "e2b" cannot run here: ${reason}.`;
+    }
   }
 }
 
@@ -70,5 +76,7 @@ export function spawnerFor(isolation: Isolation, engine: EngineSpec, config: Hos
     case "remote":
       if (config.remote === undefined) throw new Error(isolationUnavailable("remote", config));
       return remoteWorkers(config.remote);
+    case "e2b":
+      return e2bWorkers({ engine, workerMemoryMb, config: config.e2b ?? {} });
   }
 }

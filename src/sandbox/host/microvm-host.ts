@@ -14,15 +14,16 @@
  * @module
  */
 import { spawnSync } from "node:child_process";
-import { type Dirent, existsSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, writeFileSync } from "node:fs";
 import os from "node:os";
 import path from "node:path";
 import type { EngineSpec } from "../engines/engine-spec.js";
 import { type CpioEntry, cpioArchive } from "./cpio-archive.js";
 import { defaultImageDir, MICROVM_INIT, readImage, type MicrovmImage } from "./microvm-image.js";
-import type { SpawnWorker } from "./sandbox-worker.js";
+import { dropSnapshot, readSnapshot, restoredWorker, restoreLaunch, snapshotPath, takeSnapshot } from "./microvm-snapshot.js";
+import { runnerBundle } from "./runner-bundle.js";
+import type { SandboxWorker, SpawnWorker } from "./sandbox-worker.js";
 import { type StreamLaunch, streamWorker } from "./stream-worker.js";
-import { packageDir, workerFiles } from "./worker-files.js";
 
 /** `sandbox.microvm`: the VMs of the microvm host. */
 export interface MicrovmConfig {
@@ -32,6 +33,11 @@ export interface MicrovmConfig {
   memoryMb?: number;
   /** Directory of the image built by `toolcode sandbox build-image` (default `~/.toolcode/microvm`). */
   imageDir?: string;
+  /**
+   * Start VMs from a snapshot of a booted one (default true; ./microvm-snapshot.ts): taken once in
+   * the background, cached in the image directory; a VM whose restore fails boots cold.
+   */
+  snapshot?: boolean;
 }
 
 /** Options of {@link microvmWorkers}. */
@@ -70,11 +76,39 @@ export function microvmWorkers(options: MicrovmOptions): SpawnWorker {
   const image = readImage(microvmImageDir(options.config));
   if (reason !== undefined || image === undefined) throw new Error(reason ?? "no microVM image");
   let launch: StreamLaunch | undefined;
+  let snapshotFile: string | undefined;
+  let snapshots = options.config.snapshot !== false;
+  let taking: Promise<boolean> | undefined;
   return () => {
     launch ??= microvmLaunch(options, image);
-    return streamWorker(launch);
+    const cold = launch;
+    const boot = (): SandboxWorker => streamWorker(cold);
+    if (!snapshots) return boot();
+    snapshotFile ??= snapshotPath(image.dir, cold);
+    const snapshot = readSnapshot(snapshotFile);
+    if (snapshot !== undefined) {
+      return restoredWorker(() => streamWorker(restoreLaunch(cold, snapshot)), snapshot, boot, {
+        probeTimeoutMs: SNAPSHOT_PROBE_MS,
+        onFailed: () => {
+          // A snapshot that does not restore is dropped; this process boots cold from now on.
+          dropSnapshot(snapshot.file);
+          snapshots = false;
+        },
+      });
+    }
+    // The first VM boots cold; one more VM boots in the background to be saved for the next ones.
+    taking ??= takeSnapshot(cold, snapshotFile, SNAPSHOT_TAKE_MS).then((ok) => {
+      if (!ok) snapshots = false;
+      return ok;
+    });
+    return boot();
   };
 }
+
+/** How long a restored VM has to answer its probe run before it is replaced by a cold boot. */
+const SNAPSHOT_PROBE_MS = 60_000;
+/** How long taking a snapshot may take (a cold boot under TCG takes up to a minute on a loaded machine). */
+const SNAPSHOT_TAKE_MS = 600_000;
 
 const accelCache = new Map<string, "kvm" | "tcg">();
 
@@ -145,77 +179,18 @@ function initramfs(engine: EngineSpec, workerMemoryMb: number, image: MicrovmIma
   const key = `${engine.name}:${workerMemoryMb}:${image.dir}`;
   const hit = initrdCache.get(key);
   if (hit !== undefined && existsSync(hit)) return hit;
-  const files = workerFiles(engine);
-  const sandboxDir = path.dirname(path.dirname(files.file));
-  const entries: CpioEntry[] = [];
-  const seen = new Set<string>();
-  const addTree = (source: string, target: string): void => {
-    if (!seen.has(target)) {
-      seen.add(target);
-      entries.push({ kind: "dir", path: target });
-    }
-    for (const dirent of readDirRecursive(source)) {
-      const relative = path.relative(source, dirent.path);
-      const guestPath = path.posix.join(target, relative.split(path.sep).join("/"));
-      if (seen.has(guestPath)) continue;
-      seen.add(guestPath);
-      entries.push(dirent.isDir ? { kind: "dir", path: guestPath } : { kind: "file", path: guestPath, data: readFileSync(dirent.path) });
-    }
-  };
-  entries.push({ kind: "dir", path: "opt/toolcode/node_modules" });
-  entries.push({ kind: "dir", path: "opt/toolcode/node_modules/@jitl" });
-  addTree(sandboxDir, "opt/toolcode/sandbox");
-  for (const name of engine.packages) {
-    try {
-      addTree(packageDir(name), `opt/toolcode/node_modules/${name}`);
-    } catch {
-      // not installed: the worker reports it when it starts
-    }
-  }
-  entries.push({ kind: "file", path: "opt/toolcode/package.json", data: Buffer.from('{ "type": "module" }\n') });
-  if (!seen.has("opt/toolcode/sandbox/package.json")) entries.push({ kind: "file", path: "opt/toolcode/sandbox/package.json", data: Buffer.from('{ "type": "module" }\n') });
-  const command = [
-    "/usr/bin/node",
-    "--experimental-permission",
-    `--allow-fs-read=${GUEST_ROOT}`,
-    ...engine.processFlags,
-    "--disallow-code-generation-from-strings",
-    `--max-old-space-size=${Math.max(16, Math.floor(workerMemoryMb))}`,
-    `--stack-size=${V8_STACK_KB}`,
-    "--no-warnings",
-    `${GUEST_ROOT}/sandbox/${path.relative(sandboxDir, files.file).split(path.sep).join("/")}`,
-    `--runner=${engine.runner}`,
-    `--max-guest-stack-kb=${engine.maxGuestStackKb(V8_STACK_KB)}`,
-    "--transport=stdio",
+  const bundle = runnerBundle(engine, { root: GUEST_ROOT, node: "/usr/bin/node", workerMemoryMb, v8StackKb: V8_STACK_KB });
+  const root = GUEST_ROOT.slice(1);
+  const entries: CpioEntry[] = [
+    { kind: "dir", path: root },
+    ...bundle.dirs.map((dir): CpioEntry => ({ kind: "dir", path: `${root}/${dir}` })),
+    ...bundle.files.map((file): CpioEntry => ({ kind: "file", path: `${root}/${file.path}`, data: file.data })),
+    { kind: "file", path: "init", data: Buffer.from(MICROVM_INIT), mode: 0o755 },
+    { kind: "file", path: `${root}/command`, data: Buffer.from(`${bundle.command.join(" ")}\n`) },
   ];
-  entries.push({ kind: "file", path: "init", data: Buffer.from(MICROVM_INIT), mode: 0o755 });
-  entries.push({ kind: "file", path: "opt/toolcode/command", data: Buffer.from(`${command.join(" ")}\n`) });
   const dir = mkdtempSync(path.join(os.tmpdir(), "toolcode-microvm-"));
   const file = path.join(dir, "initrd.cpio");
   writeFileSync(file, Buffer.concat([readFileSync(image.baseInitrd), cpioArchive(entries)]));
   initrdCache.set(key, file);
   return file;
-}
-
-function readDirRecursive(root: string): { path: string; isDir: boolean }[] {
-  const out: { path: string; isDir: boolean }[] = [];
-  const walk = (dir: string): void => {
-    for (const entry of readdirSyncSafe(dir)) {
-      const full = path.join(dir, entry.name);
-      if (entry.isDirectory()) {
-        out.push({ path: full, isDir: true });
-        walk(full);
-      } else if (entry.isFile()) out.push({ path: full, isDir: false });
-    }
-  };
-  walk(root);
-  return out;
-}
-
-function readdirSyncSafe(dir: string): Dirent[] {
-  try {
-    return readdirSync(dir, { withFileTypes: true });
-  } catch {
-    return [];
-  }
 }

@@ -13,10 +13,15 @@
  *   argument size and nesting) and so is the return value (size, nesting, valid JSON);
  * - tool results are plain JSON text, size- and depth-checked before they go back;
  * - the `AbortSignal` of every tool call is aborted as soon as its run ends;
- * - a worker is recycled after `recycleAfter` runs.
+ * - a worker is recycled after `recycleAfter` runs;
+ * - with session sandboxes (`sessions`), a worker that ran a session's execution runs only that
+ *   session's executions (same user, same id) until the session ends, it idles `idleMs`, or it ran
+ *   `maxRuns`; a run of another session never gets it. Past the bounds (or while the session's
+ *   sandbox is busy with another of its executions) a run gets a fresh sandbox, retired after it.
  *
  * @module
  */
+import { randomBytes } from "node:crypto";
 import { performance } from "node:perf_hooks";
 import { ToolcodeError, toErrorInfo, type ErrorCode, type ErrorInfo } from "../../errors.js";
 import { type Engine, type RunRequest, type RunResult, type RunStats, type SandboxHost, type SandboxInfo, apiHasTool } from "../engine.js";
@@ -37,6 +42,7 @@ import {
 import type { HostMessage, RunnerInfo, ToolCallMessage, ToolEnvelope, WorkerMessage, WorkerOutcome } from "../protocol.js";
 import { fitEnvelope, scrubHostPaths } from "../envelope.js";
 import type { SandboxWorker, SpawnWorker, WorkerExit } from "./sandbox-worker.js";
+import { type SessionSandboxLimits, SessionSandboxes, sessionKey } from "./session-sandboxes.js";
 
 /** Options of {@link PooledEngine}. */
 export interface PooledEngineOptions {
@@ -57,12 +63,23 @@ export interface PooledEngineOptions {
    * runs wait for: the warm pool of hosts whose sandboxes are slow to start (gVisor, microVMs).
    */
   keepWarm?: boolean;
+  /** How workers are reused, for metadata (`shared`, `execution`; `session` when `sessions` is set). */
+  reuse?: "shared" | "execution";
+  /**
+   * Session sandboxes (`sandbox.reuse: "session"`): a run with a `session` keeps the worker it ran
+   * in for that session's later runs, within these bounds. The pool's `poolSize` workers are then
+   * the warm spares new sessions (and runs past the bounds) take; `recycleAfter` should be 1.
+   */
+  sessions?: Partial<SessionSandboxLimits>;
 }
 
 interface Job {
   request: RunRequest;
   limits: ResolvedLimits;
   host: SandboxHost;
+  /** The session key of a run with session sandboxes on (see ./session-sandboxes.ts). */
+  owner: string | undefined;
+  user: string | null;
   resolve(result: RunResult): void;
   reject(error: unknown): void;
 }
@@ -83,6 +100,8 @@ interface ActiveRun {
 }
 
 interface Slot {
+  /** Opaque id (`metadata.sandbox.id`). */
+  id: string;
   worker: SandboxWorker;
   /** What the runner said about itself when it was ready. */
   runner: RunnerInfo | undefined;
@@ -90,6 +109,12 @@ interface Slot {
   retired: boolean;
   runs: number;
   active: ActiveRun | undefined;
+  /** The session this worker serves (session sandboxes only); it never runs anyone else's code. */
+  owner: string | undefined;
+  /** Retire when the current run ends (its session ended meanwhile). */
+  draining: boolean;
+  /** Stops an idle session sandbox after `idleMs`. */
+  idleTimer: NodeJS.Timeout | undefined;
 }
 
 const ERROR_CODE_PATTERN = /^[A-Z][A-Z_]*$/;
@@ -104,6 +129,8 @@ export class PooledEngine implements Engine {
   private readonly graceMs: number;
   private readonly recycleAfter: number;
   private readonly keepWarm: boolean;
+  private readonly reuse: "shared" | "execution";
+  private readonly sessions: SessionSandboxes<Slot> | undefined;
   private warmed = false;
   /** Workers that ended before they were ready since the last one that was. */
   private startupFailures = 0;
@@ -118,8 +145,11 @@ export class PooledEngine implements Engine {
     this.spawnWorker = options.spawn;
     this.poolSize = Math.max(1, Math.floor(options.poolSize ?? 2));
     this.graceMs = Math.max(0, options.graceMs ?? DEFAULT_GRACE_MS);
-    this.recycleAfter = Math.max(1, Math.floor(options.recycleAfter ?? DEFAULT_RECYCLE_AFTER));
-    this.keepWarm = options.keepWarm ?? false;
+    // With session sandboxes a spare runs one run of no session (or past the bounds), then goes.
+    this.recycleAfter = options.sessions !== undefined ? 1 : Math.max(1, Math.floor(options.recycleAfter ?? DEFAULT_RECYCLE_AFTER));
+    this.sessions = options.sessions === undefined ? undefined : new SessionSandboxes<Slot>(options.sessions);
+    this.keepWarm = (options.keepWarm ?? false) || this.sessions !== undefined;
+    this.reuse = options.reuse ?? (this.recycleAfter === 1 ? "execution" : "shared");
   }
 
   run(request: RunRequest, host: SandboxHost): Promise<RunResult> {
@@ -133,8 +163,10 @@ export class PooledEngine implements Engine {
       return Promise.reject(error);
     }
     if (this.keepWarm) this.warmed = true;
+    const session = request.session;
+    const owner = this.sessions !== undefined && session !== undefined ? sessionKey(session) : undefined;
     return new Promise<RunResult>((resolve, reject) => {
-      this.queue.push({ request, limits, host, resolve, reject });
+      this.queue.push({ request, limits, host, owner, user: session?.user ?? null, resolve, reject });
       this.pump();
     });
   }
@@ -152,6 +184,41 @@ export class PooledEngine implements Engine {
   /** OS process ids of the worker processes (empty for thread workers); for measurements. */
   workerPids(): number[] {
     return [...this.slots].map((slot) => slot.worker.pid).filter((pid): pid is number => pid !== undefined);
+  }
+
+  /** Ids (`metadata.sandbox.id`) of the workers alive now, spares and session sandboxes; for tests and measurements. */
+  sandboxIds(): string[] {
+    return [...this.slots].filter((slot) => !slot.retired).map((slot) => slot.id);
+  }
+
+  /** Started, idle workers of no session: what the next run (or new session) can take at once; for measurements. */
+  readySpares(): number {
+    let n = 0;
+    for (const slot of this.slots) if (slot.ready && !slot.retired && slot.active === undefined && slot.owner === undefined) n += 1;
+    return n;
+  }
+
+  /** Session sandboxes held now (0 without `reuse: "session"`). */
+  sessionSandboxCount(): number {
+    return this.sessions?.size ?? 0;
+  }
+
+  /**
+   * Stops the sandbox of a session (`reuse: "session"`): at once when it is idle, when its run
+   * ends otherwise. The session's next run gets a fresh sandbox. Resolves when an idle one is gone.
+   */
+  async endSession(sessionId: string, user: string | null): Promise<void> {
+    if (this.sessions === undefined) return;
+    const key = sessionKey({ id: sessionId, user });
+    const slot = this.sessions.get(key);
+    if (slot === undefined) return;
+    this.sessions.release(key, slot);
+    if (slot.active !== undefined) {
+      slot.draining = true;
+      return;
+    }
+    await this.retire(slot);
+    this.pump();
   }
 
   close(): Promise<void> {
@@ -173,11 +240,11 @@ export class PooledEngine implements Engine {
   /** Hands queued jobs to idle workers, starting workers up to the pool size. */
   private pump(): void {
     if (this.closing !== undefined) return;
-    while (this.queue.length > 0) {
-      const idle = [...this.slots].find((slot) => slot.ready && !slot.retired && slot.active === undefined);
-      if (idle === undefined) break;
-      const job = this.queue.shift();
-      if (job !== undefined) this.dispatch(idle, job);
+    for (const job of [...this.queue]) {
+      const slot = this.slotFor(job);
+      if (slot === undefined) continue;
+      this.queue.splice(this.queue.indexOf(job), 1);
+      this.dispatch(slot, job);
     }
     const starting = [...this.slots].filter((slot) => !slot.ready).length;
     let wanted = this.warmed ? this.poolSize - this.liveSlots() : Math.min(this.queue.length - starting, this.poolSize - this.liveSlots());
@@ -186,10 +253,36 @@ export class PooledEngine implements Engine {
     for (const slot of this.slots) slot.worker.ref(slot.active !== undefined || (!slot.ready && this.queue.length > 0));
   }
 
-  /** Workers that count against the pool size (a busy one being recycled does not). */
+  /**
+   * The worker a job runs in now, or undefined (it waits). A session's own sandbox when it is
+   * free; else an idle spare, which becomes the session's sandbox when it has none and the bounds
+   * allow, and otherwise serves this one run only.
+   */
+  private slotFor(job: Job): Slot | undefined {
+    const sessions = this.sessions;
+    const owner = job.owner;
+    if (sessions !== undefined && owner !== undefined) {
+      const own = sessions.get(owner);
+      if (own !== undefined && own.ready && !own.retired && own.active === undefined) return own;
+      const spare = this.idleSpare();
+      if (spare === undefined) return undefined;
+      // Claimed in the same synchronous step as the bound check: concurrent runs cannot overrun it.
+      if (own === undefined && sessions.claim(owner, job.user, spare)) spare.owner = owner;
+      return spare;
+    }
+    return this.idleSpare();
+  }
+
+  /** A ready, idle worker that belongs to no session. */
+  private idleSpare(): Slot | undefined {
+    for (const slot of this.slots) if (slot.ready && !slot.retired && slot.active === undefined && slot.owner === undefined) return slot;
+    return undefined;
+  }
+
+  /** Workers that count against the pool size (a busy one being recycled and session sandboxes do not). */
   private liveSlots(): number {
     let live = 0;
-    for (const slot of this.slots) if (!slot.retired) live += 1;
+    for (const slot of this.slots) if (!slot.retired && slot.owner === undefined) live += 1;
     return live;
   }
 
@@ -201,7 +294,7 @@ export class PooledEngine implements Engine {
       this.failQueue(error);
       return false;
     }
-    const slot: Slot = { worker, runner: undefined, ready: false, retired: false, runs: 0, active: undefined };
+    const slot: Slot = { id: randomBytes(8).toString("hex"), worker, runner: undefined, ready: false, retired: false, runs: 0, active: undefined, owner: undefined, draining: false, idleTimer: undefined };
     this.slots.add(slot);
     let startupFailure: string | undefined;
     worker.onMessage((message: WorkerMessage) => {
@@ -232,9 +325,12 @@ export class PooledEngine implements Engine {
           active.answered = true;
           this.settle(active, toRunResult(message.outcome, active.job.limits, this.stats(active)));
         }
-        if ((message.final === true || slot.runs >= this.recycleAfter) && !slot.retired) {
+        const maxRuns = slot.owner !== undefined && this.sessions !== undefined ? this.sessions.limits.maxRuns : this.recycleAfter;
+        if ((message.final === true || slot.runs >= maxRuns || slot.draining) && !slot.retired) {
           void this.retire(slot);
           this.replace();
+        } else if (slot.owner !== undefined) {
+          this.armIdle(slot);
         }
         this.pump();
         return;
@@ -246,9 +342,12 @@ export class PooledEngine implements Engine {
     const runId = this.nextRunId++;
     const { request, limits } = job;
     slot.runs += 1;
+    clearTimeout(slot.idleTimer);
+    slot.idleTimer = undefined;
+    const reuse = slot.owner !== undefined ? "session" : this.sessions !== undefined ? "execution" : this.reuse;
     const active: ActiveRun = {
       runId,
-      sandbox: slot.runner === undefined ? { isolation: this.isolation } : { isolation: this.isolation, kernel: slot.runner.kernel },
+      sandbox: { isolation: this.isolation, ...(slot.runner === undefined ? {} : { kernel: slot.runner.kernel }), id: slot.id, reuse },
       job,
       controller: new AbortController(),
       startedAt: performance.now(),
@@ -335,12 +434,13 @@ export class PooledEngine implements Engine {
               "Run the code again; if it keeps failing, reduce its memory use or simplify it.",
           });
     }
+    this.forget(slot);
     if (!wasReady) {
       // A worker that cannot even start will not start next time either: fail what waits for one,
       // unless other workers are up or starting and may take it (a remote runner at capacity
       // refused one more): then nothing is started in its place until one of them is ready.
       this.startupFailures += 1;
-      if (this.startupFailures < this.poolSize && [...this.slots].some((other) => !other.retired)) return;
+      if (this.startupFailures < this.poolSize && [...this.slots].some((other) => !other.retired && other.owner === undefined)) return;
       this.startupFailures = 0;
       this.failQueue(new Error(startupFailure ?? exit.reason));
       return;
@@ -391,7 +491,28 @@ export class PooledEngine implements Engine {
   private async retire(slot: Slot): Promise<void> {
     slot.retired = true;
     this.slots.delete(slot);
+    this.forget(slot);
     await slot.worker.kill();
+  }
+
+  /** Drops a gone (or going) worker from the session book and stops its idle timer. */
+  private forget(slot: Slot): void {
+    clearTimeout(slot.idleTimer);
+    slot.idleTimer = undefined;
+    if (slot.owner !== undefined) this.sessions?.release(slot.owner, slot);
+  }
+
+  /** An idle session sandbox is stopped after `idleMs` without a run. */
+  private armIdle(slot: Slot): void {
+    const idleMs = this.sessions?.limits.idleMs;
+    if (idleMs === undefined) return;
+    clearTimeout(slot.idleTimer);
+    slot.idleTimer = setTimeout(() => {
+      if (slot.active !== undefined || slot.retired) return;
+      void this.retire(slot);
+      this.pump();
+    }, idleMs);
+    slot.idleTimer.unref();
   }
 
   private stats(active: ActiveRun): RunStats {

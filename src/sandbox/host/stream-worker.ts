@@ -89,6 +89,16 @@ export function streamWorker(launch: StreamLaunch): SandboxWorker {
       resolve();
     }),
   );
+  const streams = [child.stdout, child.stderr, child.stdin] as { ref?: () => void; unref?: () => void }[];
+  const setRef = (keep: boolean): void => {
+    if (keep) {
+      child.ref();
+      for (const stream of streams) stream.ref?.();
+    } else {
+      child.unref();
+      for (const stream of streams) stream.unref?.();
+    }
+  };
   return {
     pid: child.pid,
     send(message: HostMessage) {
@@ -106,21 +116,14 @@ export function streamWorker(launch: StreamLaunch): SandboxWorker {
       });
     },
     async kill() {
-      if (child.exitCode === null && child.signalCode === null) {
-        child.ref();
-        killGroup();
-      }
+      // Whoever awaits the kill keeps the loop alive until "close" (the pipes too: an idle
+      // worker's were unref'd, and "close" waits for them to end).
+      setRef(true);
+      if (child.exitCode === null && child.signalCode === null) killGroup();
       await exited;
     },
     ref(keep) {
-      const streams = [child.stdout, child.stderr, child.stdin] as { ref?: () => void; unref?: () => void }[];
-      if (keep) {
-        child.ref();
-        for (const stream of streams) stream.ref?.();
-      } else {
-        child.unref();
-        for (const stream of streams) stream.unref?.();
-      }
+      setRef(keep);
     },
   };
 }
