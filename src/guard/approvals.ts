@@ -142,7 +142,7 @@ export class ApprovalBook {
     this.#owners.set(approval.id, user);
     if (!this.#durable) return;
     try {
-      await this.#durable.save({ approval, user, vault: this.#vault?.entriesIn(JSON.stringify(approval)) ?? [] });
+      await this.#durable.save({ record: approval, user, vault: this.#vault?.entriesIn(JSON.stringify(approval)) ?? [] });
       this.#memoryOnly.delete(approval.id);
     } catch (error) {
       this.#memoryOnly.add(approval.id);
@@ -169,7 +169,7 @@ export class ApprovalBook {
     if (found.ok || found.reason === "expired" || !this.#durable) return found;
     const kept = await this.#durable.get(id, user).catch(() => undefined);
     if (!kept) return found;
-    return kept.approval.expiresAtMs <= now ? { ok: false, reason: "expired", approval: kept.approval } : { ok: true, approval: kept.approval };
+    return kept.record.expiresAtMs <= now ? { ok: false, reason: "expired", approval: kept.record } : { ok: true, approval: kept.record };
   }
 
   /**
@@ -199,7 +199,7 @@ export class ApprovalBook {
       if (!local.ok) {
         // Asked in another session: only when that session is not open in this process (a restart, another replica).
         const peek = await this.#durable.get(id, user);
-        if (!peek || (peek.approval.sessionId !== by.sessionId && by.sessionOpen(peek.approval.sessionId))) {
+        if (!peek || (peek.record.sessionId !== by.sessionId && by.sessionOpen(peek.record.sessionId))) {
           this.#claimed.delete(id);
           return local;
         }
@@ -218,10 +218,10 @@ export class ApprovalBook {
       this.#drop(id);
       return { ok: false, reason: "in-use", approval: local.approval };
     }
-    if (kept.approval.expiresAtMs <= now) {
+    if (kept.record.expiresAtMs <= now) {
       this.#claimed.delete(id);
       this.#drop(id);
-      return { ok: false, reason: "expired", approval: kept.approval };
+      return { ok: false, reason: "expired", approval: kept.record };
     }
     const adopted = this.#vault ? this.#vault.adopt(kept.vault) : { ok: true as const };
     if (!adopted.ok) {
@@ -233,9 +233,9 @@ export class ApprovalBook {
         { approve: id, reason: "vault-conflict" },
       );
     }
-    this.#pending.set(id, kept.approval);
+    this.#pending.set(id, kept.record);
     this.#owners.set(id, user);
-    return { ok: true, approval: kept.approval };
+    return { ok: true, approval: kept.record };
   }
 
   /** Gives a claimed approval back unused (its run never reached the approved call): back into the store too. */

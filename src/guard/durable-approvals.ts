@@ -15,23 +15,39 @@ import { createHash } from "node:crypto";
 import type { StateHandle } from "../runtime/open-state-store.js";
 import type { PendingApproval } from "./approvals.js";
 
-/** One kept approval: what a new session needs to resume its run. */
-export interface KeptApproval {
-  approval: PendingApproval;
-  /** The user whose run asked (null: no user). */
+/** One kept record: what a new session needs to go on with it. */
+export interface KeptRecord<T> {
+  record: T;
+  /** The user whose run made it (null: no user). */
   user: string | null;
-  /** Vault entries (token → real value) the approval's arguments and journal reference. */
+  /** Vault entries (token → real value) the record's arguments and results reference. */
   vault: [string, string | number | boolean][];
 }
 
-const APPROVAL_ID = /^ap_[A-Za-z0-9_-]{22}$/;
+/** A kept pending approval. */
+export type KeptApproval = KeptRecord<PendingApproval>;
 
-/** See the module comment. */
-export class DurableApprovals {
+/** What every kept record has: an id, the session that made it, an expiry. */
+interface StoredRecord {
+  sessionId: string;
+  expiresAtMs: number;
+}
+
+/**
+ * Records of one kind (`approval`, `retry`) kept in the state store, sealed, per user, until
+ * they expire; {@link DurableApprovals} is the one of pending approvals.
+ */
+export class DurableRecords<T extends StoredRecord> {
   readonly #state: StateHandle;
+  readonly #kind: string;
+  readonly #idPattern: RegExp;
+  readonly #idOf: (record: T) => string;
 
-  constructor(state: StateHandle) {
+  constructor(state: StateHandle, kind: string, idPattern: RegExp, idOf: (record: T) => string) {
     this.#state = state;
+    this.#kind = kind;
+    this.#idPattern = idPattern;
+    this.#idOf = idOf;
   }
 
   /** `file`, `redis` or `memory` (a file store that fell back). */
@@ -39,47 +55,54 @@ export class DurableApprovals {
     return this.#state.store.kind;
   }
 
-  /** Stores (or replaces) a kept approval until the approval expires; nothing when it already has. */
-  async save(kept: KeptApproval): Promise<void> {
-    const ttlMs = kept.approval.expiresAtMs - Date.now();
-    const key = storeKey(kept.approval.id, kept.user);
+  /** Stores (or replaces) a kept record until it expires; nothing when it already has. */
+  async save(kept: KeptRecord<T>): Promise<void> {
+    const ttlMs = kept.record.expiresAtMs - Date.now();
+    const key = this.#key(this.#idOf(kept.record), kept.user);
     if (ttlMs <= 0 || key === undefined) return;
     const cipher = await this.#state.cipher();
     await this.#state.store.put(key, cipher.seal(kept, key), ttlMs);
   }
 
-  /** Takes (gets and deletes, atomically) the user's kept approval `id`. */
-  async take(id: string, user: string | null): Promise<KeptApproval | undefined> {
-    const key = storeKey(id, user);
+  /** Takes (gets and deletes, atomically) the user's kept record `id`. */
+  async take(id: string, user: string | null): Promise<KeptRecord<T> | undefined> {
+    const key = this.#key(id, user);
     if (key === undefined) return undefined;
     const sealed = await this.#state.store.take(key);
     return sealed === undefined ? undefined : this.#open(sealed, key, id, user);
   }
 
-  /** The user's kept approval `id`, left in place. */
-  async get(id: string, user: string | null): Promise<KeptApproval | undefined> {
-    const key = storeKey(id, user);
+  /** The user's kept record `id`, left in place. */
+  async get(id: string, user: string | null): Promise<KeptRecord<T> | undefined> {
+    const key = this.#key(id, user);
     if (key === undefined) return undefined;
     const sealed = await this.#state.store.get(key);
     return sealed === undefined ? undefined : this.#open(sealed, key, id, user);
   }
 
-  /** Deletes the user's kept approval `id`; true when there was one. */
+  /** Deletes the user's kept record `id`; true when there was one. */
   async delete(id: string, user: string | null): Promise<boolean> {
-    const key = storeKey(id, user);
+    const key = this.#key(id, user);
     return key === undefined ? false : this.#state.store.delete(key);
   }
 
-  async #open(sealed: string, key: string, id: string, user: string | null): Promise<KeptApproval | undefined> {
-    const kept = (await this.#state.cipher()).open(sealed, key) as KeptApproval;
+  async #open(sealed: string, key: string, id: string, user: string | null): Promise<KeptRecord<T> | undefined> {
+    const kept = (await this.#state.cipher()).open(sealed, key) as KeptRecord<T>;
     // Bound to its key by the cipher; checked again so a damaged record is never used.
-    return kept?.approval?.id === id && kept.user === user ? kept : undefined;
+    return kept?.record !== undefined && this.#idOf(kept.record) === id && kept.user === user ? kept : undefined;
+  }
+
+  /** The store key of record `id` of `user`, or undefined for a string that is no id of this kind. */
+  #key(id: string, user: string | null): string | undefined {
+    if (!this.#idPattern.test(id)) return undefined;
+    const owner = createHash("sha256").update(`toolcode-user:${user ?? ""}`).digest("hex").slice(0, 32);
+    return `${this.#kind}:${owner}:${id}`;
   }
 }
 
-/** The store key of approval `id` of `user`, or undefined for a string that is no approval id. */
-function storeKey(id: string, user: string | null): string | undefined {
-  if (!APPROVAL_ID.test(id)) return undefined;
-  const owner = createHash("sha256").update(`toolcode-user:${user ?? ""}`).digest("hex").slice(0, 32);
-  return `approval:${owner}:${id}`;
+/** Pending approvals in the state store (see the module comment). */
+export class DurableApprovals extends DurableRecords<PendingApproval> {
+  constructor(state: StateHandle) {
+    super(state, "approval", /^ap_[A-Za-z0-9_-]{22}$/, (approval) => approval.id);
+  }
 }

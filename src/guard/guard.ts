@@ -19,7 +19,7 @@ import { type ApprovalInfo, ApprovalBook, type JournalEntry, type PendingApprova
 import type { EffectsPlan } from "./effects-plan.js";
 import { type ExecutionReport, type RetryLimits, type RetryRecord, type WriteRecord, RetryBook, executionReport, idempotencyKey, outcomeUncertain, recordBytes, reportAdvice } from "./idempotency.js";
 import { type AuditApproval, type AuditLog, codeHash } from "./audit-log.js";
-import { DurableApprovals } from "./durable-approvals.js";
+import { DurableApprovals, DurableRecords } from "./durable-approvals.js";
 import type { StateHandle } from "../runtime/open-state-store.js";
 import { GlobList } from "./glob.js";
 import { PiiVault } from "./pii-vault.js";
@@ -89,10 +89,12 @@ export class Guard {
   readonly #onApproval: ApprovalHandler | undefined;
   readonly #retryLimits: RetryLimits | undefined;
   readonly #durable: DurableApprovals | undefined;
+  readonly #durableRetries: DurableRecords<RetryRecord> | undefined;
 
   constructor(options: GuardOptions) {
     this.#retryLimits = options.retryLimits;
     this.#durable = options.state ? new DurableApprovals(options.state) : undefined;
+    this.#durableRetries = options.state ? new DurableRecords<RetryRecord>(options.state, "retry", /^[0-9a-f]{12}$/, (record) => record.executionId) : undefined;
     this.policy = options.policy;
     this.#privacy = options.privacy;
     this.#detokenizeFor = new GlobList(options.privacy.detokenizeFor);
@@ -136,7 +138,13 @@ export class Guard {
     }
     let retry: RetryRecord | undefined = approval?.retry;
     if (context.retryOf !== undefined) {
-      const found = context.state.retries.claim(context.retryOf);
+      let found: Awaited<ReturnType<Guard["claimRetry"]>>;
+      try {
+        found = await this.claimRetry(context, context.retryOf);
+      } catch (error) {
+        if (approval) await context.state.approvals.release(approval.id);
+        throw error;
+      }
       if (!found.ok) {
         if (approval) await context.state.approvals.release(approval.id);
         throw new ToolcodeError(
@@ -152,6 +160,60 @@ export class Guard {
     const handler = context.onApproval ?? this.#onApproval;
     const via = context.onApproval ? (context.approvalVia ?? "callback") : "callback";
     return new ExecutionGuard(this, context, approval, handler, via, retry);
+  }
+
+  /**
+   * Claims the retry record of `executionId`: this session's, taken from the state store too
+   * when it is kept there (one retry wins across replicas), or one a closed session of the same
+   * user left in the store (after a restart, on another replica), adopted with its vault entries.
+   *
+   * @internal
+   */
+  async claimRetry(context: ExecutionContext, executionId: string): Promise<ReturnType<RetryBook["claim"]>> {
+    const book = context.state.retries;
+    const durable = this.#durableRetries;
+    const user = context.user ?? null;
+    const found = book.claim(executionId);
+    if (!durable) return found;
+    if (found.ok) {
+      if (found.record.kept !== true) return found;
+      let taken: Awaited<ReturnType<typeof durable.take>>;
+      try {
+        taken = await durable.take(executionId, user);
+      } catch (error) {
+        book.release(executionId);
+        throw error;
+      }
+      if (taken) return found;
+      // Gone from the store: a retry on another replica took it.
+      book.consume(executionId);
+      return { ok: false, reason: "in-use" };
+    }
+    if (found.reason !== "unknown") return found;
+    const peek = await durable.get(executionId, user);
+    const open = context.sessionOpen ?? (() => true);
+    if (!peek || (peek.record.sessionId !== context.sessionId && open(peek.record.sessionId))) return found;
+    const taken = await durable.take(executionId, user);
+    if (!taken) return { ok: false, reason: "in-use" };
+    if (taken.record.expiresAtMs <= Date.now()) return { ok: false, reason: "expired" };
+    const adopted = context.state.vault.adopt(taken.vault);
+    if (!adopted.ok) {
+      await durable.save(taken).catch(() => undefined);
+      throw new ToolcodeError("RETRY_INVALID", `Execution ${executionId} ran in another session whose PII token ${adopted.token} stands for another value in this one; retry it from a new session (a new MCP connection).`, { retryOf: executionId, reason: "vault-conflict" });
+    }
+    if (!book.add({ ...taken.record, kept: true })) return found;
+    return book.claim(executionId);
+  }
+
+  /** Keeps a retry record in the state store (best effort: without it the record stays in this process only). @internal */
+  async keepRetry(state: GuardSessionState, record: RetryRecord, user: string | null): Promise<void> {
+    if (!this.#durableRetries) return;
+    try {
+      await this.#durableRetries.save({ record: { ...record, kept: undefined }, user, vault: state.vault.entriesIn(JSON.stringify(record)) });
+      record.kept = true;
+    } catch {
+      record.kept = false;
+    }
   }
 
   /** @internal */
@@ -443,7 +505,10 @@ export class ExecutionGuard {
       this.context.state.approvals.add(request);
       await this.context.state.approvals.keep(request, this.context.user ?? null);
       this.#pending = request;
-      throw this.#stop(call, approvalRequiredError(request), { id: request.id, via: "pending", granted: false });
+      const stopped = approvalRequiredError(request);
+      // The run stopped before this write: it did not happen (not an uncertain write to report or keep for a retry).
+      if (call.write) call.write.outcome = { ok: false, error: toErrorInfo(stopped) };
+      throw this.#stop(call, stopped, { id: request.id, via: "pending", granted: false });
     }
   }
 
@@ -487,10 +552,12 @@ export class ExecutionGuard {
     let error = this.#halt ? toErrorInfo(this.#halt) : outcome.error;
     if (this.retry) {
       // A retry that never started gives the record back; one that ran used it up.
-      if (this.#notStarted || outcome.started === false) this.context.state.retries.release(this.retry.executionId);
-      else this.context.state.retries.consume(this.retry.executionId);
+      if (this.#notStarted || outcome.started === false) {
+        this.context.state.retries.release(this.retry.executionId);
+        if (this.retry.kept === true) await this.guard.keepRetry(this.context.state, this.retry, this.context.user ?? null);
+      } else this.context.state.retries.consume(this.retry.executionId);
     }
-    if (error) error = this.#report(error, !this.#notStarted && outcome.started !== false);
+    if (error) error = await this.#report(error, !this.#notStarted && outcome.started !== false);
     this.guard.audit?.record({
       ts: new Date().toISOString(),
       type: "execution",
@@ -508,13 +575,13 @@ export class ExecutionGuard {
   }
 
   /** Adds `details.execution` (and, after writes, what to do) to a failed run's error; keeps the retry record. */
-  #report(error: ErrorInfo, started: boolean): ErrorInfo {
+  async #report(error: ErrorInfo, started: boolean): Promise<ErrorInfo> {
     let kept = false;
     let report: ExecutionReport = executionReport(started, this.#writes, false);
     if (report.code === "INTERRUPTED_AFTER_WRITES") {
       const writes = this.#writes.map((w) => ({ ...w }));
       const grant = this.#grant ? { code: this.context.code, value: clonePlan(this.#grant) } : undefined;
-      kept = this.context.state.retries.add({
+      const record: RetryRecord = {
         executionId: this.id,
         rootId: this.rootId,
         sessionId: this.context.sessionId,
@@ -522,7 +589,9 @@ export class ExecutionGuard {
         ...(grant ? { grant } : {}),
         expiresAtMs: Date.now() + this.context.state.retries.limits.ttlMs,
         bytes: recordBytes(writes),
-      });
+      };
+      kept = this.context.state.retries.add(record);
+      if (kept) await this.guard.keepRetry(this.context.state, record, this.context.user ?? null);
       report = executionReport(started, this.#writes, kept);
     }
     return { ...error, message: `${error.message}${reportAdvice(report, this.id)}`, details: { ...error.details, execution: report } };

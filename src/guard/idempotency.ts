@@ -112,6 +112,8 @@ export interface RetryRecord {
   grant?: { code: string; value: unknown };
   expiresAtMs: number;
   bytes: number;
+  /** Also kept in the state store (a retry takes it from there, so one retry wins across replicas). */
+  kept?: boolean;
 }
 
 /** Limits of a session's retry journal. */

@@ -49,7 +49,7 @@ export class StateCipher {
    *
    * @throws ToolcodeError `STATE_STORE_UNAVAILABLE` when the key file cannot be read or created.
    */
-  static async load(options: { key?: string | undefined; dir: string; env?: NodeJS.ProcessEnv }): Promise<StateCipher> {
+  static async load(options: { key?: string | undefined; dir: string; env?: Record<string, string | undefined> }): Promise<StateCipher> {
     if (options.key !== undefined) return StateCipher.fromSecret(options.key, "config");
     const fromEnv = (options.env ?? process.env)[STATE_KEY_ENV];
     if (fromEnv !== undefined && fromEnv !== "") return StateCipher.fromSecret(fromEnv, "env");

@@ -55,6 +55,8 @@ return email;`;
     expect(paused.error?.code).toBe("APPROVAL_REQUIRED");
     const id = paused.approval?.id as string;
     expect(paused.approval?.arguments).toEqual({ observations: [{ entityName: "Ada", contents: ["contact <email_1>"] }] });
+    // It stopped before the write: nothing was written, so nothing is kept for a retry either.
+    expect(paused.error?.details?.execution).toEqual({ code: "FAILED_BEFORE_WRITES", retry: "safe", writes: [] });
     // Kept on disk, encrypted: neither the email nor the script's text appears in the files.
     const files = readdirSync(stateDir);
     expect(files).toContain("key");
@@ -177,6 +179,43 @@ describe("pending approvals kept in Redis when Redis goes down", () => {
       expect((await tc.execute(code, { sessionId: "r2", approve: local.approval?.id })).error).toBeNull();
     } finally {
       await tc.close();
+    }
+  });
+});
+
+describe("retry records kept in the state store", () => {
+  it("a run interrupted after two writes is retried with retryOf in a new instance: the two are replayed, not repeated", async () => {
+    const dir = tempDir();
+    const memoryFile = path.join(dir, "memory.jsonl");
+    const auditFile = path.join(dir, "audit.jsonl");
+    const config: ConfigInput = {
+      mcpServers: { memory: servers.memory(memoryFile) },
+      policy: { default: "allow-all", approveDestructive: false },
+      privacy: { tokenize: ["email"] },
+      audit: { file: auditFile },
+      state: { dir: path.join(dir, "state") },
+    };
+    const writes = `await memory.create_entities({ entities: [{ name: "run", entityType: "t", observations: [] }] });
+await memory.add_observations({ observations: [{ entityName: "run", contents: ["one"] }] });`;
+    const first = await createToolcode({ config, cwd: dir });
+    const interrupted = await first.execute(`${writes}\nthrow new Error("connection lost");`, { sessionId: "r1", user: "ann" });
+    expect(interrupted.error?.details?.execution).toMatchObject({ code: "INTERRUPTED_AFTER_WRITES", retry: "replay" });
+    const executionId = interrupted.metadata.executionId;
+    await first.close();
+
+    const second = await createToolcode({ config, cwd: dir });
+    try {
+      const fixed = `${writes}\nawait memory.add_observations({ observations: [{ entityName: "run", contents: ["two"] }] });\nreturn "done";`;
+      const stranger = await second.execute(fixed, { sessionId: "x", user: "mallory", retryOf: executionId });
+      expect(stranger.error?.code).toBe("RETRY_INVALID");
+      const retried = await second.execute(fixed, { sessionId: "r2", user: "ann", retryOf: executionId });
+      expect(retried).toMatchObject({ error: null, result: "done" });
+      expect(storedGraph(memoryFile).entities.map((e) => [e.name, e.observations])).toEqual([["run", ["one", "two"]]]);
+      const calls = auditRecords(auditFile).filter((r): r is AuditCall => r.type === "call" && r.execution === retried.metadata.executionId);
+      expect(calls.map((c) => c.replayed)).toEqual([true, true, false]);
+      expect((await second.execute(fixed, { sessionId: "r3", user: "ann", retryOf: executionId })).error?.code).toBe("RETRY_INVALID");
+    } finally {
+      await second.close();
     }
   });
 });
