@@ -34,6 +34,7 @@ const ABBREVIATIONS = new Map([
   ["information", "info"],
   ["application", "app"],
   ["administrator", "admin"],
+  ["reference", "ref"],
 ]);
 
 /**

@@ -80,24 +80,19 @@ export interface SearchIndexOptions {
   limits?: Partial<SearchLimits>;
 }
 
-/** The indexed fields, their boosts (name, title and description from {@link RankParams}), and whether they are short (names) or prose. */
+/** The indexed fields, the {@link RankParams} key of each one's boost, and whether they are short (names) or prose. */
 const FIELDS = [
-  { name: "name", boost: 8, prose: false },
-  { name: "title", boost: 2, prose: false },
-  { name: "server", boost: 1.5, prose: false },
-  { name: "description", boost: 2, prose: true },
-  { name: "params", boost: 1, prose: false },
-  { name: "paramDocs", boost: 0.3, prose: true },
-  { name: "output", boost: 0.1, prose: true },
-] as const;
-const NAME = 0;
-const TITLE = 1;
-const DESCRIPTION = 3;
+  { name: "name", boost: "nameBoost", prose: false },
+  { name: "title", boost: "titleBoost", prose: false },
+  { name: "server", boost: "serverBoost", prose: false },
+  { name: "description", boost: "descriptionBoost", prose: true },
+  { name: "params", boost: "paramsBoost", prose: false },
+  { name: "paramDocs", boost: "paramDocsBoost", prose: true },
+  { name: "output", boost: "outputBoost", prose: true },
+] as const satisfies readonly { name: string; boost: keyof RankParams; prose: boolean }[];
 
-/** BM25+ parameters (MiniSearch's defaults). */
-const BM25 = { k: 1.2, b: 0.7, d: 0.5 };
-/** Weight of a prefix match at distance 0 (it decays with the extra characters). */
-const PREFIX_WEIGHT = 0.375;
+/** BM25+'s lower bound `d` (MiniSearch's default); `k1` and `b` are {@link RankParams}. */
+const BM25_D = 0.5;
 /** Weight of a fuzzy match in short fields and in prose (where it mostly adds noise: `reed` → `need`). */
 const FUZZY_WEIGHT_SHORT = 0.45;
 const FUZZY_WEIGHT_PROSE = 0.1;
@@ -284,16 +279,16 @@ interface Built {
 const byId = (a: CatalogTool, b: CatalogTool): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /** BM25+ of one term in one field of one document (MiniSearch's formula), its IDF raised to `power`. */
-function bm25(tf: number, matching: number, total: number, length: number, average: number, power: number): number {
+function bm25(tf: number, matching: number, total: number, length: number, average: number, power: number, k: number, b: number): number {
   let idf = Math.log(1 + (total - matching + 0.5) / (matching + 0.5));
   if (power !== 1) idf **= power;
-  return idf * (BM25.d + (tf * (BM25.k + 1)) / (tf + BM25.k * (1 - BM25.b + (BM25.b * length) / average)));
+  return idf * (BM25_D + (tf * (k + 1)) / (tf + k * (1 - b + (b * length) / average)));
 }
 
 /** Builds the query-time index over `entries` (already in id order). */
 function build(entries: readonly IndexedTool[], features: SearchFeatures, params: RankParams): Built {
   const total = entries.length;
-  const boosts = FIELDS.map((field, f) => (f === NAME ? params.nameBoost : f === TITLE ? params.titleBoost : f === DESCRIPTION ? params.descriptionBoost : field.boost));
+  const boosts = FIELDS.map((field) => params[field.boost]);
   const averages = FIELDS.map((_, f) => (total === 0 ? 1 : entries.reduce((sum, e) => sum + e.lengths[f]!, 0) / total) || 1);
   // term → [field, doc, tf, field, doc, tf, …] (one flat array per term: few allocations)
   const raw = new Map<string, number[]>();
@@ -327,13 +322,33 @@ function build(entries: readonly IndexedTool[], features: SearchFeatures, params
     }
     // Rarity over whole tools: a term in few tools is telling whichever field holds it.
     const documentFrequency = docs.length;
-    for (let i = 0; i < triples.length; i += 3) {
-      const f = triples[i]!;
-      const doc = triples[i + 1]!;
-      const frequency = features.rareWords ? documentFrequency : counts[f]!;
-      const score = boosts[f]! * bm25(triples[i + 2]!, frequency, total, entries[doc]!.lengths[f]!, averages[f]!, features.rareWords ? params.idfPower : 1);
-      if (FIELDS[f]!.prose) prose[doc]! += score;
-      else short[doc]! += score;
+    if (features.bm25f && features.rareWords) {
+      // BM25F: the term's boosted, length-normalised frequencies of all fields are summed first
+      // and saturate once, so a word repeated in name, title and description counts little more
+      // than in one of them (`short` and `prose` hold those sums until the score is split by them).
+      for (let i = 0; i < triples.length; i += 3) {
+        const f = triples[i]!;
+        const doc = triples[i + 1]!;
+        const normalised = (boosts[f]! * triples[i + 2]!) / (1 - params.bm25B + (params.bm25B * entries[doc]!.lengths[f]!) / averages[f]!);
+        if (FIELDS[f]!.prose) prose[doc]! += normalised;
+        else short[doc]! += normalised;
+      }
+      const idf = Math.log(1 + (total - documentFrequency + 0.5) / (documentFrequency + 0.5)) ** params.idfPower;
+      for (const doc of docs) {
+        const tf = short[doc]! + prose[doc]!;
+        const score = idf * (BM25_D + (tf * (params.bm25K + 1)) / (tf + params.bm25K));
+        short[doc] = (score * short[doc]!) / tf;
+        prose[doc] = score - short[doc]!;
+      }
+    } else {
+      for (let i = 0; i < triples.length; i += 3) {
+        const f = triples[i]!;
+        const doc = triples[i + 1]!;
+        const frequency = features.rareWords ? documentFrequency : counts[f]!;
+        const score = boosts[f]! * bm25(triples[i + 2]!, frequency, total, entries[doc]!.lengths[f]!, averages[f]!, features.rareWords ? params.idfPower : 1, params.bm25K, params.bm25B);
+        if (FIELDS[f]!.prose) prose[doc]! += score;
+        else short[doc]! += score;
+      }
     }
     docs.sort((a, b) => a - b);
     const postings: Postings = { docs: Int32Array.from(docs), short: new Float32Array(docs.length), prose: new Float32Array(docs.length) };
@@ -490,7 +505,7 @@ export class SearchIndex {
         for (const [derived, postings] of vocabulary.atPrefix(term)) {
           const distance = derived.length - term.length;
           if (distance === 0) continue;
-          const prefixWeight = (weight * PREFIX_WEIGHT * derived.length) / (derived.length + 0.3 * distance);
+          const prefixWeight = (weight * this.params.prefixWeight * derived.length) / (derived.length + 0.3 * distance);
           add(postings, bit, prefixWeight, prefixWeight);
           matchedWords |= bit;
         }

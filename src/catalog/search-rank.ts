@@ -28,6 +28,12 @@ export interface SearchFeatures {
   rareWords: boolean;
   /** Deprecated tools rank below the others (by {@link RankParams.deprecatedFactor}). */
   deprecation: boolean;
+  /**
+   * BM25F (with {@link SearchFeatures.rareWords}): a term's boosted, length-normalised counts in
+   * all fields are summed, then saturated once, instead of each field scored and the scores
+   * added; a word that a tool repeats in name, title and description counts little more than once.
+   */
+  bm25f: boolean;
 }
 
 /** Tunable numbers of the ranking. */
@@ -38,6 +44,20 @@ export interface RankParams {
   titleBoost: number;
   /** Boost of the description. */
   descriptionBoost: number;
+  /** Boost of the server's name. */
+  serverBoost: number;
+  /** Boost of parameter names. */
+  paramsBoost: number;
+  /** Boost of parameter descriptions. */
+  paramDocsBoost: number;
+  /** Boost of result field names and descriptions. */
+  outputBoost: number;
+  /** BM25 term-frequency saturation `k1`. */
+  bm25K: number;
+  /** BM25 length normalisation `b` (0: none, 1: full), in every field. */
+  bm25B: number;
+  /** Weight of a prefix match (`repo` → `repository_id`) against an exact one, before its decay with the extra characters. */
+  prefixWeight: number;
   /** Exponent on the IDF when {@link SearchFeatures.rareWords} is on (1 = plain BM25 IDF). */
   idfPower: number;
   /** Weight of an alias term against the query word it stands for. */
@@ -57,13 +77,20 @@ export interface RankParams {
 }
 
 /** Everything on. */
-export const DEFAULT_FEATURES: SearchFeatures = { stemming: true, aliases: true, verbs: true, leadingVerb: true, summaries: true, thesaurus: false, rareWords: true, deprecation: true };
+export const DEFAULT_FEATURES: SearchFeatures = { stemming: true, aliases: true, verbs: true, leadingVerb: true, summaries: true, thesaurus: false, rareWords: true, deprecation: true, bm25f: false };
 
 /** Tuned on the tuning split (see the module comment). */
 export const DEFAULT_PARAMS: RankParams = {
   nameBoost: 4,
   titleBoost: 2,
   descriptionBoost: 2,
+  serverBoost: 1.5,
+  paramsBoost: 1,
+  paramDocsBoost: 0.3,
+  outputBoost: 0.1,
+  bm25K: 1.2,
+  bm25B: 0.7,
+  prefixWeight: 0.375,
   idfPower: 0.75,
   aliasWeight: 1,
   verbWeight: 0.75,
@@ -75,7 +102,7 @@ export const DEFAULT_PARAMS: RankParams = {
 };
 
 /** The ranking before issue 14 (plurals only, per-field IDF, no aliases, verbs or deprecation): the benchmark's "before" row. */
-export const NO_FEATURES: SearchFeatures = { stemming: false, aliases: false, verbs: false, leadingVerb: false, summaries: false, thesaurus: false, rareWords: false, deprecation: false };
+export const NO_FEATURES: SearchFeatures = { stemming: false, aliases: false, verbs: false, leadingVerb: false, summaries: false, thesaurus: false, rareWords: false, deprecation: false, bm25f: false };
 
 /**
  * Whether a tool is deprecated: the source says so (OpenAPI `deprecated: true`), or its title or

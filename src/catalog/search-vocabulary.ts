@@ -40,6 +40,11 @@ const ALIAS_RULES = [
   "favorite = favourite = star",
   "contributor = contributed",
   "ci = workflow > actions",
+  "automation > workflow",
+  "build output > artifact",
+  "dev environment > codespace",
+  "vulnerable dependency > dependabot alert",
+  "starred > stargazer",
   "pipeline > workflow",
   "job > workflow",
   "build > workflow",
@@ -78,6 +83,9 @@ const ALIAS_RULES = [
   "rename > move",
   "compress = gzip = zip",
   "size = big = large = space",
+  "hierarchy = tree",
+  "relationship = relation",
+  "kind = type",
   "txt = text",
   "slow > long running",
   // chat
@@ -99,6 +107,7 @@ const ALIAS_RULES = [
   "bill = invoice",
   "discount = coupon = promotion code = promo code",
   "chargeback = dispute",
+  "hosted payment page > checkout session",
   "fraud = fraudulent > radar",
   "seller = connected account",
   "bank > payout",
@@ -120,7 +129,7 @@ const ALIAS_RULES = [
   "release = version",
   // clusters
   "cron = cronjob = schedule = scheduled = nightly = every night = recurring = periodic",
-  "machine > node",
+  "machine > node, runner",
   "config map = configmap",
   "key value > configmap",
   "expose > service",
@@ -131,6 +140,7 @@ const ALIAS_RULES = [
   "port forward = portforward",
   "autoscale = autoscaler = horizontal pod autoscaler",
   "permission = role binding = rbac",
+  "permission set = set of permissions > role",
   "allowed > access review",
   "custom resource type = custom resource definition = crd",
   "evict = eviction",
@@ -150,8 +160,8 @@ const ALIAS_RULES = [
  */
 const VERB_CLASSES = {
   create: {
-    query: "create make new add post insert register submit open start store save record file generate build put write upload send issue schedule comment reply react vote trigger launch dispatch remind define",
-    tool: "create add post insert register submit upload new generate invite attach",
+    query: "create make new add post insert register submit open start store save record file generate build put write upload send issue schedule comment reply react vote trigger launch dispatch remind define give grant attach bill charge request initiate subscribe",
+    tool: "create add post insert register submit upload new generate invite attach initiate",
   },
   read: {
     query: "get read show fetch retrieve view see display look describe inspect check info grab download",
@@ -159,10 +169,10 @@ const VERB_CLASSES = {
   },
   list: { query: "list show all enumerate browse every", tool: "list" },
   update: {
-    query: "update change edit rename modify set patch replace alter adjust toggle mark pause resume suspend unsuspend restart reopen correct fix amend rotate",
+    query: "update change edit rename modify set patch replace alter adjust toggle mark pause resume suspend unsuspend restart reopen correct fix amend rotate scale resize",
     tool: "update patch replace edit set modify change rename",
   },
-  delete: { query: "delete remove forget drop kick erase destroy purge discard kill wipe clear revoke", tool: "delete remove destroy revoke purge" },
+  delete: { query: "delete remove forget drop kick erase destroy purge discard kill wipe clear revoke detach", tool: "delete remove destroy revoke purge detach" },
   cancel: { query: "cancel stop abort halt terminate void call off", tool: "cancel stop abort terminate void" },
   search: { query: "search find lookup query", tool: "search find query" },
   watch: { query: "watch stream monitor subscribe follow", tool: "watch" },
