@@ -32,6 +32,8 @@ const CANDIDATES: Record<keyof RankParams, number[]> = {
   verbBonus: [0, 0.5, 1, 2, 3],
   deprecatedFactor: [0.25, 0.5, 0.75],
   coverageWeight: [0.5, 1, 2, 3, 4],
+  unaskedVerbFactor: [0.5, 0.7, 0.85, 1],
+  verbWordWeight: [0.4, 0.7, 1],
 };
 
 const catalogs = await loadFixtureCatalogs();

@@ -167,7 +167,7 @@ function replacementName(tool: CatalogTool): string | undefined {
 /** A name compared whole: lower-case letters and digits only (`fs.read_text_file` = `readTextFile` with its server). */
 const squash = (name: string): string => name.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, "");
 
-function indexTool(tool: CatalogTool, analyzer: Analyzer, vocabulary: Vocabulary, summaries: boolean): IndexedTool {
+function indexTool(tool: CatalogTool, analyzer: Analyzer, vocabulary: Vocabulary, summaries: boolean, hints: boolean): IndexedTool {
   const freqs: Map<string, number>[] = [];
   const lengths: number[] = [];
   for (const text of fieldTexts(tool)) {
@@ -180,6 +180,7 @@ function indexTool(tool: CatalogTool, analyzer: Analyzer, vocabulary: Vocabulary
   const title = tool.spec.title ?? tool.spec.annotations?.title ?? "";
   let verb = vocabulary.toolVerb(title.trim() !== "" ? title : (tool.spec.description ?? ""));
   if (verb === 0) verb = vocabulary.toolVerb(tool.spec.name.replace(/([a-z0-9])([A-Z])/g, "$1 $2"));
+  if (verb === 0 && hints) verb = vocabulary.hintedVerb(tool.spec.annotations);
   const deprecated = isDeprecated(tool);
   const entry: IndexedTool = { tool, freqs, lengths, label: labelWords(tool, analyzer, summaries), verb, deprecated };
   const replacement = deprecated ? replacementName(tool) : undefined;
@@ -419,6 +420,7 @@ export class SearchIndex {
       verb: this.params.verbWeight,
       thesaurus: this.params.thesaurusWeight,
       thesaurusSenses: this.params.thesaurusSenses,
+      verbWord: this.params.verbWordWeight,
     });
     this.add(tools);
     this.index();
@@ -431,7 +433,7 @@ export class SearchIndex {
 
   /** Indexes tools; a tool whose id is already indexed is replaced. */
   add(tools: readonly CatalogTool[]): void {
-    for (const tool of tools) this.tools.set(tool.id, indexTool(tool, this.analyzer, this.vocabulary, this.features.summaries));
+    for (const tool of tools) this.tools.set(tool.id, indexTool(tool, this.analyzer, this.vocabulary, this.features.summaries, this.features.toolVerbHints));
     if (tools.length > 0) this.built = undefined;
   }
 
@@ -523,7 +525,9 @@ export class SearchIndex {
       }
     }
     const { verbMask, weakVerbMask } = analyzed;
-    const { verbBonus, deprecatedFactor, coverageWeight } = this.params;
+    const { verbBonus, deprecatedFactor, coverageWeight, unaskedVerbFactor } = this.params;
+    // Verb classes a tool is ranked lower for when the query does not ask for them (delete, watch).
+    const unasked = this.features.verbPrior && unaskedVerbFactor !== 1 ? this.vocabulary.unaskedMask & ~(verbMask | weakVerbMask) : 0;
     const demote = this.features.deprecation;
     // Only a query that looks like an identifier (one word, no spaces) is taken as a tool's name.
     const exact = /^\s*\S+\s*$/.test(query) ? index.names.get(squash(query)) : undefined;
@@ -539,6 +543,7 @@ export class SearchIndex {
       const verb = index.verbs[doc]!;
       if ((verbMask & verb) !== 0) score *= 1 + verbBonus;
       else if ((weakVerbMask & verb) !== 0) score *= 1 + verbBonus / 2;
+      else if ((verb & unasked) !== 0) score *= unaskedVerbFactor;
       const named = exact?.includes(doc) === true;
       if (named) score *= EXACT_NAME_FACTOR;
       else if (demote && index.deprecated[doc] === 1) {

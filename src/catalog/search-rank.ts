@@ -34,6 +34,25 @@ export interface SearchFeatures {
    * added; a word that a tool repeats in name, title and description counts little more than once.
    */
   bm25f: boolean;
+  /**
+   * Phrasal verbs around their object ("take a person out of a group" deletes), and "stop" + a
+   * gerund ("stop following someone" → `unfollow`, else delete).
+   */
+  splitPhrasal: boolean;
+  /**
+   * More of a tool's verb read from its texts: "Get all …"/"Returns a list of …" lists, and a tool
+   * whose texts name no verb takes one from its annotations (`readOnlyHint` reads,
+   * `destructiveHint` deletes).
+   */
+  toolVerbHints: boolean;
+  /**
+   * Tools that delete or watch rank lower (by {@link RankParams.unaskedVerbFactor}) unless the
+   * query asks to: among a resource's siblings (Kubernetes' create/read/list/replace/patch/delete/
+   * deletecollection/watch) a query without that verb rarely means them.
+   */
+  verbPrior: boolean;
+  /** A read verb with a plural object lists ("read the comments", "get the users"), as "show" does. */
+  readPlural: boolean;
 }
 
 /** Tunable numbers of the ranking. */
@@ -74,10 +93,14 @@ export interface RankParams {
   deprecatedFactor: number;
   /** A tool whose title (else name) the query covers word for word scores up to `1 + coverageWeight` times more. */
   coverageWeight: number;
+  /** Score multiplier of a tool that deletes or watches when the query does not ask to ({@link SearchFeatures.verbPrior}). */
+  unaskedVerbFactor: number;
+  /** Weight of the query's leading verb's own word (its class's tool verbs are added anyway): "file" in "file a bug" is not a file. */
+  verbWordWeight: number;
 }
 
 /** Everything on. */
-export const DEFAULT_FEATURES: SearchFeatures = { stemming: true, aliases: true, verbs: true, leadingVerb: true, summaries: true, thesaurus: false, rareWords: true, deprecation: true, bm25f: false };
+export const DEFAULT_FEATURES: SearchFeatures = { stemming: true, aliases: true, verbs: true, leadingVerb: true, summaries: true, thesaurus: false, rareWords: true, deprecation: true, bm25f: false, splitPhrasal: true, toolVerbHints: true, verbPrior: true, readPlural: true };
 
 /** Tuned on the tuning split (see the module comment). */
 export const DEFAULT_PARAMS: RankParams = {
@@ -99,10 +122,12 @@ export const DEFAULT_PARAMS: RankParams = {
   verbBonus: 2,
   deprecatedFactor: 0.75,
   coverageWeight: 3,
+  unaskedVerbFactor: 1,
+  verbWordWeight: 1,
 };
 
 /** The ranking before issue 14 (plurals only, per-field IDF, no aliases, verbs or deprecation): the benchmark's "before" row. */
-export const NO_FEATURES: SearchFeatures = { stemming: false, aliases: false, verbs: false, leadingVerb: false, summaries: false, thesaurus: false, rareWords: false, deprecation: false, bm25f: false };
+export const NO_FEATURES: SearchFeatures = { stemming: false, aliases: false, verbs: false, leadingVerb: false, summaries: false, thesaurus: false, rareWords: false, deprecation: false, bm25f: false, splitPhrasal: false, toolVerbHints: false, verbPrior: false, readPlural: false };
 
 /**
  * Whether a tool is deprecated: the source says so (OpenAPI `deprecated: true`), or its title or

@@ -7,7 +7,7 @@ import { Thesaurus } from "./search-thesaurus.js";
 import { type AnalyzedQuery, VERB_CLASS_NAMES, Vocabulary, baseForms } from "./search-vocabulary.js";
 
 const analyzer = new Analyzer(true);
-const ALL = { aliases: true, verbs: true, leadingVerb: true, thesaurus: false };
+const ALL = { aliases: true, verbs: true, leadingVerb: true, thesaurus: false, splitPhrasal: true, toolVerbHints: true, readPlural: true };
 const WEIGHTS = { alias: 1, verb: 0.75, thesaurus: 0.3, thesaurusSenses: 2 };
 const vocabulary = new Vocabulary(analyzer, ALL, WEIGHTS);
 const analyze = (query: string, indexed: (term: string) => boolean = () => true): AnalyzedQuery => vocabulary.analyze(query, 32, indexed);

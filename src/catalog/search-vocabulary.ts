@@ -229,6 +229,21 @@ const PHRASAL_VERBS: Record<string, (keyof typeof VERB_CLASSES)[]> = {
   "keep an eye on": ["watch"],
 };
 
+/** Particles of English phrasal verbs: the second word of a two-word one ({@link PHRASAL_VERBS}). */
+const PARTICLES = new Set(["up", "down", "off", "on", "out", "away", "in", "back", "over"]);
+
+/** How a tool's text says it lists: "Get all projects", "Returns a list of …", "Retrieves every …". */
+const LISTING = /^\s*(?:get|gets|retrieve|retrieves|fetch|fetches|return|returns|find|finds)\s+(?:all|every|a\s+(?:paginated\s+)?list)\b/i;
+
+/** Read verbs that, with a plural object, list ({@link VocabularyFeatures.readPlural}); not "download" or "check", whose objects are contents. */
+const READ_PLURAL = new Set(["get", "read", "see", "view", "fetch", "retrieve", "grab", "display"]);
+
+/** Leading verbs that, before a gerund, end what it names ("stop following"). */
+const STOPPING = new Set(["stop", "quit", "cease"]);
+
+/** Most words a two-word phrasal verb may enclose ("take [a person] out"). */
+const MAX_PHRASAL_GAP = 3;
+
 /** First words that make a query a question: it asks to read or list. */
 const QUESTION_WORDS = new Set(["which", "what", "who", "whom", "whose", "where", "when", "is", "am", "are", "was", "were", "has", "have", "does", "do", "did", "how"]);
 
@@ -245,6 +260,8 @@ export interface VocabularyWeights {
   thesaurus: number;
   /** How many of a word's most common WordNet senses give synonyms. */
   thesaurusSenses: number;
+  /** The leading verb's own word (1: as any query word; less: mostly its intent). */
+  verbWord?: number;
 }
 
 /** Which parts of the vocabulary are on (the search benchmark turns each off for ablations). */
@@ -255,6 +272,15 @@ export interface VocabularyFeatures {
   leadingVerb: boolean;
   /** WordNet synonyms of the query's words (those the catalog uses). */
   thesaurus: boolean;
+  /**
+   * Phrasal verbs around their object ("take a person out of a group" deletes), and "stop" +
+   * a gerund undoing an ongoing act ("stop following someone" → `unfollow`, else delete).
+   */
+  splitPhrasal: boolean;
+  /** "Get all …" and "Returns a list of …" make a tool a list one ({@link Vocabulary.toolVerb}). */
+  toolVerbHints: boolean;
+  /** A read verb with a plural object lists, as "show" does. */
+  readPlural: boolean;
 }
 
 /**
@@ -371,6 +397,16 @@ export class Vocabulary {
     }
   }
 
+  /** Verb classes a query rarely means unless it says so ({@link SearchFeatures.verbPrior}): delete and watch. */
+  readonly unaskedMask = (1 << VERB_CLASS_NAMES.indexOf("delete")) | (1 << VERB_CLASS_NAMES.indexOf("watch"));
+
+  /** The verb class a tool's MCP annotations imply when its texts name none: read-only reads, destructive deletes. */
+  hintedVerb(annotations: { readOnlyHint?: boolean; destructiveHint?: boolean } | undefined): number {
+    if (annotations?.readOnlyHint === true) return this.#read;
+    if (annotations?.destructiveHint === true) return this.#deleteBit;
+    return 0;
+  }
+
   /**
    * The verb classes of a tool (a bit mask, 0: none) from its label text (title, else
    * description, else name): the first of the first few words that is a tool-side verb, and the
@@ -379,6 +415,7 @@ export class Vocabulary {
   toolVerb(text: string): number {
     const clean = text.replace(/<[^>]*>/g, " ").replace(/^\s*deprecated\.?\s*/i, "");
     const list = this.#toolVerbs.get("list");
+    if (list !== undefined && this.features.toolVerbHints && LISTING.test(clean)) return 1 << list;
     const alternatives = /^(?:\S+\s+){0,4}or\s/i.test(clean.trim());
     let mask = 0;
     let seen = 0;
@@ -394,8 +431,13 @@ export class Vocabulary {
   }
 
 
-  /** The phrasal verb that heads `chunks` (after stop words), longest first: chunk range and verb classes. */
-  #leadingPhrasal(chunks: readonly string[]): { start: number; end: number; classes: number } | undefined {
+  /**
+   * The phrasal verb that heads `chunks` (after stop words), longest first: the chunks it takes
+   * (its first is its head) and its verb classes. A two-word one may enclose a short object
+   * ("take a person out of a group", "turn notifications off"): up to
+   * {@link MAX_PHRASAL_GAP} words between the verb and its particle.
+   */
+  #leadingPhrasal(chunks: readonly string[]): { start: number; chunks: Set<number>; classes: number } | undefined {
     let start = 0;
     while (start < chunks.length && this.analyzer.term(chunks[start]!.toLowerCase()) === null) start++;
     for (let length = Math.min(4, chunks.length - start); length >= 2; length--) {
@@ -404,7 +446,17 @@ export class Vocabulary {
         .map((c) => c.toLowerCase())
         .join(" ");
       const classes = this.#phrasal.get(phrase);
-      if (classes !== undefined) return { start, end: start + length, classes };
+      if (classes !== undefined) return { start, chunks: new Set(Array.from({ length }, (_, k) => start + k)), classes };
+    }
+    if (this.features.splitPhrasal) {
+      const head = chunks[start]?.toLowerCase();
+      for (let at = start + 2; head !== undefined && at < chunks.length && at <= start + 1 + MAX_PHRASAL_GAP; at++) {
+        const particle = chunks[at]!.toLowerCase();
+        if (!PARTICLES.has(particle)) continue;
+        const classes = this.#phrasal.get(`${head} ${particle}`);
+        if (classes !== undefined) return { start, chunks: new Set([start, at]), classes };
+        break; // the first particle after the verb is its own, or none is
+      }
     }
     return undefined;
   }
@@ -422,6 +474,10 @@ export class Vocabulary {
     // Only the leading word is read as the intent verb (imperatives start with it: "set a label",
     // "file a bug"); later verb-like words are objects ("stateful sets", "a file", "a post").
     let plural = false;
+    // The leading word was "stop" before a gerund: the gerund's un-word is looked for.
+    let undoing = false;
+    // The leading verb, when the query has one.
+    let intentWord = "";
     const push = (term: string, word: number, weight: number, original: boolean): void => {
       const key = `${term}\u0000${word}`;
       if (seen.has(key)) return;
@@ -442,7 +498,7 @@ export class Vocabulary {
     let chunkIndex = -1;
     for (const chunk of chunks) {
       chunkIndex++;
-      if (phrasal !== undefined && chunkIndex >= phrasal.start && chunkIndex < phrasal.end) {
+      if (phrasal !== undefined && phrasal.chunks.has(chunkIndex)) {
         words.push(fold(chunk.toLowerCase()));
         if (chunkIndex === phrasal.start && bits < maxWords) {
           const bit = bits++;
@@ -472,7 +528,20 @@ export class Vocabulary {
           wordBit.push(bit);
         }
         if (term === null || bit < 0 || (known && t > 0)) continue;
-        push(term, bit, 1, true);
+        const isVerb = leading && this.features.verbs && this.#queryVerbs.has(word);
+        if (isVerb) intentWord = word;
+        push(term, bit, isVerb ? (this.weights.verbWord ?? 1) : 1, true);
+        if (undoing) {
+          // "stop following": the catalog's un-word of the gerund (`unfollow`), when it has one.
+          undoing = false;
+          for (const form of baseForms(word, "verb").slice(1)) {
+            const un = this.analyzer.term(`un${form}`);
+            if (un !== null && indexed(un)) {
+              push(un, bit, 1, false);
+              break;
+            }
+          }
+        }
         const intent = leading;
         leading = false;
         // A plural object (the leading word too when it is no verb: "which machines …").
@@ -485,6 +554,11 @@ export class Vocabulary {
             const undone = this.analyzer.term(word.slice(2));
             if (undone !== null) push(undone, bit, this.weights.alias, false);
             classes = this.#deleteBit;
+          }
+          // "stop following", "stop watching": ends an ongoing act, i.e. deletes the follow or watch.
+          if (this.features.splitPhrasal && STOPPING.has(word) && /^[a-z]{3,}ing$/i.test(chunks[chunkIndex + 1] ?? "")) {
+            classes = this.#deleteBit;
+            undoing = true;
           }
           verbMask |= classes;
           for (let c = 0; c < this.#classTerms.length; c++) {
@@ -559,6 +633,8 @@ export class Vocabulary {
     // Asked to read or list: a plural object ("show the stateful sets", "which machines") lists,
     // a singular one ("show a secret", "did my job succeed") reads.
     let weakVerbMask = 0;
+    // "read the comments", "get the users": as "show" would, a plural object lists.
+    if (this.features.verbs && this.features.leadingVerb && this.features.readPlural && plural && READ_PLURAL.has(intentWord)) verbMask |= this.#readOrList;
     if (this.features.verbs && this.features.leadingVerb && (verbMask & this.#readOrList) === this.#readOrList) {
       const weak = plural ? this.#read : this.#readOrList & ~this.#read;
       verbMask &= ~weak;
