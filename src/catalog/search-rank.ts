@@ -53,6 +53,8 @@ export interface SearchFeatures {
   verbPrior: boolean;
   /** A read verb with a plural object lists ("read the comments", "get the users"), as "show" does. */
   readPlural: boolean;
+  /** A query without a verb reads when it names particulars ("details of a storage class"), else a plural object lists (weakly). */
+  verbless: boolean;
 }
 
 /** Tunable numbers of the ranking. */
@@ -100,7 +102,7 @@ export interface RankParams {
 }
 
 /** Everything on. */
-export const DEFAULT_FEATURES: SearchFeatures = { stemming: true, aliases: true, verbs: true, leadingVerb: true, summaries: true, thesaurus: false, rareWords: true, deprecation: true, bm25f: false, splitPhrasal: true, toolVerbHints: true, verbPrior: true, readPlural: true };
+export const DEFAULT_FEATURES: SearchFeatures = { stemming: true, aliases: true, verbs: true, leadingVerb: true, summaries: true, thesaurus: false, rareWords: true, deprecation: true, bm25f: false, splitPhrasal: true, toolVerbHints: true, verbPrior: true, readPlural: true, verbless: true };
 
 /** Tuned on the tuning split (see the module comment). */
 export const DEFAULT_PARAMS: RankParams = {
@@ -127,7 +129,7 @@ export const DEFAULT_PARAMS: RankParams = {
 };
 
 /** The ranking before issue 14 (plurals only, per-field IDF, no aliases, verbs or deprecation): the benchmark's "before" row. */
-export const NO_FEATURES: SearchFeatures = { stemming: false, aliases: false, verbs: false, leadingVerb: false, summaries: false, thesaurus: false, rareWords: false, deprecation: false, bm25f: false, splitPhrasal: false, toolVerbHints: false, verbPrior: false, readPlural: false };
+export const NO_FEATURES: SearchFeatures = { stemming: false, aliases: false, verbs: false, leadingVerb: false, summaries: false, thesaurus: false, rareWords: false, deprecation: false, bm25f: false, splitPhrasal: false, toolVerbHints: false, verbPrior: false, readPlural: false, verbless: false };
 
 /**
  * Whether a tool is deprecated: the source says so (OpenAPI `deprecated: true`), or its title or

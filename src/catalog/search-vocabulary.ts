@@ -52,6 +52,7 @@ const ALIAS_RULES = [
   "api calls left = rate limit = quota",
   "api calls > rate limit",
   "newest = latest",
+  "test > ping",
   "collaborator > push access",
   "branch > ref",
   "tag > ref",
@@ -90,6 +91,10 @@ const ALIAS_RULES = [
   "slow > long running",
   // chat
   "channel = conversation",
+  "workspace > team",
+  "modal = view",
+  "new name > rename",
+  "scope > permission",
   "dm = direct message = im",
   "thread = replies",
   "emoji = reaction",
@@ -107,6 +112,8 @@ const ALIAS_RULES = [
   "bill = invoice",
   "discount = coupon = promotion code = promo code",
   "chargeback = dispute",
+  "contest > dispute",
+  "purchase > transaction",
   "hosted payment page > checkout session",
   "fraud = fraudulent > radar",
   "seller = connected account",
@@ -120,6 +127,7 @@ const ALIAS_RULES = [
   "subscription = plan",
   // trackers
   "hours = worklog = time spent",
+  "logged work = work entry > worklog",
   "for good = permanently",
   "email = mail > notification, notify",
   "duplicate > link",
@@ -130,6 +138,8 @@ const ALIAS_RULES = [
   // clusters
   "cron = cronjob = schedule = scheduled = nightly = every night = recurring = periodic",
   "machine > node, runner",
+  "every = all",
+  "whole cluster = cluster wide = across the cluster > all namespaces",
   "config map = configmap",
   "key value > configmap",
   "expose > service",
@@ -172,8 +182,8 @@ const VERB_CLASSES = {
     query: "update change edit rename modify set patch replace alter adjust toggle mark pause resume suspend unsuspend restart reopen correct fix amend rotate scale resize",
     tool: "update patch replace edit set modify change rename",
   },
-  delete: { query: "delete remove forget drop kick erase destroy purge discard kill wipe clear revoke detach", tool: "delete remove destroy revoke purge detach" },
-  cancel: { query: "cancel stop abort halt terminate void call off", tool: "cancel stop abort terminate void" },
+  delete: { query: "delete remove forget drop kick erase destroy purge discard kill wipe clear revoke detach withdraw dismiss", tool: "delete remove destroy revoke purge detach dismiss" },
+  cancel: { query: "cancel stop abort halt terminate void call off abandon", tool: "cancel stop abort terminate void" },
   search: { query: "search find lookup query", tool: "search find query" },
   watch: { query: "watch stream monitor subscribe follow", tool: "watch" },
   enable: { query: "enable activate unpause unblock", tool: "enable activate" },
@@ -238,6 +248,9 @@ const LISTING = /^\s*(?:get|gets|retrieve|retrieves|fetch|fetches|return|returns
 /** Read verbs that, with a plural object, list ({@link VocabularyFeatures.readPlural}); not "download" or "check", whose objects are contents. */
 const READ_PLURAL = new Set(["get", "read", "see", "view", "fetch", "retrieve", "grab", "display"]);
 
+/** Nouns that, in a query without a verb, ask to read one object ("details of a storage class"). */
+const READ_NOUNS = new Set(["detail", "details", "profile", "info", "information", "metadata", "settings", "status"]);
+
 /** Leading verbs that, before a gerund, end what it names ("stop following"). */
 const STOPPING = new Set(["stop", "quit", "cease"]);
 
@@ -281,6 +294,8 @@ export interface VocabularyFeatures {
   toolVerbHints: boolean;
   /** A read verb with a plural object lists, as "show" does. */
   readPlural: boolean;
+  /** A query without a verb reads when it names particulars ("details of …"), else lists a plural object (weakly). */
+  verbless: boolean;
 }
 
 /**
@@ -633,6 +648,12 @@ export class Vocabulary {
     // Asked to read or list: a plural object ("show the stateful sets", "which machines") lists,
     // a singular one ("show a secret", "did my job succeed") reads.
     let weakVerbMask = 0;
+    // No verb at all ("batch jobs in every namespace", "details of one namespace"): a noun that
+    // names an object's particulars reads; else a plural object lists, weakly.
+    if (this.features.verbs && this.features.verbless && verbMask === 0 && intentWord === "" && phrasal === undefined) {
+      if (words.some((w) => READ_NOUNS.has(w))) verbMask |= this.#read;
+      else if (plural) weakVerbMask |= this.#readOrList & ~this.#read;
+    }
     // "read the comments", "get the users": as "show" would, a plural object lists.
     if (this.features.verbs && this.features.leadingVerb && this.features.readPlural && plural && READ_PLURAL.has(intentWord)) verbMask |= this.#readOrList;
     if (this.features.verbs && this.features.leadingVerb && (verbMask & this.#readOrList) === this.#readOrList) {
