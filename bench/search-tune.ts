@@ -14,7 +14,7 @@ import { type Split, loadFixtureCatalogs, readFixtures } from "../test/search/se
 import { combine, evaluate, type Metrics } from "./search-metrics.js";
 
 const CANDIDATES: Record<keyof RankParams, number[]> = {
-  nameBoost: [2, 4, 6, 8, 12],
+  nameBoost: [2, 4, 6, 8, 12, 16, 24],
   titleBoost: [1, 2, 4, 6],
   descriptionBoost: [1, 2, 3, 4, 6],
   serverBoost: [0.5, 1, 1.5, 3],
@@ -22,18 +22,19 @@ const CANDIDATES: Record<keyof RankParams, number[]> = {
   paramDocsBoost: [0, 0.1, 0.3, 0.6],
   outputBoost: [0, 0.1, 0.3],
   bm25K: [0.6, 0.9, 1.2, 1.6, 2.4],
-  bm25B: [0.3, 0.5, 0.7, 0.9],
+  bm25B: [0.3, 0.5, 0.7, 0.9, 1],
   prefixWeight: [0.1, 0.2, 0.375, 0.5],
   idfPower: [0.75, 1, 1.5, 2, 2.5],
   aliasWeight: [0.4, 0.6, 0.8, 1],
   verbWeight: [0.2, 0.35, 0.5, 0.75, 1],
   thesaurusWeight: [0.1, 0.2, 0.3, 0.5],
   thesaurusSenses: [1, 2, 3],
-  verbBonus: [0, 0.5, 1, 2, 3],
+  verbBonus: [0, 0.5, 0.75, 1, 1.5, 2, 3],
   deprecatedFactor: [0.25, 0.5, 0.75],
-  coverageWeight: [0.5, 1, 2, 3, 4],
+  coverageWeight: [0.5, 1, 2, 3, 4, 6, 8],
   unaskedVerbFactor: [0.5, 0.7, 0.85, 1],
   verbWordWeight: [0.4, 0.7, 1],
+  phraseWeight: [0, 0.25, 0.5, 1, 2],
 };
 
 const catalogs = await loadFixtureCatalogs();

@@ -151,6 +151,8 @@ interface IndexedTool {
   freqs: Map<string, number>[];
   /** Per field: number of terms. */
   lengths: number[];
+  /** Adjacent term pairs of its label ("cron job", "pull request"), for the phrase bonus. */
+  pairs: Set<string>;
   /** Verb classes of the tool (bit mask, 0: none), see {@link Vocabulary.toolVerb}. */
   verb: number;
   deprecated: boolean;
@@ -182,7 +184,8 @@ function indexTool(tool: CatalogTool, analyzer: Analyzer, vocabulary: Vocabulary
   if (verb === 0) verb = vocabulary.toolVerb(tool.spec.name.replace(/([a-z0-9])([A-Z])/g, "$1 $2"));
   if (verb === 0 && hints) verb = vocabulary.hintedVerb(tool.spec.annotations);
   const deprecated = isDeprecated(tool);
-  const entry: IndexedTool = { tool, freqs, lengths, label: labelWords(tool, analyzer, summaries), verb, deprecated };
+  const label = labelWords(tool, analyzer, summaries);
+  const entry: IndexedTool = { tool, freqs, lengths, label, pairs: labelPairs(label), verb, deprecated };
   const replacement = deprecated ? replacementName(tool) : undefined;
   if (replacement !== undefined) entry.replacement = replacement;
   return entry;
@@ -215,6 +218,25 @@ function labelWords(tool: CatalogTool, analyzer: Analyzer, summaries: boolean): 
     return [...words];
   });
 }
+
+/** Adjacent pairs of each label's words, as `a b`. */
+function labelPairs(label: readonly (readonly string[])[]): Set<string> {
+  const pairs = new Set<string>();
+  for (const words of label) for (let i = 0; i + 1 < words.length; i++) pairs.add(`${words[i]} ${words[i + 1]}`);
+  return pairs;
+}
+
+/** Adjacent pairs of the query's own terms (consecutive query words), as `a b`. */
+function queryPairs(terms: readonly QueryTerm[]): string[] {
+  const byWord = new Map<number, string[]>();
+  for (const t of terms) if (t.original) byWord.set(t.word, [...(byWord.get(t.word) ?? []), t.term]);
+  const pairs: string[] = [];
+  for (const [word, first] of byWord) for (const a of first) for (const b of byWord.get(word + 1) ?? []) pairs.push(`${a} ${b}`);
+  return pairs;
+}
+
+/** Most top candidates the phrase bonus re-ranks (the rest keep their order below them). */
+const PHRASE_POOL = 30;
 
 /** A query's terms prepared for {@link coverage}: exact terms with their best weight, prefixes (the query's own words, 3+ characters). */
 interface CoverageTerms {
@@ -264,6 +286,8 @@ interface Built {
   tools: CatalogTool[];
   servers: string[];
   labels: string[][][];
+  /** Per document: adjacent term pairs of its label. */
+  pairs: Set<string>[];
   /** Per document: its verb classes (bit mask), see {@link Vocabulary.toolVerb}. */
   verbs: Uint16Array;
   deprecated: Uint8Array;
@@ -381,6 +405,7 @@ function build(entries: readonly IndexedTool[], features: SearchFeatures, params
     tools: entries.map((e) => e.tool),
     servers: entries.map((e) => e.tool.server),
     labels: entries.map((e) => e.label),
+    pairs: entries.map((e) => e.pairs),
     verbs: Uint16Array.from(entries.map((e) => e.verb)),
     deprecated: Uint8Array.from(entries.map((e) => (e.deprecated ? 1 : 0))),
     vocabulary,
@@ -563,15 +588,19 @@ export class SearchIndex {
         } else if (scores[doc]! >= 0) scores[doc] = Math.max(scores[doc]!, score);
       }
     }
-    // The best `limit` (ties by id, which is document order), without sorting every match.
+    // Two consecutive query words that a label has side by side ("cron job", "storage class"):
+    // the best PHRASE_POOL candidates are re-ranked by the share of such pairs they have.
+    const phrases = this.features.phrases && this.params.phraseWeight > 0 && limit > 0 ? queryPairs(analyzed.terms) : [];
+    const pool = phrases.length > 0 ? Math.max(limit, PHRASE_POOL) : limit;
+    // The best `pool` (ties by id, which is document order), without sorting every match.
     const best: number[] = [];
     for (const doc of touched) {
       const score = scores[doc]!;
       if (score >= 0 && limit > 0) {
         const worse = (other: number): boolean => scores[other]! < score || (scores[other] === score && other > doc);
-        if (best.length < limit || worse(best[best.length - 1]!)) {
-          let at = best.length < limit ? best.length : best.length - 1;
-          if (best.length < limit) best.push(doc);
+        if (best.length < pool || worse(best[best.length - 1]!)) {
+          let at = best.length < pool ? best.length : best.length - 1;
+          if (best.length < pool) best.push(doc);
           while (at > 0 && worse(best[at - 1]!)) {
             best[at] = best[at - 1]!;
             at--;
@@ -579,6 +608,16 @@ export class SearchIndex {
           best[at] = doc;
         }
       }
+    }
+    if (phrases.length > 0) {
+      for (const doc of best) {
+        const pairs = index.pairs[doc]!;
+        let matched = 0;
+        for (const pair of phrases) if (pairs.has(pair)) matched++;
+        if (matched > 0) scores[doc]! *= 1 + (this.params.phraseWeight * matched) / phrases.length;
+      }
+      best.sort((a, b) => scores[b]! - scores[a]! || a - b);
+      best.length = Math.min(best.length, limit);
     }
     const hits = best.map((doc) => ({ tool: index.tools[doc]!, score: scores[doc]! }));
     for (const doc of touched) {

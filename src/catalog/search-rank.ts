@@ -55,6 +55,8 @@ export interface SearchFeatures {
   readPlural: boolean;
   /** A query without a verb reads when it names particulars ("details of a storage class"), else a plural object lists (weakly). */
   verbless: boolean;
+  /** Consecutive query words side by side in a tool's label ("cron job") re-rank the top candidates ({@link RankParams.phraseWeight}). */
+  phrases: boolean;
 }
 
 /** Tunable numbers of the ranking. */
@@ -97,39 +99,42 @@ export interface RankParams {
   coverageWeight: number;
   /** Score multiplier of a tool that deletes or watches when the query does not ask to ({@link SearchFeatures.verbPrior}). */
   unaskedVerbFactor: number;
+  /** A candidate whose label has every adjacent pair of query words side by side scores `1 + phraseWeight` times more (a share of them, that share). */
+  phraseWeight: number;
   /** Weight of the query's leading verb's own word (its class's tool verbs are added anyway): "file" in "file a bug" is not a file. */
   verbWordWeight: number;
 }
 
 /** Everything on. */
-export const DEFAULT_FEATURES: SearchFeatures = { stemming: true, aliases: true, verbs: true, leadingVerb: true, summaries: true, thesaurus: false, rareWords: true, deprecation: true, bm25f: false, splitPhrasal: true, toolVerbHints: true, verbPrior: true, readPlural: true, verbless: true };
+export const DEFAULT_FEATURES: SearchFeatures = { stemming: true, aliases: true, verbs: true, leadingVerb: true, summaries: true, thesaurus: false, rareWords: true, deprecation: true, bm25f: false, splitPhrasal: true, toolVerbHints: true, verbPrior: true, readPlural: true, verbless: true, phrases: true };
 
 /** Tuned on the tuning split (see the module comment). */
 export const DEFAULT_PARAMS: RankParams = {
-  nameBoost: 4,
-  titleBoost: 2,
+  nameBoost: 12,
+  titleBoost: 4,
   descriptionBoost: 2,
   serverBoost: 1.5,
-  paramsBoost: 1,
+  paramsBoost: 0.5,
   paramDocsBoost: 0.3,
   outputBoost: 0.1,
-  bm25K: 1.2,
-  bm25B: 0.7,
+  bm25K: 1.6,
+  bm25B: 0.9,
   prefixWeight: 0.375,
   idfPower: 0.75,
   aliasWeight: 1,
-  verbWeight: 0.75,
+  verbWeight: 0.35,
   thesaurusWeight: 0.3,
   thesaurusSenses: 2,
-  verbBonus: 2,
+  verbBonus: 1,
   deprecatedFactor: 0.75,
-  coverageWeight: 3,
+  coverageWeight: 4,
   unaskedVerbFactor: 1,
-  verbWordWeight: 1,
+  verbWordWeight: 0.4,
+  phraseWeight: 0,
 };
 
 /** The ranking before issue 14 (plurals only, per-field IDF, no aliases, verbs or deprecation): the benchmark's "before" row. */
-export const NO_FEATURES: SearchFeatures = { stemming: false, aliases: false, verbs: false, leadingVerb: false, summaries: false, thesaurus: false, rareWords: false, deprecation: false, bm25f: false, splitPhrasal: false, toolVerbHints: false, verbPrior: false, readPlural: false, verbless: false };
+export const NO_FEATURES: SearchFeatures = { stemming: false, aliases: false, verbs: false, leadingVerb: false, summaries: false, thesaurus: false, rareWords: false, deprecation: false, bm25f: false, splitPhrasal: false, toolVerbHints: false, verbPrior: false, readPlural: false, verbless: false, phrases: false };
 
 /**
  * Whether a tool is deprecated: the source says so (OpenAPI `deprecated: true`), or its title or
