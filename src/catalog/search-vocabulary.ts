@@ -251,6 +251,22 @@ const READ_PLURAL = new Set(["get", "read", "see", "view", "fetch", "retrieve", 
 /** Nouns that, in a query without a verb, ask to read one object ("details of a storage class"). */
 const READ_NOUNS = new Set(["detail", "details", "profile", "info", "information", "metadata", "settings", "status"]);
 
+/** Words that end a tool label's object ("Get issues *for* a repository"). */
+const OBJECT_END = new Set(["for", "of", "in", "on", "by", "from", "to", "with", "that", "which", "and", "or"]);
+
+/** Whether the object after a label's leading verb ends in a plural noun ("Get priorities", "Get issue link types"; not "Get a status"). */
+function pluralObject(label: string): boolean {
+  const words = label.trim().split(/[^\p{L}\p{N}'-]+/u).slice(1, 5);
+  let last = "";
+  for (const word of words) {
+    const lower = word.toLowerCase();
+    if (OBJECT_END.has(lower)) break;
+    if (lower === "a" || lower === "an" || lower === "the" || lower === "one") return false;
+    last = lower;
+  }
+  return last.length > 3 && fold(last) !== last;
+}
+
 /** Leading verbs that, before a gerund, end what it names ("stop following"). */
 const STOPPING = new Set(["stop", "quit", "cease"]);
 
@@ -363,7 +379,8 @@ export class Vocabulary {
   /** Class bit → analyzed tool-side verbs (what a query verb expands into). */
   readonly #classTerms: string[][] = [];
   /** Bits of the read and list classes. */
-  readonly #read = 1 << VERB_CLASS_NAMES.indexOf("read");
+  readonly #readBitIndex = VERB_CLASS_NAMES.indexOf("read");
+  readonly #read = 1 << this.#readBitIndex;
   readonly #deleteBit = 1 << VERB_CLASS_NAMES.indexOf("delete");
   readonly #readOrList = this.#read | (1 << VERB_CLASS_NAMES.indexOf("list"));
 
@@ -442,6 +459,8 @@ export class Vocabulary {
       }
       if (++seen >= 4) break;
     }
+    // "Get priorities", "Get issue link types": a read verb whose object is plural lists too.
+    if (list !== undefined && this.features.toolVerbHints && mask === 1 << this.#readBitIndex && pluralObject(clean)) mask |= 1 << list;
     return mask;
   }
 
