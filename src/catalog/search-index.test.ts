@@ -189,6 +189,18 @@ describe("SearchIndex ranking parts of the second revision (issue 14)", () => {
     expect(ids(new SearchIndex(tools, { features: { toolVerbHints: false } }), "look at the widgets")[0]).toBe("m.widgets_a");
   });
 
+  it("re-ranks candidates whose label has consecutive query words side by side (phraseWeight)", () => {
+    const t = (name: string, title: string): CatalogTool => ({ server: "g", tool: name, id: `g.${name}`, sourceName: "g", spec: { name, title, inputSchema: { type: "object" } } });
+    // Same words, one of them as the phrase "review request": only the phrase bonus tells them apart.
+    const tools = [t("a_request_review", "Request a review"), t("b_review_request", "Dismiss a review request")];
+    const score = (index: SearchIndex, id: string): number => index.search("review request", { limit: 5 }).find((r) => r.tool.id === id)?.score ?? 0;
+    const plain = new SearchIndex(tools, { params: { phraseWeight: 0 } });
+    const phrased = new SearchIndex(tools, { params: { phraseWeight: 1 } });
+    expect(score(phrased, "g.b_review_request")).toBeCloseTo(score(plain, "g.b_review_request") * 2, 6);
+    expect(score(phrased, "g.a_request_review")).toBeCloseTo(score(plain, "g.a_request_review"), 6);
+    expect(new SearchIndex(tools, { params: { phraseWeight: 1 }, features: { phrases: false } }).search("review request")[0]?.score).toBeCloseTo(plain.search("review request")[0]!.score, 6);
+  });
+
   it("weighs each field by its boost parameter", () => {
     const tools = [tool("s", "alpha", "", { type: "object", properties: { widget: { type: "string" } } }), tool("s", "beta", "the widget tool")];
     expect(ids(new SearchIndex(tools, { params: { paramsBoost: 4, descriptionBoost: 1 } }), "widget")[0]).toBe("s.alpha");

@@ -114,12 +114,12 @@ export const DEFAULT_PARAMS: RankParams = {
   titleBoost: 4,
   descriptionBoost: 2,
   serverBoost: 1.5,
-  paramsBoost: 0.5,
+  paramsBoost: 1,
   paramDocsBoost: 0.3,
-  outputBoost: 0.1,
-  bm25K: 1.6,
-  bm25B: 0.9,
-  prefixWeight: 0.375,
+  outputBoost: 0.3,
+  bm25K: 2.4,
+  bm25B: 1,
+  prefixWeight: 0.5,
   idfPower: 0.75,
   aliasWeight: 1,
   verbWeight: 0.35,
@@ -130,7 +130,7 @@ export const DEFAULT_PARAMS: RankParams = {
   coverageWeight: 4,
   unaskedVerbFactor: 1,
   verbWordWeight: 0.4,
-  phraseWeight: 0,
+  phraseWeight: 0.5,
 };
 
 /** The ranking before issue 14 (plurals only, per-field IDF, no aliases, verbs or deprecation): the benchmark's "before" row. */

@@ -201,6 +201,11 @@ describe("Vocabulary: verbs around their object, stopping, plural reads (issue 1
     expect(classes(vocabulary.toolVerb("Get all projects"))).toEqual(["list"]);
     expect(classes(vocabulary.toolVerb("Returns a paginated list of users"))).toEqual(["list"]);
     expect(classes(vocabulary.toolVerb("Get a project"))).toEqual(["read"]);
+    // A read verb with a plural object lists too; a singular or an "of …" object does not.
+    expect(classes(vocabulary.toolVerb("Get priorities"))).toEqual(["read", "list"]);
+    expect(classes(vocabulary.toolVerb("Get issue link types"))).toEqual(["read", "list"]);
+    expect(classes(vocabulary.toolVerb("Get issue link type"))).toEqual(["read"]);
+    expect(classes(vocabulary.toolVerb("Get the status of a job"))).toEqual(["read"]);
     expect(classes(vocabulary.hintedVerb({ readOnlyHint: true }))).toEqual(["read"]);
     expect(classes(vocabulary.hintedVerb({ readOnlyHint: false, destructiveHint: true }))).toEqual(["delete"]);
     expect(vocabulary.hintedVerb(undefined)).toBe(0);
