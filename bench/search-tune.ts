@@ -35,6 +35,7 @@ const CANDIDATES: Record<keyof RankParams, number[]> = {
   unaskedVerbFactor: [0.5, 0.7, 0.85, 1],
   verbWordWeight: [0.4, 0.7, 1],
   phraseWeight: [0, 0.25, 0.5, 1, 2],
+  aliasPhraseExponent: [0, 0.5, 1],
 };
 
 const catalogs = await loadFixtureCatalogs();

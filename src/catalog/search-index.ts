@@ -446,6 +446,7 @@ export class SearchIndex {
       thesaurus: this.params.thesaurusWeight,
       thesaurusSenses: this.params.thesaurusSenses,
       verbWord: this.params.verbWordWeight,
+      aliasPhrase: this.params.aliasPhraseExponent,
     });
     this.add(tools);
     this.index();

@@ -101,6 +101,8 @@ export interface RankParams {
   unaskedVerbFactor: number;
   /** A candidate whose label has every adjacent pair of query words side by side scores `1 + phraseWeight` times more (a share of them, that share). */
   phraseWeight: number;
+  /** An alias phrase of n words ("authenticated user") adds each word at `aliasWeight / n^aliasPhraseExponent`: its words share the query word's weight. */
+  aliasPhraseExponent: number;
   /** Weight of the query's leading verb's own word (its class's tool verbs are added anyway): "file" in "file a bug" is not a file. */
   verbWordWeight: number;
 }
@@ -131,6 +133,7 @@ export const DEFAULT_PARAMS: RankParams = {
   unaskedVerbFactor: 1,
   verbWordWeight: 0.4,
   phraseWeight: 0.5,
+  aliasPhraseExponent: 0.5,
 };
 
 /** The ranking before issue 14 (plurals only, per-field IDF, no aliases, verbs or deprecation): the benchmark's "before" row. */

@@ -131,7 +131,6 @@ const ALIAS_RULES = [
   "for good = permanently",
   "email = mail > notification, notify",
   "duplicate > link",
-  "follow = watch = watcher",
   "done = resolved > transition",
   "screenshot > attachment",
   "release = version",
@@ -291,6 +290,8 @@ export interface VocabularyWeights {
   thesaurusSenses: number;
   /** The leading verb's own word (1: as any query word; less: mostly its intent). */
   verbWord?: number;
+  /** An alias phrase of n words adds each at `alias / n^aliasPhrase` (0: each at the full alias weight). */
+  aliasPhrase?: number;
 }
 
 /** Which parts of the vocabulary are on (the search benchmark turns each off for ablations). */
@@ -628,7 +629,8 @@ export class Vocabulary {
             if (bits >= maxWords) continue;
             bit = bits++;
           }
-          for (const target of rule.to) for (const term of target) if (!own.has(term)) push(term, bit, this.weights.alias, false);
+          // A phrase's words share the weight of the query word it stands for (n words: each 1/n^aliasPhrase).
+          for (const target of rule.to) for (const term of target) if (!own.has(term)) push(term, bit, this.weights.alias / target.length ** (this.weights.aliasPhrase ?? 0), false);
         }
       }
     }
