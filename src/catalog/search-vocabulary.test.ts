@@ -107,6 +107,18 @@ describe("Vocabulary: aliases and joined words", () => {
     expect(terms("merge request", false)).toContain("pull");
   });
 
+  it("shares a query word's weight among the words of an alias phrase (aliasPhrase)", () => {
+    const shared = new Vocabulary(analyzer, ALL, { ...WEIGHTS, aliasPhrase: 0.5 });
+    // "me" stands for "authenticated user" (two words) and for "myself" (one).
+    const query = shared.analyze("who am I logged in as", 32, () => true);
+    const weightOf = (word: string): number | undefined => query.terms.find((t) => t.term === analyzer.term(word) && !t.original)?.weight;
+    expect(weightOf("authenticated")).toBeCloseTo(WEIGHTS.alias / Math.SQRT2, 6);
+    const folder = shared.analyze("a folder", 32, () => true).terms.find((t) => t.term === analyzer.term("directory"));
+    expect(folder?.weight).toBe(WEIGHTS.alias); // one word: the full weight
+    // Exponent 0 (the first revision): every word of the phrase at the full weight.
+    expect(vocabulary.analyze("who am I logged in as", 32, () => true).terms.find((t) => t.term === analyzer.term("authenticated"))?.weight).toBe(WEIGHTS.alias);
+  });
+
   it("joins two words the catalog writes as one, half for each", () => {
     const indexed = (term: string): boolean => term === "usergroup";
     const joined = analyze("list user groups", indexed).terms.filter((t) => t.term === "usergroup");
