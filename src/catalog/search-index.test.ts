@@ -182,11 +182,12 @@ describe("SearchIndex ranking parts of the second revision (issue 14)", () => {
 
   it("takes the verb of a tool whose texts name none from its annotations (toolVerbHints)", () => {
     const t = (name: string, annotations: ToolSpec["annotations"]): CatalogTool => ({ server: "m", tool: name, id: `m.${name}`, sourceName: "m", spec: { name, description: "The widget store.", inputSchema: { type: "object" }, annotations } });
-    const tools = [t("widgets_a", { destructiveHint: true }), t("widgets_b", { readOnlyHint: true })];
-    expect(ids(new SearchIndex(tools), "remove the widgets")[0]).toBe("m.widgets_a");
-    expect(ids(new SearchIndex(tools), "look at the widgets")[0]).toBe("m.widgets_b");
+    // Names of the same length ("a" would be a stop word): only the annotations tell them apart.
+    const tools = [t("widgets_p", { destructiveHint: true }), t("widgets_q", { readOnlyHint: true })];
+    expect(ids(new SearchIndex(tools), "remove the widgets")[0]).toBe("m.widgets_p");
+    expect(ids(new SearchIndex(tools), "look at the widgets")[0]).toBe("m.widgets_q");
     // Without the hints both score the same: ties go by id.
-    expect(ids(new SearchIndex(tools, { features: { toolVerbHints: false } }), "look at the widgets")[0]).toBe("m.widgets_a");
+    expect(ids(new SearchIndex(tools, { features: { toolVerbHints: false } }), "look at the widgets")[0]).toBe("m.widgets_p");
   });
 
   it("re-ranks candidates whose label has consecutive query words side by side (phraseWeight)", () => {

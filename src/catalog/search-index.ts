@@ -235,9 +235,6 @@ function queryPairs(terms: readonly QueryTerm[]): string[] {
   return pairs;
 }
 
-/** Most top candidates the phrase bonus re-ranks (the rest keep their order below them). */
-const PHRASE_POOL = 30;
-
 /** A query's terms prepared for {@link coverage}: exact terms with their best weight, prefixes (the query's own words, 3+ characters). */
 interface CoverageTerms {
   exact: Map<string, number>;
@@ -558,6 +555,9 @@ export class SearchIndex {
     // Only a query that looks like an identifier (one word, no spaces) is taken as a tool's name.
     const exact = /^\s*\S+\s*$/.test(query) ? index.names.get(squash(query)) : undefined;
     const covering = coverageTerms(analyzed.terms);
+    // Two consecutive query words that a label has side by side ("cron job", "storage class") rank it higher, by the share of such pairs.
+    const { phraseWeight } = this.params;
+    const phrases = this.features.phrases && phraseWeight > 0 ? queryPairs(analyzed.terms) : [];
     // Final scores overwrite the raw ones in `scores`; -1 marks a tool of another server.
     let lifts: Map<number, number> | undefined;
     for (const doc of touched) {
@@ -566,6 +566,11 @@ export class SearchIndex {
         continue;
       }
       let score = scores[doc]! * bitCount(masks[doc]!) * (1 + coverageWeight * coverage(index.labels[doc]!, covering));
+      if (phrases.length > 0) {
+        let matched = 0;
+        for (const pair of phrases) if (index.pairs[doc]!.has(pair)) matched++;
+        if (matched > 0) score *= 1 + (phraseWeight * matched) / phrases.length;
+      }
       const verb = index.verbs[doc]!;
       if ((verbMask & verb) !== 0) score *= 1 + verbBonus;
       else if ((weakVerbMask & verb) !== 0) score *= 1 + verbBonus / 2;
@@ -589,19 +594,15 @@ export class SearchIndex {
         } else if (scores[doc]! >= 0) scores[doc] = Math.max(scores[doc]!, score);
       }
     }
-    // Two consecutive query words that a label has side by side ("cron job", "storage class"):
-    // the best PHRASE_POOL candidates are re-ranked by the share of such pairs they have.
-    const phrases = this.features.phrases && this.params.phraseWeight > 0 && limit > 0 ? queryPairs(analyzed.terms) : [];
-    const pool = phrases.length > 0 ? Math.max(limit, PHRASE_POOL) : limit;
-    // The best `pool` (ties by id, which is document order), without sorting every match.
+    // The best `limit` (ties by id, which is document order), without sorting every match.
     const best: number[] = [];
     for (const doc of touched) {
       const score = scores[doc]!;
       if (score >= 0 && limit > 0) {
         const worse = (other: number): boolean => scores[other]! < score || (scores[other] === score && other > doc);
-        if (best.length < pool || worse(best[best.length - 1]!)) {
-          let at = best.length < pool ? best.length : best.length - 1;
-          if (best.length < pool) best.push(doc);
+        if (best.length < limit || worse(best[best.length - 1]!)) {
+          let at = best.length < limit ? best.length : best.length - 1;
+          if (best.length < limit) best.push(doc);
           while (at > 0 && worse(best[at - 1]!)) {
             best[at] = best[at - 1]!;
             at--;
@@ -609,16 +610,6 @@ export class SearchIndex {
           best[at] = doc;
         }
       }
-    }
-    if (phrases.length > 0) {
-      for (const doc of best) {
-        const pairs = index.pairs[doc]!;
-        let matched = 0;
-        for (const pair of phrases) if (pairs.has(pair)) matched++;
-        if (matched > 0) scores[doc]! *= 1 + (this.params.phraseWeight * matched) / phrases.length;
-      }
-      best.sort((a, b) => scores[b]! - scores[a]! || a - b);
-      best.length = Math.min(best.length, limit);
     }
     const hits = best.map((doc) => ({ tool: index.tools[doc]!, score: scores[doc]! }));
     for (const doc of touched) {
