@@ -15,8 +15,9 @@
  * in names ("repo"). Query terms match exactly, by prefix (3+ characters) and,
  * when a term matches nothing that way, fuzzily (4+ characters; fuzzy hits in prose count little),
  * so `reed fil` still finds `read_file`. Terms combine with OR: tools that match more (and rarer)
- * terms rank higher, and a tool whose title (else name) the query covers word for word ranks
- * higher still ("create a pull request" → `pulls/create`, "Create a pull request", before
+ * terms rank higher, a tool whose title (else name) has two consecutive query words side by side
+ * higher ("cron job", "storage class"), and a tool whose title (else name) the query covers word
+ * for word higher still ("create a pull request" → `pulls/create`, "Create a pull request", before
  * `pull-request-stacks/create`, "Create a pull request stack").
  *
  * Scoring follows MiniSearch's BM25+ (same formula and parameters, prefix and fuzzy weights, and

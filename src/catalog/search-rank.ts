@@ -55,7 +55,7 @@ export interface SearchFeatures {
   readPlural: boolean;
   /** A query without a verb reads when it names particulars ("details of a storage class"), else a plural object lists (weakly). */
   verbless: boolean;
-  /** Consecutive query words side by side in a tool's label ("cron job") re-rank the top candidates ({@link RankParams.phraseWeight}). */
+  /** Consecutive query words side by side in a tool's label ("cron job") rank it higher ({@link RankParams.phraseWeight}). */
   phrases: boolean;
 }
 
@@ -99,7 +99,7 @@ export interface RankParams {
   coverageWeight: number;
   /** Score multiplier of a tool that deletes or watches when the query does not ask to ({@link SearchFeatures.verbPrior}). */
   unaskedVerbFactor: number;
-  /** A candidate whose label has every adjacent pair of query words side by side scores `1 + phraseWeight` times more (a share of them, that share). */
+  /** A tool whose label has every adjacent pair of query words side by side scores `1 + phraseWeight` times more (a share of them, that share). */
   phraseWeight: number;
   /** An alias phrase of n words ("authenticated user") adds each word at `aliasWeight / n^aliasPhraseExponent`: its words share the query word's weight. */
   aliasPhraseExponent: number;
@@ -107,7 +107,7 @@ export interface RankParams {
   verbWordWeight: number;
 }
 
-/** Everything on. */
+/** Everything on but the WordNet thesaurus and BM25F (measured, and off: see bench/RESULTS.md). */
 export const DEFAULT_FEATURES: SearchFeatures = { stemming: true, aliases: true, verbs: true, leadingVerb: true, summaries: true, thesaurus: false, rareWords: true, deprecation: true, bm25f: false, splitPhrasal: true, toolVerbHints: true, verbPrior: true, readPlural: true, verbless: true, phrases: true };
 
 /** Tuned on the tuning split (see the module comment). */
