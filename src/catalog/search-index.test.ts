@@ -202,6 +202,22 @@ describe("SearchIndex ranking parts of the second revision (issue 14)", () => {
     expect(new SearchIndex(tools, { params: { phraseWeight: 1 }, features: { phrases: false } }).search("review request")[0]?.score).toBeCloseTo(plain.search("review request")[0]!.score, 6);
   });
 
+  it("labels a tool whose title lists identifiers once per identifier (a skill's functions)", () => {
+    const skill = (name: string, title: string, description: string): CatalogTool => ({ server: "skills", tool: name, id: `skills.${name}`, sourceName: "skills", spec: { name, title, description, inputSchema: { type: "object" } } });
+    const tools = [
+      skill("sum_all", "sumAll checkPositive", "Sums a list of numbers with the get_sum tool, one addition at a time."),
+      skill("sum_and_keep", "sumAndKeep", "Sums numbers and keeps the sum in the workspace."),
+    ];
+    // "sumAll" alone is half covered by "sum", as "sumAndKeep" is: the second function does not dilute it.
+    expect(ids(new SearchIndex(tools), "sum a list of numbers")[0]).toBe("skills.sum_all");
+    // The same tool titled by one identifier or by two scores alike (the title field's length aside),
+    // not half as much, as one four-word label a quarter covered would make it.
+    const one = skill("one_fn", "sumAll", "Adds numbers.");
+    const two = skill("two_fn", "sumAll checkPositive", "Adds numbers.");
+    const [a, b] = ["skills.one_fn", "skills.two_fn"].map((id) => new SearchIndex([one, two]).search("sum", { limit: 2 }).find((r) => r.tool.id === id)!.score);
+    expect(b! / a!).toBeGreaterThan(0.6); // 0.72 here; 0.45 with one label of four words
+  });
+
   it("weighs each field by its boost parameter", () => {
     const tools = [tool("s", "alpha", "", { type: "object", properties: { widget: { type: "string" } } }), tool("s", "beta", "the widget tool")];
     expect(ids(new SearchIndex(tools, { params: { paramsBoost: 4, descriptionBoost: 1 } }), "widget")[0]).toBe("s.alpha");

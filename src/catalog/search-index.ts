@@ -205,11 +205,16 @@ export function summarySentence(description: string): string {
   return first.split(" ").length <= SUMMARY_WORDS ? first : "";
 }
 
-/** Distinct terms of the title, else of the description's summary sentence or the original name (no compounds). */
+/** Two or more identifiers (camelCase or with `_`), space-separated, and nothing else. */
+const IDENTIFIER_LIST = /^(?:[A-Za-z][a-z0-9]*(?:[A-Z_][A-Za-z0-9]*)+)(?:\s+[A-Za-z][a-z0-9]*(?:[A-Z_][A-Za-z0-9]*)+)+$/;
+
+/** Distinct terms of the title (each identifier of a title that lists identifiers), else of the description's summary sentence or the original name (no compounds). */
 function labelWords(tool: CatalogTool, analyzer: Analyzer, summaries: boolean): string[][] {
   const title = tool.spec.title ?? tool.spec.annotations?.title ?? "";
   const summary = summaries && title.trim() === "" ? summarySentence(tool.spec.description ?? "") : "";
-  const texts = title.trim() !== "" ? [title] : summary !== "" ? [tool.spec.name, summary] : [tool.spec.name];
+  // A title that only lists identifiers ("sumAll checkPositive": a skill's functions) labels the tool once per identifier.
+  const titles = IDENTIFIER_LIST.test(title.trim()) ? title.trim().split(/\s+/) : [title];
+  const texts = title.trim() !== "" ? titles : summary !== "" ? [tool.spec.name, summary] : [tool.spec.name];
   return texts.map((text) => {
     const words = new Set<string>();
     for (const word of text.replace(/([a-z0-9])([A-Z])/g, "$1 $2").split(/[^\p{L}\p{N}]+/u)) {
