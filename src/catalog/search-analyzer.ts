@@ -17,7 +17,7 @@ export const STOP_WORDS = new Set(
   (
     "a an and are as at be by can for from has have if in into is it its of on or than that the their then " +
     "this to was were when which will with you your i me my mine myself am do does did what who whom how " +
-    "please want need would should could some any there exist exists existing"
+    "please want need would should could some any there exist exists existing one another given certain"
   ).split(" "),
 );
 
@@ -34,6 +34,7 @@ const ABBREVIATIONS = new Map([
   ["information", "info"],
   ["application", "app"],
   ["administrator", "admin"],
+  ["reference", "ref"],
 ]);
 
 /**

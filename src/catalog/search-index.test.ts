@@ -142,6 +142,89 @@ describe("SearchIndex on API-style names", () => {
   });
 });
 
+describe("SearchIndex ranking parts of the second revision (issue 14)", () => {
+  const k8s = (name: string, description: string): CatalogTool => ({ server: "k", tool: name, id: `k.${name}`, sourceName: "k", spec: { name, description, inputSchema: { type: "object" } } });
+  const family = [
+    k8s("createBatchV1NamespacedCronJob", "create a CronJob"),
+    k8s("deleteBatchV1CollectionNamespacedCronJob", "delete collection of CronJob"),
+    k8s("deleteBatchV1NamespacedCronJob", "delete a CronJob"),
+    k8s("listBatchV1NamespacedCronJob", "list or watch objects of kind CronJob"),
+    k8s("readBatchV1NamespacedCronJob", "read the specified CronJob"),
+    k8s("watchBatchV1NamespacedCronJobList", "watch individual changes to a list of CronJob"),
+  ];
+
+  it("ranks delete and watch siblings lower when the query asks for neither (verbPrior)", () => {
+    const score = (index: SearchIndex, query: string, id: string): number => index.search(query, { limit: 10 }).find((r) => r.tool.id === id)?.score ?? 0;
+    const prior = new SearchIndex(family, { params: { unaskedVerbFactor: 0.5 } });
+    const none = new SearchIndex(family, { params: { unaskedVerbFactor: 0.5 }, features: { verbPrior: false } });
+    // "cron jobs every night" names no verb: the delete tools lose half, the others nothing.
+    const q = "cron jobs every night";
+    expect(score(prior, q, "k.deleteBatchV1NamespacedCronJob")).toBeCloseTo(score(none, q, "k.deleteBatchV1NamespacedCronJob") * 0.5, 6);
+    expect(score(prior, q, "k.createBatchV1NamespacedCronJob")).toBeCloseTo(score(none, q, "k.createBatchV1NamespacedCronJob"), 6);
+    // Asked to delete, the delete tools keep their score.
+    expect(score(prior, "delete a cron job", "k.deleteBatchV1NamespacedCronJob")).toBeCloseTo(score(none, "delete a cron job", "k.deleteBatchV1NamespacedCronJob"), 6);
+    expect(ids(new SearchIndex(family), "schedule a job every night")[0]).toBe("k.createBatchV1NamespacedCronJob");
+  });
+
+  it("saturates a word repeated across fields once with BM25F", () => {
+    const t = (name: string, title: string, description: string): CatalogTool => ({ server: "s", tool: name, id: `s.${name}`, sourceName: "s", spec: { name, title, description, inputSchema: { type: "object" } } });
+    const tools = [t("invoice_get", "Get an invoice", "Returns the invoice, an invoice object."), t("quote_get", "Get a quote", "Returns the quote; an invoice is made from it."), t("other", "Other", "Nothing.")];
+    const perField = new SearchIndex(tools);
+    const bm25f = new SearchIndex(tools, { features: { bm25f: true } });
+    const ratio = (index: SearchIndex): number => {
+      const [first, second] = index.search("invoice", { limit: 2 });
+      expect(first?.tool.id).toBe("s.invoice_get");
+      return first!.score / second!.score;
+    };
+    // The same order, but the tool saying "invoice" in three fields is ahead by less.
+    expect(ratio(bm25f)).toBeLessThan(ratio(perField));
+  });
+
+  it("takes the verb of a tool whose texts name none from its annotations (toolVerbHints)", () => {
+    const t = (name: string, annotations: ToolSpec["annotations"]): CatalogTool => ({ server: "m", tool: name, id: `m.${name}`, sourceName: "m", spec: { name, description: "The widget store.", inputSchema: { type: "object" }, annotations } });
+    // Names of the same length ("a" would be a stop word): only the annotations tell them apart.
+    const tools = [t("widgets_p", { destructiveHint: true }), t("widgets_q", { readOnlyHint: true })];
+    expect(ids(new SearchIndex(tools), "remove the widgets")[0]).toBe("m.widgets_p");
+    expect(ids(new SearchIndex(tools), "look at the widgets")[0]).toBe("m.widgets_q");
+    // Without the hints both score the same: ties go by id.
+    expect(ids(new SearchIndex(tools, { features: { toolVerbHints: false } }), "look at the widgets")[0]).toBe("m.widgets_p");
+  });
+
+  it("re-ranks candidates whose label has consecutive query words side by side (phraseWeight)", () => {
+    const t = (name: string, title: string): CatalogTool => ({ server: "g", tool: name, id: `g.${name}`, sourceName: "g", spec: { name, title, inputSchema: { type: "object" } } });
+    // Same words, one of them as the phrase "review request": only the phrase bonus tells them apart.
+    const tools = [t("a_request_review", "Request a review"), t("b_review_request", "Dismiss a review request")];
+    const score = (index: SearchIndex, id: string): number => index.search("review request", { limit: 5 }).find((r) => r.tool.id === id)?.score ?? 0;
+    const plain = new SearchIndex(tools, { params: { phraseWeight: 0 } });
+    const phrased = new SearchIndex(tools, { params: { phraseWeight: 1 } });
+    expect(score(phrased, "g.b_review_request")).toBeCloseTo(score(plain, "g.b_review_request") * 2, 6);
+    expect(score(phrased, "g.a_request_review")).toBeCloseTo(score(plain, "g.a_request_review"), 6);
+    expect(new SearchIndex(tools, { params: { phraseWeight: 1 }, features: { phrases: false } }).search("review request")[0]?.score).toBeCloseTo(plain.search("review request")[0]!.score, 6);
+  });
+
+  it("labels a tool whose title lists identifiers once per identifier (a skill's functions)", () => {
+    const skill = (name: string, title: string, description: string): CatalogTool => ({ server: "skills", tool: name, id: `skills.${name}`, sourceName: "skills", spec: { name, title, description, inputSchema: { type: "object" } } });
+    const tools = [
+      skill("sum_all", "sumAll checkPositive", "Sums a list of numbers with the get_sum tool, one addition at a time."),
+      skill("sum_and_keep", "sumAndKeep", "Sums numbers and keeps the sum in the workspace."),
+    ];
+    // "sumAll" alone is half covered by "sum", as "sumAndKeep" is: the second function does not dilute it.
+    expect(ids(new SearchIndex(tools), "sum a list of numbers")[0]).toBe("skills.sum_all");
+    // The same tool titled by one identifier or by two scores alike (the title field's length aside),
+    // not half as much, as one four-word label a quarter covered would make it.
+    const one = skill("one_fn", "sumAll", "Adds numbers.");
+    const two = skill("two_fn", "sumAll checkPositive", "Adds numbers.");
+    const [a, b] = ["skills.one_fn", "skills.two_fn"].map((id) => new SearchIndex([one, two]).search("sum", { limit: 2 }).find((r) => r.tool.id === id)!.score);
+    expect(b! / a!).toBeGreaterThan(0.6); // 0.72 here; 0.45 with one label of four words
+  });
+
+  it("weighs each field by its boost parameter", () => {
+    const tools = [tool("s", "alpha", "", { type: "object", properties: { widget: { type: "string" } } }), tool("s", "beta", "the widget tool")];
+    expect(ids(new SearchIndex(tools, { params: { paramsBoost: 4, descriptionBoost: 1 } }), "widget")[0]).toBe("s.alpha");
+    expect(ids(new SearchIndex(tools, { params: { paramsBoost: 0.25, descriptionBoost: 4 } }), "widget")[0]).toBe("s.beta");
+  });
+});
+
 describe("SearchIndex updates", () => {
   it("adds, replaces and removes one server's tools", () => {
     const index = new SearchIndex(FS);

@@ -15,8 +15,9 @@
  * in names ("repo"). Query terms match exactly, by prefix (3+ characters) and,
  * when a term matches nothing that way, fuzzily (4+ characters; fuzzy hits in prose count little),
  * so `reed fil` still finds `read_file`. Terms combine with OR: tools that match more (and rarer)
- * terms rank higher, and a tool whose title (else name) the query covers word for word ranks
- * higher still ("create a pull request" → `pulls/create`, "Create a pull request", before
+ * terms rank higher, a tool whose title (else name) has two consecutive query words side by side
+ * higher ("cron job", "storage class"), and a tool whose title (else name) the query covers word
+ * for word higher still ("create a pull request" → `pulls/create`, "Create a pull request", before
  * `pull-request-stacks/create`, "Create a pull request stack").
  *
  * Scoring follows MiniSearch's BM25+ (same formula and parameters, prefix and fuzzy weights, and
@@ -80,24 +81,19 @@ export interface SearchIndexOptions {
   limits?: Partial<SearchLimits>;
 }
 
-/** The indexed fields, their boosts (name, title and description from {@link RankParams}), and whether they are short (names) or prose. */
+/** The indexed fields, the {@link RankParams} key of each one's boost, and whether they are short (names) or prose. */
 const FIELDS = [
-  { name: "name", boost: 8, prose: false },
-  { name: "title", boost: 2, prose: false },
-  { name: "server", boost: 1.5, prose: false },
-  { name: "description", boost: 2, prose: true },
-  { name: "params", boost: 1, prose: false },
-  { name: "paramDocs", boost: 0.3, prose: true },
-  { name: "output", boost: 0.1, prose: true },
-] as const;
-const NAME = 0;
-const TITLE = 1;
-const DESCRIPTION = 3;
+  { name: "name", boost: "nameBoost", prose: false },
+  { name: "title", boost: "titleBoost", prose: false },
+  { name: "server", boost: "serverBoost", prose: false },
+  { name: "description", boost: "descriptionBoost", prose: true },
+  { name: "params", boost: "paramsBoost", prose: false },
+  { name: "paramDocs", boost: "paramDocsBoost", prose: true },
+  { name: "output", boost: "outputBoost", prose: true },
+] as const satisfies readonly { name: string; boost: keyof RankParams; prose: boolean }[];
 
-/** BM25+ parameters (MiniSearch's defaults). */
-const BM25 = { k: 1.2, b: 0.7, d: 0.5 };
-/** Weight of a prefix match at distance 0 (it decays with the extra characters). */
-const PREFIX_WEIGHT = 0.375;
+/** BM25+'s lower bound `d` (MiniSearch's default); `k1` and `b` are {@link RankParams}. */
+const BM25_D = 0.5;
 /** Weight of a fuzzy match in short fields and in prose (where it mostly adds noise: `reed` → `need`). */
 const FUZZY_WEIGHT_SHORT = 0.45;
 const FUZZY_WEIGHT_PROSE = 0.1;
@@ -156,6 +152,8 @@ interface IndexedTool {
   freqs: Map<string, number>[];
   /** Per field: number of terms. */
   lengths: number[];
+  /** Adjacent term pairs of its label ("cron job", "pull request"), for the phrase bonus. */
+  pairs: Set<string>;
   /** Verb classes of the tool (bit mask, 0: none), see {@link Vocabulary.toolVerb}. */
   verb: number;
   deprecated: boolean;
@@ -172,7 +170,7 @@ function replacementName(tool: CatalogTool): string | undefined {
 /** A name compared whole: lower-case letters and digits only (`fs.read_text_file` = `readTextFile` with its server). */
 const squash = (name: string): string => name.toLowerCase().replace(/[^\p{L}\p{N}]+/gu, "");
 
-function indexTool(tool: CatalogTool, analyzer: Analyzer, vocabulary: Vocabulary, summaries: boolean): IndexedTool {
+function indexTool(tool: CatalogTool, analyzer: Analyzer, vocabulary: Vocabulary, summaries: boolean, hints: boolean): IndexedTool {
   const freqs: Map<string, number>[] = [];
   const lengths: number[] = [];
   for (const text of fieldTexts(tool)) {
@@ -185,8 +183,10 @@ function indexTool(tool: CatalogTool, analyzer: Analyzer, vocabulary: Vocabulary
   const title = tool.spec.title ?? tool.spec.annotations?.title ?? "";
   let verb = vocabulary.toolVerb(title.trim() !== "" ? title : (tool.spec.description ?? ""));
   if (verb === 0) verb = vocabulary.toolVerb(tool.spec.name.replace(/([a-z0-9])([A-Z])/g, "$1 $2"));
+  if (verb === 0 && hints) verb = vocabulary.hintedVerb(tool.spec.annotations);
   const deprecated = isDeprecated(tool);
-  const entry: IndexedTool = { tool, freqs, lengths, label: labelWords(tool, analyzer, summaries), verb, deprecated };
+  const label = labelWords(tool, analyzer, summaries);
+  const entry: IndexedTool = { tool, freqs, lengths, label, pairs: labelPairs(label), verb, deprecated };
   const replacement = deprecated ? replacementName(tool) : undefined;
   if (replacement !== undefined) entry.replacement = replacement;
   return entry;
@@ -205,11 +205,16 @@ export function summarySentence(description: string): string {
   return first.split(" ").length <= SUMMARY_WORDS ? first : "";
 }
 
-/** Distinct terms of the title, else of the description's summary sentence or the original name (no compounds). */
+/** Two or more identifiers (camelCase or with `_`), space-separated, and nothing else. */
+const IDENTIFIER_LIST = /^(?:[A-Za-z][a-z0-9]*(?:[A-Z_][A-Za-z0-9]*)+)(?:\s+[A-Za-z][a-z0-9]*(?:[A-Z_][A-Za-z0-9]*)+)+$/;
+
+/** Distinct terms of the title (each identifier of a title that lists identifiers), else of the description's summary sentence or the original name (no compounds). */
 function labelWords(tool: CatalogTool, analyzer: Analyzer, summaries: boolean): string[][] {
   const title = tool.spec.title ?? tool.spec.annotations?.title ?? "";
   const summary = summaries && title.trim() === "" ? summarySentence(tool.spec.description ?? "") : "";
-  const texts = title.trim() !== "" ? [title] : summary !== "" ? [tool.spec.name, summary] : [tool.spec.name];
+  // A title that only lists identifiers ("sumAll checkPositive": a skill's functions) labels the tool once per identifier.
+  const titles = IDENTIFIER_LIST.test(title.trim()) ? title.trim().split(/\s+/) : [title];
+  const texts = title.trim() !== "" ? titles : summary !== "" ? [tool.spec.name, summary] : [tool.spec.name];
   return texts.map((text) => {
     const words = new Set<string>();
     for (const word of text.replace(/([a-z0-9])([A-Z])/g, "$1 $2").split(/[^\p{L}\p{N}]+/u)) {
@@ -218,6 +223,22 @@ function labelWords(tool: CatalogTool, analyzer: Analyzer, summaries: boolean): 
     }
     return [...words];
   });
+}
+
+/** Adjacent pairs of each label's words, as `a b`. */
+function labelPairs(label: readonly (readonly string[])[]): Set<string> {
+  const pairs = new Set<string>();
+  for (const words of label) for (let i = 0; i + 1 < words.length; i++) pairs.add(`${words[i]} ${words[i + 1]}`);
+  return pairs;
+}
+
+/** Adjacent pairs of the query's own terms (consecutive query words), as `a b`. */
+function queryPairs(terms: readonly QueryTerm[]): string[] {
+  const byWord = new Map<number, string[]>();
+  for (const t of terms) if (t.original) byWord.set(t.word, [...(byWord.get(t.word) ?? []), t.term]);
+  const pairs: string[] = [];
+  for (const [word, first] of byWord) for (const a of first) for (const b of byWord.get(word + 1) ?? []) pairs.push(`${a} ${b}`);
+  return pairs;
 }
 
 /** A query's terms prepared for {@link coverage}: exact terms with their best weight, prefixes (the query's own words, 3+ characters). */
@@ -268,6 +289,8 @@ interface Built {
   tools: CatalogTool[];
   servers: string[];
   labels: string[][][];
+  /** Per document: adjacent term pairs of its label. */
+  pairs: Set<string>[];
   /** Per document: its verb classes (bit mask), see {@link Vocabulary.toolVerb}. */
   verbs: Uint16Array;
   deprecated: Uint8Array;
@@ -284,16 +307,16 @@ interface Built {
 const byId = (a: CatalogTool, b: CatalogTool): number => (a.id < b.id ? -1 : a.id > b.id ? 1 : 0);
 
 /** BM25+ of one term in one field of one document (MiniSearch's formula), its IDF raised to `power`. */
-function bm25(tf: number, matching: number, total: number, length: number, average: number, power: number): number {
+function bm25(tf: number, matching: number, total: number, length: number, average: number, power: number, k: number, b: number): number {
   let idf = Math.log(1 + (total - matching + 0.5) / (matching + 0.5));
   if (power !== 1) idf **= power;
-  return idf * (BM25.d + (tf * (BM25.k + 1)) / (tf + BM25.k * (1 - BM25.b + (BM25.b * length) / average)));
+  return idf * (BM25_D + (tf * (k + 1)) / (tf + k * (1 - b + (b * length) / average)));
 }
 
 /** Builds the query-time index over `entries` (already in id order). */
 function build(entries: readonly IndexedTool[], features: SearchFeatures, params: RankParams): Built {
   const total = entries.length;
-  const boosts = FIELDS.map((field, f) => (f === NAME ? params.nameBoost : f === TITLE ? params.titleBoost : f === DESCRIPTION ? params.descriptionBoost : field.boost));
+  const boosts = FIELDS.map((field) => params[field.boost]);
   const averages = FIELDS.map((_, f) => (total === 0 ? 1 : entries.reduce((sum, e) => sum + e.lengths[f]!, 0) / total) || 1);
   // term → [field, doc, tf, field, doc, tf, …] (one flat array per term: few allocations)
   const raw = new Map<string, number[]>();
@@ -327,13 +350,33 @@ function build(entries: readonly IndexedTool[], features: SearchFeatures, params
     }
     // Rarity over whole tools: a term in few tools is telling whichever field holds it.
     const documentFrequency = docs.length;
-    for (let i = 0; i < triples.length; i += 3) {
-      const f = triples[i]!;
-      const doc = triples[i + 1]!;
-      const frequency = features.rareWords ? documentFrequency : counts[f]!;
-      const score = boosts[f]! * bm25(triples[i + 2]!, frequency, total, entries[doc]!.lengths[f]!, averages[f]!, features.rareWords ? params.idfPower : 1);
-      if (FIELDS[f]!.prose) prose[doc]! += score;
-      else short[doc]! += score;
+    if (features.bm25f && features.rareWords) {
+      // BM25F: the term's boosted, length-normalised frequencies of all fields are summed first
+      // and saturate once, so a word repeated in name, title and description counts little more
+      // than in one of them (`short` and `prose` hold those sums until the score is split by them).
+      for (let i = 0; i < triples.length; i += 3) {
+        const f = triples[i]!;
+        const doc = triples[i + 1]!;
+        const normalised = (boosts[f]! * triples[i + 2]!) / (1 - params.bm25B + (params.bm25B * entries[doc]!.lengths[f]!) / averages[f]!);
+        if (FIELDS[f]!.prose) prose[doc]! += normalised;
+        else short[doc]! += normalised;
+      }
+      const idf = Math.log(1 + (total - documentFrequency + 0.5) / (documentFrequency + 0.5)) ** params.idfPower;
+      for (const doc of docs) {
+        const tf = short[doc]! + prose[doc]!;
+        const score = idf * (BM25_D + (tf * (params.bm25K + 1)) / (tf + params.bm25K));
+        short[doc] = (score * short[doc]!) / tf;
+        prose[doc] = score - short[doc]!;
+      }
+    } else {
+      for (let i = 0; i < triples.length; i += 3) {
+        const f = triples[i]!;
+        const doc = triples[i + 1]!;
+        const frequency = features.rareWords ? documentFrequency : counts[f]!;
+        const score = boosts[f]! * bm25(triples[i + 2]!, frequency, total, entries[doc]!.lengths[f]!, averages[f]!, features.rareWords ? params.idfPower : 1, params.bm25K, params.bm25B);
+        if (FIELDS[f]!.prose) prose[doc]! += score;
+        else short[doc]! += score;
+      }
     }
     docs.sort((a, b) => a - b);
     const postings: Postings = { docs: Int32Array.from(docs), short: new Float32Array(docs.length), prose: new Float32Array(docs.length) };
@@ -365,6 +408,7 @@ function build(entries: readonly IndexedTool[], features: SearchFeatures, params
     tools: entries.map((e) => e.tool),
     servers: entries.map((e) => e.tool.server),
     labels: entries.map((e) => e.label),
+    pairs: entries.map((e) => e.pairs),
     verbs: Uint16Array.from(entries.map((e) => e.verb)),
     deprecated: Uint8Array.from(entries.map((e) => (e.deprecated ? 1 : 0))),
     vocabulary,
@@ -404,6 +448,8 @@ export class SearchIndex {
       verb: this.params.verbWeight,
       thesaurus: this.params.thesaurusWeight,
       thesaurusSenses: this.params.thesaurusSenses,
+      verbWord: this.params.verbWordWeight,
+      aliasPhrase: this.params.aliasPhraseExponent,
     });
     this.add(tools);
     this.index();
@@ -416,7 +462,7 @@ export class SearchIndex {
 
   /** Indexes tools; a tool whose id is already indexed is replaced. */
   add(tools: readonly CatalogTool[]): void {
-    for (const tool of tools) this.tools.set(tool.id, indexTool(tool, this.analyzer, this.vocabulary, this.features.summaries));
+    for (const tool of tools) this.tools.set(tool.id, indexTool(tool, this.analyzer, this.vocabulary, this.features.summaries, this.features.toolVerbHints));
     if (tools.length > 0) this.built = undefined;
   }
 
@@ -490,7 +536,7 @@ export class SearchIndex {
         for (const [derived, postings] of vocabulary.atPrefix(term)) {
           const distance = derived.length - term.length;
           if (distance === 0) continue;
-          const prefixWeight = (weight * PREFIX_WEIGHT * derived.length) / (derived.length + 0.3 * distance);
+          const prefixWeight = (weight * this.params.prefixWeight * derived.length) / (derived.length + 0.3 * distance);
           add(postings, bit, prefixWeight, prefixWeight);
           matchedWords |= bit;
         }
@@ -508,11 +554,16 @@ export class SearchIndex {
       }
     }
     const { verbMask, weakVerbMask } = analyzed;
-    const { verbBonus, deprecatedFactor, coverageWeight } = this.params;
+    const { verbBonus, deprecatedFactor, coverageWeight, unaskedVerbFactor } = this.params;
+    // Verb classes a tool is ranked lower for when the query does not ask for them (delete, watch).
+    const unasked = this.features.verbPrior && unaskedVerbFactor !== 1 ? this.vocabulary.unaskedMask & ~(verbMask | weakVerbMask) : 0;
     const demote = this.features.deprecation;
     // Only a query that looks like an identifier (one word, no spaces) is taken as a tool's name.
     const exact = /^\s*\S+\s*$/.test(query) ? index.names.get(squash(query)) : undefined;
     const covering = coverageTerms(analyzed.terms);
+    // Two consecutive query words that a label has side by side ("cron job", "storage class") rank it higher, by the share of such pairs.
+    const { phraseWeight } = this.params;
+    const phrases = this.features.phrases && phraseWeight > 0 ? queryPairs(analyzed.terms) : [];
     // Final scores overwrite the raw ones in `scores`; -1 marks a tool of another server.
     let lifts: Map<number, number> | undefined;
     for (const doc of touched) {
@@ -521,9 +572,15 @@ export class SearchIndex {
         continue;
       }
       let score = scores[doc]! * bitCount(masks[doc]!) * (1 + coverageWeight * coverage(index.labels[doc]!, covering));
+      if (phrases.length > 0) {
+        let matched = 0;
+        for (const pair of phrases) if (index.pairs[doc]!.has(pair)) matched++;
+        if (matched > 0) score *= 1 + (phraseWeight * matched) / phrases.length;
+      }
       const verb = index.verbs[doc]!;
       if ((verbMask & verb) !== 0) score *= 1 + verbBonus;
       else if ((weakVerbMask & verb) !== 0) score *= 1 + verbBonus / 2;
+      else if ((verb & unasked) !== 0) score *= unaskedVerbFactor;
       const named = exact?.includes(doc) === true;
       if (named) score *= EXACT_NAME_FACTOR;
       else if (demote && index.deprecated[doc] === 1) {

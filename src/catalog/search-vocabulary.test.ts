@@ -7,7 +7,7 @@ import { Thesaurus } from "./search-thesaurus.js";
 import { type AnalyzedQuery, VERB_CLASS_NAMES, Vocabulary, baseForms } from "./search-vocabulary.js";
 
 const analyzer = new Analyzer(true);
-const ALL = { aliases: true, verbs: true, leadingVerb: true, thesaurus: false };
+const ALL = { aliases: true, verbs: true, leadingVerb: true, thesaurus: false, splitPhrasal: true, toolVerbHints: true, readPlural: true, verbless: true };
 const WEIGHTS = { alias: 1, verb: 0.75, thesaurus: 0.3, thesaurusSenses: 2 };
 const vocabulary = new Vocabulary(analyzer, ALL, WEIGHTS);
 const analyze = (query: string, indexed: (term: string) => boolean = () => true): AnalyzedQuery => vocabulary.analyze(query, 32, indexed);
@@ -107,6 +107,18 @@ describe("Vocabulary: aliases and joined words", () => {
     expect(terms("merge request", false)).toContain("pull");
   });
 
+  it("shares a query word's weight among the words of an alias phrase (aliasPhrase)", () => {
+    const shared = new Vocabulary(analyzer, ALL, { ...WEIGHTS, aliasPhrase: 0.5 });
+    // "me" stands for "authenticated user" (two words) and for "myself" (one).
+    const query = shared.analyze("who am I logged in as", 32, () => true);
+    const weightOf = (word: string): number | undefined => query.terms.find((t) => t.term === analyzer.term(word) && !t.original)?.weight;
+    expect(weightOf("authenticated")).toBeCloseTo(WEIGHTS.alias / Math.SQRT2, 6);
+    const folder = shared.analyze("a folder", 32, () => true).terms.find((t) => t.term === analyzer.term("directory"));
+    expect(folder?.weight).toBe(WEIGHTS.alias); // one word: the full weight
+    // Exponent 0 (the first revision): every word of the phrase at the full weight.
+    expect(vocabulary.analyze("who am I logged in as", 32, () => true).terms.find((t) => t.term === analyzer.term("authenticated"))?.weight).toBe(WEIGHTS.alias);
+  });
+
   it("joins two words the catalog writes as one, half for each", () => {
     const indexed = (term: string): boolean => term === "usergroup";
     const joined = analyze("list user groups", indexed).terms.filter((t) => t.term === "usergroup");
@@ -153,5 +165,75 @@ describe("Thesaurus (WordNet)", () => {
     expect(query.terms.find((t) => t.term === image)?.weight).toBe(WEIGHTS.thesaurus);
     const none = withThesaurus.analyze("look at a picture", 32, (term) => term === analyzer.term("picture"));
     expect(none.terms.some((t) => t.term === image)).toBe(false);
+  });
+});
+
+describe("Vocabulary: verbs around their object, stopping, plural reads (issue 14, second revision)", () => {
+  it("reads a two-word phrasal verb that encloses its object as one intent", () => {
+    expect(classes(analyze("take a person out of a group").verbMask)).toEqual(["delete"]);
+    expect(terms("take a person out of a group", true)).not.toContain(analyzer.term("take"));
+    expect(classes(analyze("turn notifications back on").verbMask)).toEqual([]); // "back" is the first particle: not "turn on"
+    expect(classes(analyze("turn the alerts off").verbMask)).toEqual(["disable"]);
+    // Too far apart, or off: not a phrasal verb.
+    expect(classes(analyze("take the five biggest files out").verbMask)).toEqual([]);
+    const off = new Vocabulary(analyzer, { ...ALL, splitPhrasal: false }, WEIGHTS);
+    expect(classes(off.analyze("take a person out of a group", 32, () => true).verbMask)).toEqual([]);
+  });
+
+  it('reads "stop" before a gerund as ending that act, with the catalog\'s un-word when it has one', () => {
+    const unfollow = analyzer.term("unfollow")!;
+    const known = analyze("stop following someone", (term) => term === unfollow || term === analyzer.term("follow"));
+    expect(classes(known.verbMask)).toEqual(["delete"]);
+    expect(known.terms.find((t) => t.term === unfollow)?.weight).toBe(1);
+    const unknown = analyze("stop watching a repository", (term) => term !== analyzer.term("unwatch"));
+    expect(classes(unknown.verbMask)).toEqual(["delete"]);
+    expect(unknown.terms.some((t) => t.term === analyzer.term("unwatch"))).toBe(false);
+    // "stop" with an object still cancels.
+    expect(classes(analyze("stop a running job").verbMask)).toEqual(["cancel"]);
+  });
+
+  it("lists when a read verb has a plural object, but not for download or check", () => {
+    const plural = analyze("read the comments under an issue");
+    expect(classes(plural.verbMask)).toEqual(["list"]);
+    expect(classes(plural.weakVerbMask)).toEqual(["read"]);
+    expect(classes(analyze("read the comment").verbMask)).toEqual(["read"]);
+    expect(classes(analyze("download the logs of a run").verbMask)).toEqual(["read"]);
+    const off = new Vocabulary(analyzer, { ...ALL, readPlural: false }, WEIGHTS);
+    expect(classes(off.analyze("read the comments", 32, () => true).verbMask)).toEqual(["read"]);
+  });
+
+  it("weighs the leading verb's own word by verbWord, other words at 1", () => {
+    const light = new Vocabulary(analyzer, ALL, { ...WEIGHTS, verbWord: 0.5 });
+    const query = light.analyze("file a bug", 32, () => true);
+    expect(query.terms.find((t) => t.term === analyzer.term("file") && t.original)?.weight).toBe(0.5);
+    expect(query.terms.find((t) => t.term === analyzer.term("bug") && t.original)?.weight).toBe(1);
+  });
+
+  it('takes "Get all …" as a list tool and a verb from MCP annotations', () => {
+    expect(classes(vocabulary.toolVerb("Get all projects"))).toEqual(["list"]);
+    expect(classes(vocabulary.toolVerb("Returns a paginated list of users"))).toEqual(["list"]);
+    expect(classes(vocabulary.toolVerb("Get a project"))).toEqual(["read"]);
+    // A read verb with a plural object lists too; a singular or an "of …" object does not.
+    expect(classes(vocabulary.toolVerb("Get priorities"))).toEqual(["read", "list"]);
+    expect(classes(vocabulary.toolVerb("Get issue link types"))).toEqual(["read", "list"]);
+    expect(classes(vocabulary.toolVerb("Get issue link type"))).toEqual(["read"]);
+    expect(classes(vocabulary.toolVerb("Get the status of a job"))).toEqual(["read"]);
+    expect(classes(vocabulary.hintedVerb({ readOnlyHint: true }))).toEqual(["read"]);
+    expect(classes(vocabulary.hintedVerb({ readOnlyHint: false, destructiveHint: true }))).toEqual(["delete"]);
+    expect(vocabulary.hintedVerb(undefined)).toBe(0);
+    const off = new Vocabulary(analyzer, { ...ALL, toolVerbHints: false }, WEIGHTS);
+    expect(classes(off.toolVerb("Get all projects"))).toEqual(["read"]);
+  });
+
+  it("maps the API-domain words the tuning half's misses used", () => {
+    expect(terms("show the folder hierarchy", false)).toContain(analyzer.term("tree"));
+    expect(terms("which automations run", false)).toContain(analyzer.term("workflow"));
+    expect(terms("what kinds of links", false)).toContain(analyzer.term("type"));
+    expect(terms("remove a relationship", false)).toContain(analyzer.term("relation"));
+    expect(terms("list the permission sets", false)).toContain(analyzer.term("role"));
+    expect(analyzer.term("reference")).toBe("ref");
+    expect(classes(analyze("grant a user access").verbMask)).toEqual(["create"]);
+    expect(classes(analyze("scale a deployment").verbMask)).toEqual(["update"]);
+    expect(classes(analyze("detach a card").verbMask)).toEqual(["delete"]);
   });
 });

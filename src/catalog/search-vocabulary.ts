@@ -40,6 +40,11 @@ const ALIAS_RULES = [
   "favorite = favourite = star",
   "contributor = contributed",
   "ci = workflow > actions",
+  "automation > workflow",
+  "build output > artifact",
+  "dev environment > codespace",
+  "vulnerable dependency > dependabot alert",
+  "starred > stargazer",
   "pipeline > workflow",
   "job > workflow",
   "build > workflow",
@@ -47,6 +52,7 @@ const ALIAS_RULES = [
   "api calls left = rate limit = quota",
   "api calls > rate limit",
   "newest = latest",
+  "test > ping",
   "collaborator > push access",
   "branch > ref",
   "tag > ref",
@@ -78,10 +84,17 @@ const ALIAS_RULES = [
   "rename > move",
   "compress = gzip = zip",
   "size = big = large = space",
+  "hierarchy = tree",
+  "relationship = relation",
+  "kind = type",
   "txt = text",
   "slow > long running",
   // chat
   "channel = conversation",
+  "workspace > team",
+  "modal = view",
+  "new name > rename",
+  "scope > permission",
   "dm = direct message = im",
   "thread = replies",
   "emoji = reaction",
@@ -99,6 +112,9 @@ const ALIAS_RULES = [
   "bill = invoice",
   "discount = coupon = promotion code = promo code",
   "chargeback = dispute",
+  "contest > dispute",
+  "purchase > transaction",
+  "hosted payment page > checkout session",
   "fraud = fraudulent > radar",
   "seller = connected account",
   "bank > payout",
@@ -111,16 +127,18 @@ const ALIAS_RULES = [
   "subscription = plan",
   // trackers
   "hours = worklog = time spent",
+  "logged work = work entry > worklog",
   "for good = permanently",
   "email = mail > notification, notify",
   "duplicate > link",
-  "follow = watch = watcher",
   "done = resolved > transition",
   "screenshot > attachment",
   "release = version",
   // clusters
   "cron = cronjob = schedule = scheduled = nightly = every night = recurring = periodic",
-  "machine > node",
+  "machine > node, runner",
+  "every = all",
+  "whole cluster = cluster wide = across the cluster > all namespaces",
   "config map = configmap",
   "key value > configmap",
   "expose > service",
@@ -131,6 +149,7 @@ const ALIAS_RULES = [
   "port forward = portforward",
   "autoscale = autoscaler = horizontal pod autoscaler",
   "permission = role binding = rbac",
+  "permission set = set of permissions > role",
   "allowed > access review",
   "custom resource type = custom resource definition = crd",
   "evict = eviction",
@@ -150,8 +169,8 @@ const ALIAS_RULES = [
  */
 const VERB_CLASSES = {
   create: {
-    query: "create make new add post insert register submit open start store save record file generate build put write upload send issue schedule comment reply react vote trigger launch dispatch remind define",
-    tool: "create add post insert register submit upload new generate invite attach",
+    query: "create make new add post insert register submit open start store save record file generate build put write upload send issue schedule comment reply react vote trigger launch dispatch remind define give grant attach bill charge request initiate subscribe",
+    tool: "create add post insert register submit upload new generate invite attach initiate",
   },
   read: {
     query: "get read show fetch retrieve view see display look describe inspect check info grab download",
@@ -159,11 +178,11 @@ const VERB_CLASSES = {
   },
   list: { query: "list show all enumerate browse every", tool: "list" },
   update: {
-    query: "update change edit rename modify set patch replace alter adjust toggle mark pause resume suspend unsuspend restart reopen correct fix amend rotate",
+    query: "update change edit rename modify set patch replace alter adjust toggle mark pause resume suspend unsuspend restart reopen correct fix amend rotate scale resize",
     tool: "update patch replace edit set modify change rename",
   },
-  delete: { query: "delete remove forget drop kick erase destroy purge discard kill wipe clear revoke", tool: "delete remove destroy revoke purge" },
-  cancel: { query: "cancel stop abort halt terminate void call off", tool: "cancel stop abort terminate void" },
+  delete: { query: "delete remove forget drop kick erase destroy purge discard kill wipe clear revoke detach withdraw dismiss", tool: "delete remove destroy revoke purge detach dismiss" },
+  cancel: { query: "cancel stop abort halt terminate void call off abandon", tool: "cancel stop abort terminate void" },
   search: { query: "search find lookup query", tool: "search find query" },
   watch: { query: "watch stream monitor subscribe follow", tool: "watch" },
   enable: { query: "enable activate unpause unblock", tool: "enable activate" },
@@ -219,6 +238,40 @@ const PHRASAL_VERBS: Record<string, (keyof typeof VERB_CLASSES)[]> = {
   "keep an eye on": ["watch"],
 };
 
+/** Particles of English phrasal verbs: the second word of a two-word one ({@link PHRASAL_VERBS}). */
+const PARTICLES = new Set(["up", "down", "off", "on", "out", "away", "in", "back", "over"]);
+
+/** How a tool's text says it lists: "Get all projects", "Returns a list of …", "Retrieves every …". */
+const LISTING = /^\s*(?:get|gets|retrieve|retrieves|fetch|fetches|return|returns|find|finds)\s+(?:all|every|a\s+(?:paginated\s+)?list)\b/i;
+
+/** Read verbs that, with a plural object, list ({@link VocabularyFeatures.readPlural}); not "download" or "check", whose objects are contents. */
+const READ_PLURAL = new Set(["get", "read", "see", "view", "fetch", "retrieve", "grab", "display"]);
+
+/** Nouns that, in a query without a verb, ask to read one object ("details of a storage class"). */
+const READ_NOUNS = new Set(["detail", "details", "profile", "info", "information", "metadata", "settings", "status"]);
+
+/** Words that end a tool label's object ("Get issues *for* a repository"). */
+const OBJECT_END = new Set(["for", "of", "in", "on", "by", "from", "to", "with", "that", "which", "and", "or"]);
+
+/** Whether the object after a label's leading verb ends in a plural noun ("Get priorities", "Get issue link types"; not "Get a status"). */
+function pluralObject(label: string): boolean {
+  const words = label.trim().split(/[^\p{L}\p{N}'-]+/u).slice(1, 5);
+  let last = "";
+  for (const word of words) {
+    const lower = word.toLowerCase();
+    if (OBJECT_END.has(lower)) break;
+    if (lower === "a" || lower === "an" || lower === "the" || lower === "one") return false;
+    last = lower;
+  }
+  return last.length > 3 && fold(last) !== last;
+}
+
+/** Leading verbs that, before a gerund, end what it names ("stop following"). */
+const STOPPING = new Set(["stop", "quit", "cease"]);
+
+/** Most words a two-word phrasal verb may enclose ("take [a person] out"). */
+const MAX_PHRASAL_GAP = 3;
+
 /** First words that make a query a question: it asks to read or list. */
 const QUESTION_WORDS = new Set(["which", "what", "who", "whom", "whose", "where", "when", "is", "am", "are", "was", "were", "has", "have", "does", "do", "did", "how"]);
 
@@ -235,6 +288,10 @@ export interface VocabularyWeights {
   thesaurus: number;
   /** How many of a word's most common WordNet senses give synonyms. */
   thesaurusSenses: number;
+  /** The leading verb's own word (1: as any query word; less: mostly its intent). */
+  verbWord?: number;
+  /** An alias phrase of n words adds each at `alias / n^aliasPhrase` (0: each at the full alias weight). */
+  aliasPhrase?: number;
 }
 
 /** Which parts of the vocabulary are on (the search benchmark turns each off for ablations). */
@@ -245,6 +302,17 @@ export interface VocabularyFeatures {
   leadingVerb: boolean;
   /** WordNet synonyms of the query's words (those the catalog uses). */
   thesaurus: boolean;
+  /**
+   * Phrasal verbs around their object ("take a person out of a group" deletes), and "stop" +
+   * a gerund undoing an ongoing act ("stop following someone" → `unfollow`, else delete).
+   */
+  splitPhrasal: boolean;
+  /** "Get all …" and "Returns a list of …" make a tool a list one ({@link Vocabulary.toolVerb}). */
+  toolVerbHints: boolean;
+  /** A read verb with a plural object lists, as "show" does. */
+  readPlural: boolean;
+  /** A query without a verb reads when it names particulars ("details of …"), else lists a plural object (weakly). */
+  verbless: boolean;
 }
 
 /**
@@ -312,7 +380,8 @@ export class Vocabulary {
   /** Class bit → analyzed tool-side verbs (what a query verb expands into). */
   readonly #classTerms: string[][] = [];
   /** Bits of the read and list classes. */
-  readonly #read = 1 << VERB_CLASS_NAMES.indexOf("read");
+  readonly #readBitIndex = VERB_CLASS_NAMES.indexOf("read");
+  readonly #read = 1 << this.#readBitIndex;
   readonly #deleteBit = 1 << VERB_CLASS_NAMES.indexOf("delete");
   readonly #readOrList = this.#read | (1 << VERB_CLASS_NAMES.indexOf("list"));
 
@@ -361,6 +430,16 @@ export class Vocabulary {
     }
   }
 
+  /** Verb classes a query rarely means unless it says so ({@link SearchFeatures.verbPrior}): delete and watch. */
+  readonly unaskedMask = (1 << VERB_CLASS_NAMES.indexOf("delete")) | (1 << VERB_CLASS_NAMES.indexOf("watch"));
+
+  /** The verb class a tool's MCP annotations imply when its texts name none: read-only reads, destructive deletes. */
+  hintedVerb(annotations: { readOnlyHint?: boolean; destructiveHint?: boolean } | undefined): number {
+    if (annotations?.readOnlyHint === true) return this.#read;
+    if (annotations?.destructiveHint === true) return this.#deleteBit;
+    return 0;
+  }
+
   /**
    * The verb classes of a tool (a bit mask, 0: none) from its label text (title, else
    * description, else name): the first of the first few words that is a tool-side verb, and the
@@ -369,6 +448,7 @@ export class Vocabulary {
   toolVerb(text: string): number {
     const clean = text.replace(/<[^>]*>/g, " ").replace(/^\s*deprecated\.?\s*/i, "");
     const list = this.#toolVerbs.get("list");
+    if (list !== undefined && this.features.toolVerbHints && LISTING.test(clean)) return 1 << list;
     const alternatives = /^(?:\S+\s+){0,4}or\s/i.test(clean.trim());
     let mask = 0;
     let seen = 0;
@@ -380,12 +460,19 @@ export class Vocabulary {
       }
       if (++seen >= 4) break;
     }
+    // "Get priorities", "Get issue link types": a read verb whose object is plural lists too.
+    if (list !== undefined && this.features.toolVerbHints && mask === 1 << this.#readBitIndex && pluralObject(clean)) mask |= 1 << list;
     return mask;
   }
 
 
-  /** The phrasal verb that heads `chunks` (after stop words), longest first: chunk range and verb classes. */
-  #leadingPhrasal(chunks: readonly string[]): { start: number; end: number; classes: number } | undefined {
+  /**
+   * The phrasal verb that heads `chunks` (after stop words), longest first: the chunks it takes
+   * (its first is its head) and its verb classes. A two-word one may enclose a short object
+   * ("take a person out of a group", "turn notifications off"): up to
+   * {@link MAX_PHRASAL_GAP} words between the verb and its particle.
+   */
+  #leadingPhrasal(chunks: readonly string[]): { start: number; chunks: Set<number>; classes: number } | undefined {
     let start = 0;
     while (start < chunks.length && this.analyzer.term(chunks[start]!.toLowerCase()) === null) start++;
     for (let length = Math.min(4, chunks.length - start); length >= 2; length--) {
@@ -394,7 +481,17 @@ export class Vocabulary {
         .map((c) => c.toLowerCase())
         .join(" ");
       const classes = this.#phrasal.get(phrase);
-      if (classes !== undefined) return { start, end: start + length, classes };
+      if (classes !== undefined) return { start, chunks: new Set(Array.from({ length }, (_, k) => start + k)), classes };
+    }
+    if (this.features.splitPhrasal) {
+      const head = chunks[start]?.toLowerCase();
+      for (let at = start + 2; head !== undefined && at < chunks.length && at <= start + 1 + MAX_PHRASAL_GAP; at++) {
+        const particle = chunks[at]!.toLowerCase();
+        if (!PARTICLES.has(particle)) continue;
+        const classes = this.#phrasal.get(`${head} ${particle}`);
+        if (classes !== undefined) return { start, chunks: new Set([start, at]), classes };
+        break; // the first particle after the verb is its own, or none is
+      }
     }
     return undefined;
   }
@@ -412,6 +509,10 @@ export class Vocabulary {
     // Only the leading word is read as the intent verb (imperatives start with it: "set a label",
     // "file a bug"); later verb-like words are objects ("stateful sets", "a file", "a post").
     let plural = false;
+    // The leading word was "stop" before a gerund: the gerund's un-word is looked for.
+    let undoing = false;
+    // The leading verb, when the query has one.
+    let intentWord = "";
     const push = (term: string, word: number, weight: number, original: boolean): void => {
       const key = `${term}\u0000${word}`;
       if (seen.has(key)) return;
@@ -432,7 +533,7 @@ export class Vocabulary {
     let chunkIndex = -1;
     for (const chunk of chunks) {
       chunkIndex++;
-      if (phrasal !== undefined && chunkIndex >= phrasal.start && chunkIndex < phrasal.end) {
+      if (phrasal !== undefined && phrasal.chunks.has(chunkIndex)) {
         words.push(fold(chunk.toLowerCase()));
         if (chunkIndex === phrasal.start && bits < maxWords) {
           const bit = bits++;
@@ -462,7 +563,20 @@ export class Vocabulary {
           wordBit.push(bit);
         }
         if (term === null || bit < 0 || (known && t > 0)) continue;
-        push(term, bit, 1, true);
+        const isVerb = leading && this.features.verbs && this.#queryVerbs.has(word);
+        if (isVerb) intentWord = word;
+        push(term, bit, isVerb ? (this.weights.verbWord ?? 1) : 1, true);
+        if (undoing) {
+          // "stop following": the catalog's un-word of the gerund (`unfollow`), when it has one.
+          undoing = false;
+          for (const form of baseForms(word, "verb").slice(1)) {
+            const un = this.analyzer.term(`un${form}`);
+            if (un !== null && indexed(un)) {
+              push(un, bit, 1, false);
+              break;
+            }
+          }
+        }
         const intent = leading;
         leading = false;
         // A plural object (the leading word too when it is no verb: "which machines …").
@@ -475,6 +589,11 @@ export class Vocabulary {
             const undone = this.analyzer.term(word.slice(2));
             if (undone !== null) push(undone, bit, this.weights.alias, false);
             classes = this.#deleteBit;
+          }
+          // "stop following", "stop watching": ends an ongoing act, i.e. deletes the follow or watch.
+          if (this.features.splitPhrasal && STOPPING.has(word) && /^[a-z]{3,}ing$/i.test(chunks[chunkIndex + 1] ?? "")) {
+            classes = this.#deleteBit;
+            undoing = true;
           }
           verbMask |= classes;
           for (let c = 0; c < this.#classTerms.length; c++) {
@@ -510,7 +629,8 @@ export class Vocabulary {
             if (bits >= maxWords) continue;
             bit = bits++;
           }
-          for (const target of rule.to) for (const term of target) if (!own.has(term)) push(term, bit, this.weights.alias, false);
+          // A phrase's words share the weight of the query word it stands for (n words: each 1/n^aliasPhrase).
+          for (const target of rule.to) for (const term of target) if (!own.has(term)) push(term, bit, this.weights.alias / target.length ** (this.weights.aliasPhrase ?? 0), false);
         }
       }
     }
@@ -549,6 +669,14 @@ export class Vocabulary {
     // Asked to read or list: a plural object ("show the stateful sets", "which machines") lists,
     // a singular one ("show a secret", "did my job succeed") reads.
     let weakVerbMask = 0;
+    // No verb at all ("batch jobs in every namespace", "details of one namespace"): a noun that
+    // names an object's particulars reads; else a plural object lists, weakly.
+    if (this.features.verbs && this.features.verbless && verbMask === 0 && intentWord === "" && phrasal === undefined) {
+      if (words.some((w) => READ_NOUNS.has(w))) verbMask |= this.#read;
+      else if (plural) weakVerbMask |= this.#readOrList & ~this.#read;
+    }
+    // "read the comments", "get the users": as "show" would, a plural object lists.
+    if (this.features.verbs && this.features.leadingVerb && this.features.readPlural && plural && READ_PLURAL.has(intentWord)) verbMask |= this.#readOrList;
     if (this.features.verbs && this.features.leadingVerb && (verbMask & this.#readOrList) === this.#readOrList) {
       const weak = plural ? this.#read : this.#readOrList & ~this.#read;
       verbMask &= ~weak;

@@ -40,9 +40,14 @@ export type FixtureName = (typeof FIXTURE_NAMES)[number];
  * Which part of the set a query belongs to: `tuning` may steer parameters and vocabulary,
  * `held-out` only reports (but its misses were published in bench/RESULTS.md before the
  * vocabulary was last revised), `fresh` is a second held-out set (test/fixtures/search/fresh/)
- * written and committed before that revision and never used to choose anything.
+ * written and committed before that revision (its misses were published after it), and `blind`
+ * a third (test/fixtures/search/blind/), written and committed before the revision after that
+ * and never used to choose anything.
  */
-export type Split = "tuning" | "held-out" | "fresh";
+export type Split = "tuning" | "held-out" | "fresh" | "blind";
+
+/** The held-out sets kept in their own folders (test/fixtures/search/<split>/<source>.json). */
+export const HELD_OUT_FOLDERS = ["fresh", "blind"] as const;
 
 /** One paraphrased need and the tool ids (`server.tool`) that are acceptable answers. */
 export interface FixtureQuery {
@@ -58,14 +63,14 @@ export interface FixtureFile {
   queries: FixtureQuery[];
 }
 
-/** Reads every fixture file; each source's queries are its file's and its fresh file's (split `fresh`). */
+/** Reads every fixture file; each source's queries are its file's and those of its file in each held-out folder (`fresh`, `blind`). */
 export function readFixtures(): FixtureFile[] {
   const dir = path.join(ROOT, "test", "fixtures", "search");
   const read = (file: string): Omit<FixtureFile, "name"> => JSON.parse(readFileSync(file, "utf8")) as Omit<FixtureFile, "name">;
   return FIXTURE_NAMES.map((name) => {
     const data = read(path.join(dir, `${name}.json`));
-    const fresh = read(path.join(dir, "fresh", `${name}.json`));
-    return { name, source: data.source, queries: [...data.queries, ...fresh.queries] };
+    const held = HELD_OUT_FOLDERS.flatMap((folder) => read(path.join(dir, folder, `${name}.json`)).queries);
+    return { name, source: data.source, queries: [...data.queries, ...held] };
   });
 }
 
