@@ -29,6 +29,8 @@ export const PYTHON_PRELUDE = String.raw`
 import ast as _ast
 import asyncio as _asyncio
 import builtins as _builtins
+import importlib as _importlib
+import importlib.util as _importlib_util
 import json as _json
 import keyword as _keyword
 import sys as _sys
@@ -183,6 +185,136 @@ def _toolcode_boot(host_call, host_log, host_done, api_json):
         return function
 
     data = api.get("data") or {}
+    usage = {}
+
+    def install_skills(save_raw, list_raw, report_raw, skills_json):
+        # The skills package: save/list over the bridge, and skills.<id> (also
+        # "from skills.<id> import fn") for every Python skill, loaded on first use.
+        try:
+            known = _json.loads(skills_json or "{}").get("skills") or {}
+        except ValueError:
+            known = {}
+        package = _types.ModuleType("skills", "Saved skills: from skills.<id> import fn, or await skills.<id>.fn(...). skills.save(name=..., description=..., code=...) saves one.")
+        package.__path__ = []
+
+        def save(skill=None, **kwargs):
+            """Checks a skill in the sandbox and saves it (Python unless language="typescript"); importable from the next execute."""
+            payload = dict(skill) if isinstance(skill, dict) else {}
+            payload.update(kwargs)
+            return save_raw(payload)
+
+        def list_skills():
+            """Every saved skill: [{'name', 'description', 'version', 'signatures', 'language', 'updated'}]."""
+            return list_raw({})
+
+        save.__name__ = "save"
+        list_skills.__name__ = "list"
+        package.save = save
+        package.list = list_skills
+
+        def entry(name):
+            counts = usage.get(name)
+            if counts is None:
+                counts = usage[name] = {"imports": 0, "calls": 0, "failures": 0}
+            return counts
+
+        def wrap(name, fn):
+            counts = entry(name)
+            if getattr(getattr(fn, "__code__", None), "co_flags", 0) & 0x80:
+                async def counted(*args, **kwargs):
+                    counts["calls"] += 1
+                    try:
+                        return await fn(*args, **kwargs)
+                    except BaseException:
+                        counts["failures"] += 1
+                        raise
+            else:
+                def counted(*args, **kwargs):
+                    counts["calls"] += 1
+                    try:
+                        return fn(*args, **kwargs)
+                    except BaseException:
+                        counts["failures"] += 1
+                        raise
+            for attr in ("__name__", "__qualname__", "__doc__", "__module__"):
+                try:
+                    setattr(counted, attr, getattr(fn, attr))
+                except (AttributeError, TypeError):
+                    pass
+            return counted
+
+        def not_found(ident):
+            return bridge_error("SKILL_NOT_FOUND", "skills." + ident + " is not a saved skill. Saved skills: " + (", ".join(sorted(known)) or "(none)") +
+                                ". Save one with skills.save(name=..., description=..., code=...); skills saved in this execution are available from the next one.",
+                                {"name": ident, "available": sorted(known)})
+
+        def load(ident, module):
+            info = known.get(ident)
+            if not isinstance(info, dict):
+                raise not_found(ident)
+            name = str(info.get("name", ident))
+            if info.get("language") != "python":
+                raise bridge_error("SKILL_LANGUAGE_MISMATCH", "Skill " + name + " is written in TypeScript and runs only in JavaScript scripts. "
+                                   "Call it from a JavaScript execute, or save a Python version under another name (skills.save(..., code=python_source)).",
+                                   {"name": name, "language": info.get("language")})
+            source = info.get("source")
+            if not isinstance(source, str):
+                raise not_found(ident)
+            entry(name)["imports"] = 1
+            code = compile(source, "skills/" + name + "/index.py", "exec", dont_inherit=True)
+            namespace = module.__dict__
+            # What every skill module sees: the built-ins and servers, not the script's own globals.
+            for key, value in base_globals.items():
+                namespace.setdefault(key, value)
+            namespace["__builtins__"] = _builtins
+            exec(code, namespace)
+            for key, value in list(namespace.items()):
+                if not key.startswith("_") and callable(value) and not isinstance(value, type) and getattr(value, "__module__", None) == module.__name__:
+                    namespace[key] = wrap(name, value)
+
+        class SkillLoader:
+            def __init__(self, ident):
+                self.ident = ident
+
+            def create_module(self, spec):
+                return None
+
+            def exec_module(self, module):
+                load(self.ident, module)
+
+        class SkillFinder:
+            @staticmethod
+            def find_spec(fullname, path=None, target=None):
+                if not fullname.startswith("skills.") or fullname.count(".") != 1:
+                    return None
+                return _importlib_util.spec_from_loader(fullname, SkillLoader(fullname[7:]))
+
+        def package_getattr(attr):
+            if attr.startswith("__"):
+                raise AttributeError(attr)
+            if attr not in known:
+                raise not_found(attr)
+            return _importlib.import_module("skills." + attr)
+
+        package.__getattr__ = package_getattr
+        package.__all__ = ["save", "list"]
+        _sys.meta_path.insert(0, SkillFinder())
+        _sys.modules["skills"] = package
+        guest["skills"] = package
+
+        async def report():
+            if usage:
+                sent = {k: dict(v) for k, v in usage.items()}
+                usage.clear()
+                try:
+                    await report_raw({"usage": sent})
+                except BaseException:
+                    pass
+
+        reporters.append(report)
+
+    reporters = []
+    base_globals = {}
     for bridge, functions in bridges.items():
         if bridge == "state":
             continue
@@ -233,6 +365,8 @@ def _toolcode_boot(host_call, host_log, host_done, api_json):
                     return raw["remove"](path=path)
 
             guest["workspace"] = Workspace()
+        elif bridge == "skills":
+            install_skills(bridge_function(bridge, "save"), bridge_function(bridge, "list"), bridge_function(bridge, "report"), data.get("__skills"))
         else:
             namespace = _types.SimpleNamespace(**{fn: bridge_function(bridge, fn) for fn in functions})
             guest.setdefault(bridge, namespace)
@@ -274,6 +408,7 @@ def _toolcode_boot(host_call, host_log, host_done, api_json):
             self.value = value
 
     guest["__toolcode_return__"] = Return
+    base_globals.update({k: v for k, v in guest.items() if not k.startswith("__")})
 
     class Rewrite(_ast.NodeTransformer):
         def visit_FunctionDef(self, node):
@@ -375,6 +510,9 @@ def _toolcode_boot(host_call, host_log, host_done, api_json):
             result = returned.value
         except BaseException as error:
             failure = error
+        if not isinstance(failure, (KeyboardInterrupt, MemoryError)):
+            for report in reporters:
+                await report()
         if has_state and not isinstance(failure, (KeyboardInterrupt, MemoryError)):
             try:
                 await keep_state()
