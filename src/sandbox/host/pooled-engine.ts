@@ -233,8 +233,15 @@ export class PooledEngine implements Engine {
           this.settle(active, toRunResult(message.outcome, active.job.limits, this.stats(active)));
         }
         if ((message.final === true || slot.runs >= this.recycleAfter) && !slot.retired) {
-          void this.retire(slot);
-          this.replace();
+          // Out of the pool now; the replacement starts after the caller has its answer: starting
+          // a process is synchronous work (fork + exec) that would otherwise delay this run's
+          // result by milliseconds (every Python run ends its worker).
+          slot.retired = true;
+          this.slots.delete(slot);
+          setImmediate(() => {
+            void this.retire(slot);
+            this.replace();
+          });
         }
         this.pump();
         return;

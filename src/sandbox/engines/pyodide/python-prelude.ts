@@ -108,25 +108,33 @@ def _toolcode_boot(host_call, host_log, host_done, api_json):
         except ValueError as error:
             raise bridge_error("INVALID_ARGUMENTS", "The arguments of " + server + "." + tool +
                                " cannot be sent as JSON (" + str(error) + ").", {}) from None
-        loop = _asyncio.get_event_loop()
-        future = loop.create_future()
+        future = _asyncio.get_event_loop().create_future()
         answer = host_call(server, tool, args_json)
         if isinstance(answer, str):
-            future.set_result(answer)
+            settle(future, answer)
         else:
             pending[int(answer)] = future
         return future
 
-    async def unwrap(future):
-        envelope = _json.loads(await future)
+    def settle(future, text):
+        # The envelope becomes the future's value or exception here, so an awaiting script wakes
+        # once per call (no Task in between: each asyncio step costs a trip through the JS loop).
+        if future.done():
+            return
+        try:
+            envelope = _json.loads(text)
+        except ValueError:
+            future.set_exception(bridge_error("INTERNAL", "The host sent a malformed tool result.", {}))
+            return
         if envelope.get("ok"):
-            return envelope.get("value")
+            future.set_result(envelope.get("value"))
+            return
         err = envelope.get("error") or {}
-        raise bridge_error(str(err.get("code", "TOOL_ERROR")), str(err.get("message", "")), err.get("details") or {})
+        future.set_exception(bridge_error(str(err.get("code", "TOOL_ERROR")), str(err.get("message", "")), err.get("details") or {}))
 
     def started(server, tool, payload):
         # The call leaves at once (like a JavaScript promise): a forgotten await still makes it.
-        return _asyncio.ensure_future(unwrap(call(server, tool, payload)))
+        return call(server, tool, payload)
 
     def make_tool(server, tool):
         def tool_function(*args, **kwargs):
@@ -534,8 +542,6 @@ def _toolcode_boot(host_call, host_log, host_done, api_json):
         except BaseException as error:
             finish("error", describe(error, "run"))
             return
-        task = _asyncio.ensure_future(main(code_object))
-
         def done(t):
             if t.cancelled():
                 finish("error", _json.dumps({"phase": "run", "name": "CancelledError", "message": "the script was cancelled"}))
@@ -546,12 +552,20 @@ def _toolcode_boot(host_call, host_log, host_done, api_json):
             else:
                 finish("error", describe(error, "run"))
 
-        task.add_done_callback(done)
+        # Eager: the script runs now, up to its first real wait, and a script that never waits
+        # finishes without a trip through the JavaScript event loop.
+        loop = _asyncio.get_event_loop()
+        _asyncio.events._set_running_loop(loop)
+        task = _asyncio.Task(main(code_object), loop=loop, eager_start=True)
+        if task.done():
+            done(task)
+        else:
+            task.add_done_callback(done)
 
     def deliver(call_id, envelope):
         future = pending.pop(int(call_id), None)
-        if future is not None and not future.done():
-            future.set_result(str(envelope))
+        if future is not None:
+            settle(future, str(envelope))
 
     return start, deliver
 `;
