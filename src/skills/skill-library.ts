@@ -465,6 +465,10 @@ export class SkillLibrary {
       case "names":
         return `${SKILLS_SERVER}.${info.id} — ${sentence ? `${sentence} ` : ""}(skill; ${info.import})`;
       case "signatures":
+        if (skill.language === "python") {
+          // `async def skills.<id>.fn(…) -> …`, as Python search shows tools.
+          return [`# ${sentence ? `${sentence} ` : ""}Skill (Python): ${info.import}`, ...skill.signatures.map((s) => s.replace(/^((?:async\s+)?def\s+)?/, `$1${SKILLS_SERVER}.${info.id}.`))].join("\n");
+        }
         return [`// ${sentence ? `${sentence} ` : ""}Skill: ${info.import}`, ...skill.signatures.map((s) => `${SKILLS_SERVER}.${info.id}.${s}`)].join("\n");
       case "full":
         return (skill.language === "python" ? renderPythonSkillStub(skill) : renderSkillModule(this.#declared(skill))).trimEnd();

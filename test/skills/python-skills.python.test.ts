@@ -111,6 +111,9 @@ describe.skipIf(skip !== undefined)("Python skills", { timeout: 240_000 }, () =>
     const stub = tc.virtualFile("skills/sum_pairs/__init__.pyi") ?? "";
     expect(stub).toContain("from skills.sum_pairs import sum_pairs, double");
     expect(stub).toContain("async def sum_pairs(pairs: list[list[int]]) -> list[int]:");
+    const found = await tc.search("adds pairs of numbers with get_sum", { language: "python", limit: 5 });
+    expect(found.text).toContain("async def skills.sum_pairs.sum_pairs(pairs: list[list[int]]) -> list[int]");
+    expect(found.text).toContain("Skill (Python): from skills.sum_pairs import sum_pairs, double");
     // TypeScript declarations do not offer a Python skill to JavaScript.
     expect(tc.virtualFile("skills/index.d.ts")).not.toContain("sum_pairs");
   });
