@@ -29,6 +29,7 @@ export const PYTHON_PRELUDE = String.raw`
 import ast as _ast
 import asyncio as _asyncio
 import builtins as _builtins
+import collections as _collections
 import importlib as _importlib
 import importlib.util as _importlib_util
 import json as _json
@@ -43,6 +44,41 @@ def _toolcode_boot(host_call, host_log, host_done, api_json):
     hidden = api.get("hidden") or {}
     max_depth = api.get("maxJsonDepth", 256)
     pending = {}
+
+    # asyncio callbacks queued by this run: run in batches by run_ready(), right after a tool
+    # answer arrives (deliver) or in one JavaScript task per batch otherwise, instead of one
+    # JavaScript task (and FFI round trips) per callback as Pyodide's loop does. A batch runs
+    # only what was queued before it started, so a script that keeps yielding still hands the
+    # JavaScript event loop back between batches (the deadline timer runs there).
+    loop = _asyncio.get_event_loop()
+    ready = _collections.deque()
+    draining = [False]
+    scheduled = [False]
+    schedule_batch = loop.call_soon
+
+    def run_ready():
+        scheduled[0] = False
+        draining[0] = True
+        try:
+            for _ in range(len(ready)):
+                handle = ready.popleft()
+                if not handle.cancelled():
+                    handle._run()
+        finally:
+            draining[0] = False
+        if ready and not scheduled[0]:
+            scheduled[0] = True
+            schedule_batch(run_ready)
+
+    def call_soon(callback, *args, context=None):
+        handle = _asyncio.Handle(callback, args, loop, context=context)
+        ready.append(handle)
+        if not draining[0] and not scheduled[0]:
+            scheduled[0] = True
+            schedule_batch(run_ready)
+        return handle
+
+    loop.call_soon = call_soon
     bridged = {}
 
     class ToolError(Exception):
@@ -410,6 +446,9 @@ def _toolcode_boot(host_call, host_log, host_done, api_json):
     out, err = Output("log"), Output("error")
     _sys.stdout, _sys.stderr = out, err
 
+    class ScriptExit(Exception):
+        """The script called sys.exit()."""
+
     class Return(BaseException):
         def __init__(self, value):
             super().__init__()
@@ -527,6 +566,9 @@ def _toolcode_boot(host_call, host_log, host_done, api_json):
             except BaseException as error:
                 if failure is None:
                     failure = error
+        if isinstance(failure, SystemExit):
+            # sys.exit() ends the script with an error, never the interpreter's event loop.
+            failure = ScriptExit("sys.exit(" + safe_str(failure.code) + ") ends only this script; return a value (or raise an exception) instead")
         if failure is not None:
             raise failure
         if result is None:
@@ -565,7 +607,13 @@ def _toolcode_boot(host_call, host_log, host_done, api_json):
     def deliver(call_id, envelope):
         future = pending.pop(int(call_id), None)
         if future is not None:
-            settle(future, str(envelope))
+            draining[0] = True
+            try:
+                settle(future, str(envelope))
+            finally:
+                draining[0] = False
+            # The awaiting script resumes now, inside this call from the host.
+            run_ready()
 
     return start, deliver
 `;
