@@ -139,6 +139,11 @@ export class PooledEngine implements Engine {
     });
   }
 
+  /** Workers started and ready for a run, idle now (benchmarks wait for a warm pool with it). */
+  readyWorkers(): number {
+    return [...this.slots].filter((slot) => slot.ready && !slot.retired && slot.active === undefined).length;
+  }
+
   /** Starts workers up to the pool size without waiting for a run (optional warm-up). */
   warm(): void {
     if (this.closing !== undefined) return;
