@@ -38,6 +38,8 @@ const SKILLS_API_MEMBERS = `  /** Input of {@link skills.save}. */
     code: string;
     /** Save to the shared skill directory (only when the operator allows it). */
     shared?: boolean;
+    /** "typescript" (default) or "python": \`code\` is then a Python module of functions, checked in the Python sandbox and usable from Python scripts only. */
+    language?: "typescript" | "python";
   }
   /** Result of {@link skills.save}. */
   interface Saved {
@@ -49,6 +51,7 @@ const SKILLS_API_MEMBERS = `  /** Input of {@link skills.save}. */
     import: string;
     /** True when the code and description were identical to the saved version (nothing changed). */
     unchanged: boolean;
+    language: "typescript" | "python";
   }
   /** One saved skill, as {@link skills.list} returns it. */
   interface Summary {
@@ -57,6 +60,8 @@ const SKILLS_API_MEMBERS = `  /** Input of {@link skills.save}. */
     version: number;
     signatures: string[];
     updated: string;
+    /** A Python skill runs only in Python scripts. */
+    language: "typescript" | "python";
   }
   /**
    * Type-checks a skill against the current tools and saves it; from the next \`execute\` on it can

@@ -166,6 +166,13 @@ describe.skipIf(skip !== undefined)("Python skills", { timeout: 240_000 }, () =>
     const run = await tc.execute(`return await skills.save({ name: "py-from-js", description: "Echoes.", language: "python", code: "async def shout(text: str) -> str:\\n    return text.upper()\\n" })`);
     expect(run.error).toBeNull();
     expect(run.result).toMatchObject({ language: "python", signatures: ["async def shout(text: str) -> str"] });
+    // Saved again in TypeScript: a new version; the Python source is kept under versions/.
+    const again = await tc.execute(`return await skills.save({ name: "py-from-js", description: "Echoes.", code: "export function shout(text: string): string { return text.toUpperCase(); }\\n" })`);
+    expect(again.result).toMatchObject({ version: 2, language: "typescript" });
+    const skillDir = path.join(dir, ".toolcode", "skills", "py-from-js");
+    expect(existsSync(path.join(skillDir, "index.py"))).toBe(false);
+    expect(readFileSync(path.join(skillDir, "versions", "1.py"), "utf8")).toContain("async def shout");
+    expect((await tc.execute('return skills.py_from_js.shout("hi")')).result).toBe("HI");
     const empty = await tc.execute(pyRefusal("empty", "X = 1\n"), { language: "python" });
     expect((empty.result as { code: string; message: string })).toMatchObject({ code: "SKILL_INVALID" });
     expect((empty.result as { message: string }).message).toContain("defines no public function");
