@@ -99,6 +99,16 @@ describe.skipIf(skip !== undefined)("Python skills", { timeout: 240_000 }, () =>
     expect(usage).toMatchObject({ imports: 2, calls: 4, failures: 1, executions: 1 });
   });
 
+  it("a Python skill imports another Python skill; a script naming only the first gets both", async () => {
+    const code = "from skills.sum_pairs import sum_pairs\n\nasync def total(pairs: list[list[int]]) -> int:\n    return sum(await sum_pairs(pairs))\n";
+    const saved = await tc.execute(pySave("pairs-total", "Adds up pairs of numbers.", code), { language: "python" });
+    expect(saved.error).toBeNull();
+    const run = await tc.execute("from skills.pairs_total import total\nreturn await total([[1, 2], [3, 4]])", { language: "python" });
+    expect(run.error).toBeNull();
+    expect(run.result).toBe(10);
+    expect((await tc.skills.remove("pairs-total")).name).toBe("pairs-total");
+  });
+
   it("lists skills with their language: the guest's skills.list(), the virtual tree, search", async () => {
     const saved = await tc.execute(`return await skills.save({ name: "sum-all", description: "Sums numbers one by one.", code: ${JSON.stringify(SUM_ALL)} })`);
     expect(saved.error).toBeNull();
