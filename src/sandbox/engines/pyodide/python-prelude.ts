@@ -10,6 +10,10 @@
  * - `ToolError` (`.code`, `.message`, `.details`) and `HttpError(ToolError)` (`.status`), raised
  *   by failed tool calls; `workspace` (async `read`, `write`, `list`, `remove`) and the other
  *   host built-ins over the same bridge;
+ * - `skills`: a package with `save`/`list` over the bridge and, for every Python skill the host
+ *   sent (`data.__skills`), `skills.<id>` / `from skills.<id> import fn` (compiled on first import,
+ *   its public functions counted for usage, reported at the end of the run); a TypeScript skill
+ *   raises SKILL_LANGUAGE_MISMATCH;
  * - `print` (and `sys.stdout`/`sys.stderr`) captured line by line like `console.log`;
  * - `start(code)` compiles the script with top-level `await` allowed, returns the value of a
  *   top-level `return` or of a last expression, and reports through `host_done(kind, text)`:

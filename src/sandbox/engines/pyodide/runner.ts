@@ -10,7 +10,7 @@
  * stdout; the `js`/`pyodide_js` modules unregistered and the Python modules that reach
  * JavaScript dropped and refused (python-prelude.ts `PYTHON_LOCKDOWN`); the interrupt buffer
  * shared with the deadline thread (interrupt-timer.ts); the bridge prelude; then the worker's
- * JavaScript realm locked down (realm-lockdown.ts).
+ * JavaScript realm locked down (realm-lockdown.ts); then one throwaway warm-up run (`warmUp`).
  *
  * @module
  */
