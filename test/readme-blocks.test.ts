@@ -11,7 +11,8 @@
  *   A block whose first line is `// needs VAR` runs only when that variable is set.
  * - other `ts`: `execute` scripts, run with `toolcode exec --json` against the embedded default in
  *   a fresh project directory; `// a later execute:` starts the next script of the same project.
- * - `python`: the same, with `--lang python` (needs the optional Pyodide, a devDependency here).
+ * - `python`: the same, with `--lang python` (needs the optional Pyodide, a devDependency here);
+ *   `# a later execute:` starts the next script.
  * - `json` / `jsonc`: loaded as configs (a fragment of top-level keys is wrapped in braces;
  *   `${VAR}`s get a value); a client config that starts `toolcode serve` is started and used.
  */
@@ -70,6 +71,8 @@ const EXPECTED_OUTPUT: { contains: string; output: RegExp }[] = [
   // Frameworks: the mock models call search, then execute, through the adapters.
   { contains: 'from "toolcode/ai-sdk"', output: /^\[ 'search', 'execute' \]$/m },
   { contains: 'from "toolcode/langchain"', output: /^search → memory\.read_graph[\s\S]*^execute → 0$/m },
+  // Python skills: saved by one execute (its import line), used by the next (README, AGENTS, SECURITY).
+  { contains: 'skills.save(name="count-md"', output: /^(?:from skills\.count_md import count_md|3)$/ },
 ];
 
 const readme = readFileSync(path.join(ROOT, "README.md"), "utf8");
@@ -178,7 +181,7 @@ async function runLibrary(block: Block): Promise<void> {
 
 async function runGuest(block: Block, language: "javascript" | "python" = "javascript"): Promise<void> {
   const cwd = project();
-  const scripts = block.code.split(/^\/\/ a later execute:.*$/m);
+  const scripts = block.code.split(language === "python" ? /^# a later execute:.*$/m : /^\/\/ a later execute:.*$/m);
   for (const script of scripts) {
     const result = await run(process.execPath, [CLI, "exec", "--json", "--lang", language, "-"], { cwd, input: script, env: childEnv(), timeoutMs: 120_000 });
     expect(result.code, `README line ${block.line} (execute script) failed:\n${result.stdout}\n${result.stderr}`).toBe(0);

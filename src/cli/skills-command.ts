@@ -1,5 +1,5 @@
 /**
- * `toolcode skills list | show | remove`: the skill library from the shell. Reads the config's
+ * `toolcode skills list | show | remove`: the skill library (TypeScript and Python skills) from the shell. Reads the config's
  * `skills` section only; no tool server is started.
  *
  * @module
@@ -33,9 +33,10 @@ export function unusedFor(reports: readonly SkillReport[], days: number, now = D
 /** The `skills list` table. */
 export function formatSkillTable(reports: readonly SkillReport[]): string {
   const rows = [
-    ["NAME", "VERSION", "IMPORTS", "CALLS", "FAILURES", "HELPED", "LAST USED", "DESCRIPTION"],
+    ["NAME", "LANGUAGE", "VERSION", "IMPORTS", "CALLS", "FAILURES", "HELPED", "LAST USED", "DESCRIPTION"],
     ...reports.map((r) => [
       r.scope === "shared" ? `${r.name} (shared)` : r.name,
+      r.language,
       String(r.version),
       String(r.usage.imports),
       String(r.usage.calls),
@@ -125,9 +126,9 @@ export function skillsCommand(configOption: () => Option): Command {
           skillUsage ? formatUsage(skillUsage) : "",
           versions.length > 0 ? `Earlier versions kept: ${versions.join(", ")} (${info.dir}/versions/)` : "No earlier versions.",
           "",
-          `## Source (${info.dir}/index.ts)`,
+          `## Source (${info.dir}/${info.language === "python" ? "index.py" : "index.ts"})`,
           "",
-          "```ts",
+          info.language === "python" ? "```python" : "```ts",
           source.trimEnd(),
           "```",
         ].join("\n"),

@@ -284,10 +284,17 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
     // A session's sandbox (sandbox.reuse "session") ends with it.
     onEnd: (id, user) => void engine.endSession(id, user).catch(() => undefined),
   });
-  // Skills are opened on first use; skill modules see the built-ins marked `inSkills`.
+  // Python scripts run on their own engine, started on the first Python run.
+  const pythonEngine = lazyPythonEngine(config.sandbox);
+  // Skills are opened on first use; skill modules see the built-ins marked `inSkills`; Python skills are checked on the Python engine.
   const skills = new SkillsProvider(() => {
     const inSkills = skillBuiltins(builtins);
-    return SkillLibrary.fromConfig(config.skills, process.cwd(), { tools: () => catalog.tools(), builtinDeclarations: inSkills.declarations, builtinPrelude: inSkills.prelude });
+    return SkillLibrary.fromConfig(config.skills, process.cwd(), {
+      tools: () => catalog.tools(),
+      builtinDeclarations: inSkills.declarations,
+      builtinPrelude: inSkills.prelude,
+      pythonCheckEngine: () => lazyPythonEngine({ ...config.sandbox, poolSize: 1 }),
+    });
   });
   const hidden = new HiddenTools(allTools.tools(), policy, config.policy.revealHidden);
   // Guest `search` answers through the instance (bound once it exists).
@@ -320,7 +327,7 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
     guestTools: visibleTools,
     typeCheck,
     engine,
-    pythonEngine: lazyPythonEngine(config.sandbox),
+    pythonEngine,
     sources,
     counter,
     scrubber,

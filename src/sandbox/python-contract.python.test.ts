@@ -130,6 +130,12 @@ for (const spec of PYTHON_ENGINES) {
       expect(host.calls[0]?.signal.aborted).toBe(true);
     });
 
+    it("ends the script, not the sandbox, on sys.exit(), before and after an await", async () => {
+      for (const code of ["import sys\nsys.exit(3)", "import sys\nawait fs.read_file(path='a')\nsys.exit(3)"]) {
+        expect(expectError(await run(code), "GUEST_ERROR").message).toMatch(/ScriptExit: sys\.exit\(3\) ends only this script/);
+      }
+    });
+
     it("maps memory and recursion bombs to limit errors, and reports syntax errors with their line", async () => {
       expectError(await run("x = ['a' * (2 ** 20) for i in range(1000)]"), "SANDBOX_MEMORY");
       expectError(await run("def f(n):\n    return f(n + 1)\nf(0)"), "SANDBOX_STACK");

@@ -118,22 +118,24 @@ export function createMcpServer(toolcode: Toolcode, options: McpServerOptions = 
       list: () => ({
         resources: toolcode.skills.list().flatMap((skill) => [
           { uri: `${RESOURCE_PREFIX}skills/${skill.name}/SKILL.md`, name: `skills/${skill.name}/SKILL.md`, description: skill.description, mimeType: "text/markdown" },
-          { uri: `${RESOURCE_PREFIX}skills/${skill.name}/index.ts`, name: `skills/${skill.name}/index.ts`, description: `Source of skill ${skill.name}`, mimeType: "text/x-typescript" },
+          skill.language === "python"
+            ? { uri: `${RESOURCE_PREFIX}skills/${skill.name}/index.py`, name: `skills/${skill.name}/index.py`, description: `Source of skill ${skill.name} (Python)`, mimeType: "text/x-python" }
+            : { uri: `${RESOURCE_PREFIX}skills/${skill.name}/index.ts`, name: `skills/${skill.name}/index.ts`, description: `Source of skill ${skill.name}`, mimeType: "text/x-typescript" },
         ]),
       }),
     }),
-    { title: "Saved skills (SKILL.md and TypeScript source)", mimeType: "text/markdown" },
+    { title: "Saved skills (SKILL.md and TypeScript or Python source)", mimeType: "text/markdown" },
     async (uri, variables) => {
       const name = String(variables.name ?? "");
       const file = String(variables.file ?? "");
       const [text, mimeType] =
         file === "SKILL.md"
           ? [await toolcode.skills.markdown(name), "text/markdown"]
-          : file === "index.ts"
-            ? [toolcode.skills.source(name), "text/x-typescript"]
+          : file === "index.ts" || file === "index.py"
+            ? [toolcode.skills.get(name)?.language === (file === "index.py" ? "python" : "typescript") ? toolcode.skills.source(name) : undefined, file === "index.py" ? "text/x-python" : "text/x-typescript"]
             : [toolcode.virtualFile(`skills/${name}/${file}`), "text/plain"];
       if (text === undefined) {
-        throw new Error(`No skill file skills/${name}/${file}. Skills: ${toolcode.skills.list().map((s) => s.name).join(", ") || "(none saved)"}; each has SKILL.md, index.ts and index.d.ts.`);
+        throw new Error(`No skill file skills/${name}/${file}. Skills: ${toolcode.skills.list().map((s) => s.name).join(", ") || "(none saved)"}; each has SKILL.md and index.ts with index.d.ts (a Python skill: index.py).`);
       }
       return { contents: [{ uri: uri.href, mimeType, text }] };
     },

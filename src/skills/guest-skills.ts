@@ -21,7 +21,7 @@ import { ToolcodeError } from "../errors.js";
 export const SKILLS_BRIDGE = "__skills";
 
 /** Functions of the bridge global, as the sandbox needs them. */
-export const SKILLS_BRIDGE_TOOLS = ["save", "list", "report"];
+export const SKILLS_BRIDGE_TOOLS = ["save", "list", "report", "mismatch"];
 
 /** Module path of the `skills` object. */
 export const SKILLS_MODULE = "./skills";

@@ -6,6 +6,7 @@
  * @module
  */
 import { exportedNames } from "./skill-file.js";
+import { skillIdentifier } from "./skill-name.js";
 
 /** Guest globals every script and skill has besides servers, `workspace` and `skills`. */
 export const GUEST_GLOBALS_DECLARATION = `declare const console: {
@@ -37,6 +38,8 @@ const SKILLS_API_MEMBERS = `  /** Input of {@link skills.save}. */
     code: string;
     /** Save to the shared skill directory (only when the operator allows it). */
     shared?: boolean;
+    /** "typescript" (default) or "python": \`code\` is then a Python module of functions, checked in the Python sandbox and usable from Python scripts only. */
+    language?: "typescript" | "python";
   }
   /** Result of {@link skills.save}. */
   interface Saved {
@@ -48,6 +51,7 @@ const SKILLS_API_MEMBERS = `  /** Input of {@link skills.save}. */
     import: string;
     /** True when the code and description were identical to the saved version (nothing changed). */
     unchanged: boolean;
+    language: "typescript" | "python";
   }
   /** One saved skill, as {@link skills.list} returns it. */
   interface Summary {
@@ -56,6 +60,8 @@ const SKILLS_API_MEMBERS = `  /** Input of {@link skills.save}. */
     version: number;
     signatures: string[];
     updated: string;
+    /** A Python skill runs only in Python scripts. */
+    language: "typescript" | "python";
   }
   /**
    * Type-checks a skill against the current tools and saves it; from the next \`execute\` on it can
@@ -109,10 +115,20 @@ export function renderSkillModule(skill: DeclaredSkill): string {
   return `${lines.join("\n")}\n${skill.declaration.trimEnd()}\n`;
 }
 
-/** `import { a, b } from "./skills/<name>"`. */
-export function importLine(skill: { name: string; signatures: readonly string[] }): string {
+/** `import { a, b } from "./skills/<name>"`; for a Python skill `from skills.<id> import a, b`. */
+export function importLine(skill: { name: string; signatures: readonly string[]; language?: "typescript" | "python" }): string {
   const names = exportedNames(skill.signatures);
+  if (skill.language === "python") return `from skills.${skillIdentifier(skill.name)} import ${names.join(", ") || "…"}`;
   return `import { ${names.join(", ") || "…"} } from "./skills/${skill.name}"`;
+}
+
+/** `skills/<id>/__init__.pyi`: a Python skill's stub as the model reads it (a docstring header, then its functions). */
+export function renderPythonSkillStub(skill: { name: string; description: string; signatures: readonly string[]; declaration?: string }): string {
+  const id = skillIdentifier(skill.name);
+  const about = oneLine(skill.description).replace(/"""/g, "'''");
+  const header = `"""Skill ${skill.name} (Python): ${about}\n${importLine({ ...skill, language: "python" })}  (or await skills.${id}.<fn>(...))"""`;
+  const body = skill.declaration?.trim() ? skill.declaration.trimEnd() : skill.signatures.map((s) => `${s}: ...`).join("\n\n");
+  return `${header}\n\n${body}\n`;
 }
 
 /**

@@ -19,7 +19,12 @@ export interface SkillFrontMatter {
   updated: string;
   /** One line per exported function (overloads: one line each), e.g. `normalizeAddress(address: string): string`. */
   signatures: string[];
+  /** The language of its source: `typescript` (`index.ts`, the default when absent) or `python` (`index.py`). */
+  language?: SkillLanguage;
 }
+
+/** Languages a skill may be written in. */
+export type SkillLanguage = "typescript" | "python";
 
 const frontMatterSchema = z.object({
   name: z.string().min(1),
@@ -28,6 +33,7 @@ const frontMatterSchema = z.object({
   created: z.string().min(1),
   updated: z.string().min(1),
   signatures: z.array(z.string()).default([]),
+  language: z.enum(["typescript", "python"]).optional(),
 });
 
 /** Renders `SKILL.md`: front matter, then a short usage section and the declarations. */
@@ -40,11 +46,37 @@ export function renderSkillFile(meta: SkillFrontMatter, extra: { identifier: str
       created: meta.created,
       updated: meta.updated,
       signatures: meta.signatures,
+      ...(meta.language === "python" ? { language: "python" } : {}),
     },
     { lineWidth: 0 },
   );
   const names = exportedNames(meta.signatures);
   const first = names[0] ?? "fn";
+  if (meta.language === "python") {
+    return [
+      "---",
+      front.trimEnd(),
+      "---",
+      "",
+      `# ${meta.name}`,
+      "",
+      meta.description,
+      "",
+      "## Use (Python scripts: `language: \"python\"`)",
+      "",
+      "```python",
+      `from skills.${extra.identifier} import ${names.join(", ") || "…"}`,
+      `# or, without an import: await skills.${extra.identifier}.${first}(…)`,
+      "```",
+      "",
+      "## Declarations",
+      "",
+      "```python",
+      extra.declaration.trimEnd(),
+      "```",
+      "",
+    ].join("\n");
+  }
   const lines = [
     "---",
     front.trimEnd(),
@@ -92,16 +124,19 @@ export function parseSkillFile(text: string): { meta: SkillFrontMatter; declarat
     return { error: `SKILL.md front matter: ${issue ? `${issue.path.join(".") || "(root)"}: ${issue.message}` : "invalid"}` };
   }
   // The last block: the one toolcode writes at the end (a description cannot spoof it).
-  const blocks = [...text.slice(match[0].length).matchAll(/\n## Declarations\s*\n+```ts\n([\s\S]*?)\n```/g)];
+  const blocks = [...text.slice(match[0].length).matchAll(/\n## Declarations\s*\n+```(?:ts|python)\n([\s\S]*?)\n```/g)];
   const declaration = blocks.at(-1)?.[1];
   return declaration === undefined ? { meta: parsed.data } : { meta: parsed.data, declaration: `${declaration}\n` };
 }
 
-/** Function names from signature lines (`normalizeAddress(address: string): string` → `normalizeAddress`), deduplicated. */
+/**
+ * Function names from signature lines (`normalizeAddress(address: string): string` → `normalizeAddress`;
+ * Python: `async def normalize(address: str) -> str` → `normalize`), deduplicated.
+ */
 export function exportedNames(signatures: readonly string[]): string[] {
   const names = new Set<string>();
   for (const line of signatures) {
-    const name = /^([A-Za-z_$][\w$]*)\s*[(<]/.exec(line)?.[1];
+    const name = /^(?:(?:async\s+)?def\s+)?([A-Za-z_$][\w$]*)\s*[(<]/.exec(line)?.[1];
     if (name !== undefined) names.add(name);
   }
   return [...names];

@@ -15,6 +15,7 @@ import path from "node:path";
 import type { CatalogTool } from "../catalog/catalog-tool.js";
 import type { SkillsConfig } from "../config/schema.js";
 import { ToolcodeError, isToolcodeError } from "../errors.js";
+import type { Engine } from "../sandbox/engine.js";
 import { type SearchDetail, firstSentence } from "../typegen/search-render.js";
 import {
   SKILLS_MODULE,
@@ -26,10 +27,12 @@ import {
 } from "./guest-skills.js";
 import { SkillChecker } from "./skill-checker.js";
 import { type CheckedSkill, formatDiagnostics } from "./skill-compiler.js";
-import { type DeclaredSkill, importLine, renderSkillModule, renderSkillsNamespace } from "./skill-declarations.js";
-import { exportedNames } from "./skill-file.js";
+import { languageMismatchModule, pythonSkillFromJavaScript, pythonSkillsData } from "./guest-skills-python.js";
+import { checkPythonSkill } from "./python-skill-check.js";
+import { type DeclaredSkill, importLine, renderPythonSkillStub, renderSkillModule, renderSkillsNamespace } from "./skill-declarations.js";
+import { type SkillLanguage, exportedNames } from "./skill-file.js";
 import { skillIdentifier, validateSkillName } from "./skill-name.js";
-import { type SkillScope, SkillStore, type StoredSkill } from "./skill-store.js";
+import { type SkillScope, SkillStore, type StoredSkill, sourceFile } from "./skill-store.js";
 import { type SkillUsage, UsageTracker, emptyUsage } from "./usage-tracker.js";
 
 /** The catalog server identifier under which skills appear in search (`skills.<id>`). */
@@ -60,6 +63,13 @@ export interface SkillLibraryOptions {
   checkTimeoutMs?: number;
   /** A type-checker shared with other libraries (not closed by {@link SkillLibrary.close}); default: its own. */
   checker?: SkillChecker;
+  /**
+   * Makes a Python sandbox engine for one check of a Python skill (parsed and compiled there,
+   * never on the host), closed after the check. Its own engine, not the executions' pool: a
+   * Python script saving a skill holds one of that pool's workers while it waits. Without it,
+   * saving a Python skill fails with `SANDBOX_UNAVAILABLE`.
+   */
+  pythonCheckEngine?: () => Engine;
 }
 
 /** A saved skill as toolcode shows it. */
@@ -76,18 +86,22 @@ export interface SkillInfo {
   scope: SkillScope;
   /** Absolute path of its directory. */
   dir: string;
-  /** `import { … } from "./skills/<name>"`. */
+  /** `import { … } from "./skills/<name>"`, or for Python `from skills.<id> import …`. */
   import: string;
+  /** The language it is written in: a TypeScript skill runs in JavaScript scripts, a Python skill in Python scripts. */
+  language: SkillLanguage;
 }
 
 /** Input of {@link SkillLibrary.save} (and of `skills.save` in guest code). */
 export interface SaveSkillInput {
   name: string;
   description: string;
-  /** TypeScript module source exporting one or more functions. */
+  /** TypeScript module source exporting one or more functions (Python: a module of top-level functions). */
   code: string;
   /** Save to the shared directory (needs `skills.shared` and `skills.allowSharedWrite`). */
   shared?: boolean;
+  /** `typescript` (default) or `python`; a Python script's `skills.save` defaults to `python`. */
+  language?: SkillLanguage;
 }
 
 /** Result of {@link SkillLibrary.save}. */
@@ -99,6 +113,7 @@ export interface SavedSkill {
   scope: SkillScope;
   /** True when code and description equal the saved version: nothing was written. */
   unchanged: boolean;
+  language: SkillLanguage;
 }
 
 /** A skill with its usage, as `toolcode skills list --json` prints it. */
@@ -119,6 +134,8 @@ export interface SkillRun {
   wrapMain(code: string): string;
   /** Handles a call on the `__skills` bridge global. */
   call(tool: string, args: unknown): Promise<unknown>;
+  /** JSON text the Python prelude reads (the skills a Python run may import); undefined for JavaScript runs. */
+  readonly guestData?: string;
   /** Bridge calls made by the runtime itself (not by the script): the usage report. */
   readonly internalCalls: number;
   /** Records this run's usage (`succeeded`: the execution ended without error) and persists it. */
@@ -139,6 +156,7 @@ export class SkillLibrary {
   readonly #checker: SkillChecker;
   readonly #ownsChecker: boolean;
   #modules: Record<string, string> | undefined;
+  readonly #pythonCheckEngine: (() => Engine) | undefined;
   /** Generations of the directories as last read (see {@link SkillLibrary.refresh}). */
   #generation = "";
   readonly #listeners = new Set<() => void>();
@@ -156,6 +174,7 @@ export class SkillLibrary {
     this.#prelude = options.builtinPrelude ?? "";
     this.#ownsChecker = options.checker === undefined;
     this.#checker = options.checker ?? new SkillChecker(options.checkTimeoutMs);
+    this.#pythonCheckEngine = options.pythonCheckEngine;
   }
 
   /** Opens the library and reads every skill of its directories (synchronously: small files, once). */
@@ -166,7 +185,7 @@ export class SkillLibrary {
   }
 
   /** Opens the library a config describes (`skills` section), relative to the config's directory. */
-  static fromConfig(config: SkillsConfig, baseDir: string, extra: Pick<SkillLibraryOptions, "tools" | "builtinDeclarations" | "builtinPrelude"> = {}): SkillLibrary {
+  static fromConfig(config: SkillsConfig, baseDir: string, extra: Pick<SkillLibraryOptions, "tools" | "builtinDeclarations" | "builtinPrelude" | "pythonCheckEngine"> = {}): SkillLibrary {
     return SkillLibrary.open({
       dir: config.dir,
       ...(config.shared !== undefined ? { shared: config.shared } : {}),
@@ -229,7 +248,7 @@ export class SkillLibrary {
     return skill ? toInfo(skill) : undefined;
   }
 
-  /** A skill's TypeScript source. */
+  /** A skill's source (TypeScript, or Python for a Python skill). */
   source(name: string): string | undefined {
     return this.#find(name)?.source;
   }
@@ -268,9 +287,10 @@ export class SkillLibrary {
    * the name, description or code); `SKILL_READ_ONLY` for the shared directory when not allowed.
    */
   async save(input: SaveSkillInput): Promise<SavedSkill> {
-    const { name, description, code, shared } = validateInput(input);
+    const { name, description, code, shared, language } = validateInput(input);
     const store = this.#writableStore(shared, name);
-    const sources = new Map([...this.#effective()].map((s) => [s.name, s.source] as [string, string]));
+    if (language === "python") return this.#savePython(store, name, description, code);
+    const sources = new Map(this.#effective().filter((s) => s.language !== "python").map((s) => [s.name, s.source] as [string, string]));
     sources.set(name, code);
     const tools = this.#tools().filter((t) => t.server !== SKILLS_SERVER);
     const checked = (
@@ -305,14 +325,61 @@ export class SkillLibrary {
       identifier: skillIdentifier(name),
       declaration: checked.declaration,
     });
+    return this.#stored(store, skill, unchanged);
+  }
+
+  /** Keeps a written skill in memory and answers the save. */
+  #stored(store: SkillStore, skill: StoredSkill, unchanged: boolean): SavedSkill {
     // Concurrent saves of one name finish in any order: keep the highest version in memory.
     const known = store.scope === "user" ? this.#skills : this.#sharedSkills;
-    if ((known.get(name)?.version ?? 0) <= skill.version) known.set(name, skill);
+    if ((known.get(skill.name)?.version ?? 0) <= skill.version) known.set(skill.name, skill);
     if (!unchanged) {
       this.#generation = this.#currentGeneration();
       this.#changed(true);
     }
-    return { name, version: skill.version, signatures: skill.signatures, import: importLine(skill), scope: skill.scope, unchanged };
+    const language = skill.language ?? "typescript";
+    return { name: skill.name, version: skill.version, signatures: skill.signatures, import: importLine({ ...skill, language }), scope: skill.scope, unchanged, language };
+  }
+
+  /**
+   * A Python skill: parsed and compiled in the Python sandbox (never on the host), its tool calls
+   * and skill imports checked against the catalog, then saved as `index.py`.
+   */
+  async #savePython(store: SkillStore, name: string, description: string, code: string): Promise<SavedSkill> {
+    const id = skillIdentifier(name);
+    if (PYTHON_KEYWORDS.has(id)) {
+      throw new ToolcodeError("SKILL_INVALID", `Skill "${name}" was not saved: "${id}" is a Python keyword, so skills.${id} cannot be written in Python. Choose another name, e.g. "${name}-skill".`, { name, field: "name" });
+    }
+    if (this.#pythonCheckEngine === undefined) {
+      throw new ToolcodeError("SANDBOX_UNAVAILABLE", `Skill "${name}" was not saved: Python skills are checked in the Python sandbox, which this library has none of. Save it from a toolcode instance (skills.save in a Python execute).`, { name });
+    }
+    const tools = this.#tools().filter((t) => t.server !== SKILLS_SERVER);
+    const others = new Map(this.#effective().filter((s) => s.name !== name).map((s) => [skillIdentifier(s.name), s.language ?? "typescript"] as const));
+    const engine = this.#pythonCheckEngine();
+    const checked = await checkPythonSkill(engine, name, code, tools, others).finally(() => engine.close());
+    const file = `skills/${name}/index.py`;
+    if (checked.diagnostics.length > 0) {
+      const syntax = checked.diagnostics.find((d) => d.code === "PY_SYNTAX");
+      const text = formatDiagnostics(checked.diagnostics, code, file);
+      throw new ToolcodeError(
+        "SKILL_INVALID",
+        syntax !== undefined
+          ? `Skill "${name}" was not saved: it does not compile (Python).\n${text}\nFix the code and save again.`
+          : `Skill "${name}" was not saved: it calls what the current tools do not have.\n${text}\n` +
+              `Fix the code and save again. Servers: ${[...new Set(tools.map((t) => t.server))].join(", ") || "(none)"} (call as \`await <server>.<tool>(name=value)\`; search finds tools and their signatures).`,
+        { name, language: "python", diagnostics: checked.diagnostics, ...(syntax !== undefined ? { line: syntax.line, column: syntax.column } : {}) },
+      );
+    }
+    if (checked.signatures.length === 0) {
+      throw new ToolcodeError(
+        "SKILL_INVALID",
+        `Skill "${name}" was not saved: it defines no public function. A Python skill is a module of top-level functions, e.g.\n` +
+          "async def normalize_address(address: str) -> str: …",
+        { name, language: "python" },
+      );
+    }
+    const { skill, unchanged } = await store.write({ name, description, source: code, signatures: checked.signatures, identifier: id, declaration: checked.declaration, language: "python" });
+    return this.#stored(store, skill, unchanged);
   }
 
   /**
@@ -342,22 +409,27 @@ export class SkillLibrary {
     return toInfo(skill);
   }
 
-  /** `skills/<name>/index.d.ts` paths, sorted, plus `skills/index.d.ts`. */
+  /** `skills/<name>/index.d.ts` paths (Python skills: `skills/<id>/__init__.pyi`), sorted, plus `skills/index.d.ts`. */
   virtualPaths(): string[] {
-    return ["skills/index.d.ts", ...this.#effective().map((s) => `skills/${s.name}/index.d.ts`)];
+    return ["skills/index.d.ts", ...this.#effective().map((s) => (s.language === "python" ? `skills/${skillIdentifier(s.name)}/__init__.pyi` : `skills/${s.name}/index.d.ts`))];
   }
 
   /** A file of the virtual tree under `skills/`, or undefined. */
   virtualFile(file: string): string | undefined {
     if (file === "skills/index.d.ts") return this.namespaceDeclaration();
+    const python = /^skills\/([^/]+)\/__init__\.pyi$/.exec(file)?.[1];
+    if (python !== undefined) {
+      const skill = this.#find(python);
+      return skill?.language === "python" ? renderPythonSkillStub(skill) : undefined;
+    }
     const name = /^skills\/([^/]+)\/index\.d\.ts$/.exec(file)?.[1];
     const skill = name === undefined ? undefined : this.#find(name);
-    return skill ? renderSkillModule(this.#declared(skill)) : undefined;
+    return skill && skill.language !== "python" ? renderSkillModule(this.#declared(skill)) : undefined;
   }
 
-  /** The global `skills` namespace as the model reads it (API + every skill's functions). */
+  /** The global `skills` namespace as the model reads it (API + every TypeScript skill's functions; Python skills are not callable from JavaScript). */
   namespaceDeclaration(): string {
-    return renderSkillsNamespace(this.#effective().map((s) => this.#declared(s)));
+    return renderSkillsNamespace(this.#effective().filter((s) => s.language !== "python").map((s) => this.#declared(s)));
   }
 
   /** Catalog entries that put skills into the search index (server {@link SKILLS_SERVER}). */
@@ -393,9 +465,13 @@ export class SkillLibrary {
       case "names":
         return `${SKILLS_SERVER}.${info.id} — ${sentence ? `${sentence} ` : ""}(skill; ${info.import})`;
       case "signatures":
+        if (skill.language === "python") {
+          // `async def skills.<id>.fn(…) -> …`, as Python search shows tools.
+          return [`# ${sentence ? `${sentence} ` : ""}Skill (Python): ${info.import}`, ...skill.signatures.map((s) => s.replace(/^((?:async\s+)?def\s+)?/, `$1${SKILLS_SERVER}.${info.id}.`))].join("\n");
+        }
         return [`// ${sentence ? `${sentence} ` : ""}Skill: ${info.import}`, ...skill.signatures.map((s) => `${SKILLS_SERVER}.${info.id}.${s}`)].join("\n");
       case "full":
-        return renderSkillModule(this.#declared(skill)).trimEnd();
+        return (skill.language === "python" ? renderPythonSkillStub(skill) : renderSkillModule(this.#declared(skill))).trimEnd();
     }
   }
 
@@ -406,7 +482,8 @@ export class SkillLibrary {
    * script that uses none of it almost nothing; code that picks skills dynamically
    * (`skills[name]`, `require(…)`) gets them all.
    */
-  beginRun(code?: string): SkillRun {
+  beginRun(code?: string, language: "javascript" | "python" = "javascript"): SkillRun {
+    if (language === "python") return new Run(this, {}, new Set(this.#effective().map((s) => s.name)), "python", pythonSkillsData(this.#effective(), code));
     const all = this.#runModules();
     const skills = this.#effective();
     let modules = all;
@@ -425,7 +502,7 @@ export class SkillLibrary {
         }
       }
     }
-    return new Run(this, modules, known);
+    return new Run(this, modules, known, "javascript");
   }
 
   /** Records usage reported by a run (used by {@link SkillRun}; not for library users). */
@@ -501,9 +578,9 @@ export class SkillLibrary {
       for (const skill of skills) {
         let source: string;
         try {
-          source = skillModuleSource(skill.name, skill.source, this.#prelude);
+          source = skill.language === "python" ? languageMismatchModule(skill.name) : skillModuleSource(skill.name, skill.source, this.#prelude);
         } catch (error) {
-          source = brokenModuleSource(`Skill "${skill.name}" cannot be loaded: ${error instanceof Error ? error.message : String(error)} Fix ${path.join(skill.dir, "index.ts")}.`);
+          source = brokenModuleSource(`Skill "${skill.name}" cannot be loaded: ${error instanceof Error ? error.message : String(error)} Fix ${path.join(skill.dir, sourceFile(skill.language))}.`);
         }
         modules[`./skills/${skill.name}`] = source;
       }
@@ -519,8 +596,8 @@ export class SkillLibrary {
   }
 
   /** What `skills.list()` returns to guest code. */
-  summaries(): { name: string; description: string; version: number; signatures: string[]; updated: string }[] {
-    return this.#effective().map((s) => ({ name: s.name, description: s.description, version: s.version, signatures: s.signatures, updated: s.updated }));
+  summaries(): { name: string; description: string; version: number; signatures: string[]; updated: string; language: SkillLanguage }[] {
+    return this.#effective().map((s) => ({ name: s.name, description: s.description, version: s.version, signatures: s.signatures, updated: s.updated, language: s.language ?? "typescript" }));
   }
 }
 
@@ -533,6 +610,7 @@ interface RunCounts {
 
 class Run implements SkillRun {
   readonly prelude = SKILLS_PRELUDE;
+  readonly guestData: string | undefined;
   #internalCalls = 0;
   #saves = 0;
   #reported = new Map<string, RunCounts>();
@@ -541,7 +619,11 @@ class Run implements SkillRun {
     private readonly library: SkillLibrary,
     readonly modules: Record<string, string>,
     private readonly names: ReadonlySet<string>,
-  ) {}
+    private readonly language: "javascript" | "python",
+    guestData?: string,
+  ) {
+    this.guestData = guestData;
+  }
 
   get internalCalls(): number {
     return this.#internalCalls;
@@ -557,6 +639,10 @@ class Run implements SkillRun {
         if (++this.#saves > MAX_SAVES_PER_RUN) {
           throw new ToolcodeError("SANDBOX_LIMIT", `An execution may save at most ${MAX_SAVES_PER_RUN} skills. Save the rest in another execute.`, { limit: MAX_SAVES_PER_RUN });
         }
+        // A Python script saves Python skills unless it says otherwise.
+        if (this.language === "python" && typeof args === "object" && args !== null && !Array.isArray(args) && (args as { language?: unknown }).language === undefined) {
+          return this.library.save({ ...(args as SaveSkillInput), language: "python" });
+        }
         return this.library.save(args as SaveSkillInput);
       case "list":
         return this.library.summaries();
@@ -564,6 +650,12 @@ class Run implements SkillRun {
         this.#internalCalls += 1;
         this.#acceptReport(args);
         return null;
+      case "mismatch": {
+        // A JavaScript script used a Python skill (its module answers every call with this).
+        this.#internalCalls += 1;
+        const name = String((args as { name?: unknown } | null)?.name ?? "");
+        throw new ToolcodeError("SKILL_LANGUAGE_MISMATCH", pythonSkillFromJavaScript(name), { name, language: "python" });
+      }
       default:
         throw new ToolcodeError("TOOL_NOT_FOUND", `skills has no function "${tool}". Use skills.save, skills.list, or skills.<name>.<fn>().`, {
           available: ["save", "list"],
@@ -612,9 +704,13 @@ function toInfo(skill: StoredSkill): SkillInfo {
     signatures: skill.signatures,
     scope: skill.scope,
     dir: skill.dir,
-    import: importLine(skill),
+    import: importLine({ ...skill, language: skill.language ?? "typescript" }),
+    language: skill.language ?? "typescript",
   };
 }
+
+/** Python keywords: a skill whose identifier is one cannot be named in Python code. */
+const PYTHON_KEYWORDS = new Set(["False", "None", "True", "and", "as", "assert", "async", "await", "break", "class", "continue", "def", "del", "elif", "else", "except", "finally", "for", "from", "global", "if", "import", "in", "is", "lambda", "nonlocal", "not", "or", "pass", "raise", "return", "try", "while", "with", "yield"]);
 
 /** Changes when the set of tools changes (their declarations are re-rendered then). */
 function environmentKey(tools: readonly CatalogTool[]): string {
@@ -630,7 +726,7 @@ function identifiersOf(names: Iterable<string>): Map<string, string> {
   return new Map([...names].map((name) => [name, skillIdentifier(name)]));
 }
 
-function validateInput(input: unknown): { name: string; description: string; code: string; shared: boolean } {
+function validateInput(input: unknown): { name: string; description: string; code: string; shared: boolean; language: SkillLanguage } {
   if (typeof input !== "object" || input === null || Array.isArray(input)) {
     throw new ToolcodeError("SKILL_INVALID", "skills.save takes one object: { name, description, code }.");
   }
@@ -643,7 +739,7 @@ function validateInput(input: unknown): { name: string; description: string; cod
     throw new ToolcodeError("SKILL_INVALID", `The description of "${name}" is longer than ${MAX_DESCRIPTION} characters; shorten it.`, { name, field: "description" });
   }
   if (typeof raw.code !== "string" || raw.code.trim() === "") {
-    throw new ToolcodeError("SKILL_INVALID", `Skill "${name}" needs code: a TypeScript module exporting functions.`, { name, field: "code" });
+    throw new ToolcodeError("SKILL_INVALID", `Skill "${name}" needs code: a module of functions (TypeScript exporting them, or Python with language "python").`, { name, field: "code" });
   }
   if (raw.code.length > MAX_SKILL_SOURCE) {
     throw new ToolcodeError("SKILL_INVALID", `The code of "${name}" is longer than ${MAX_SKILL_SOURCE.toLocaleString("en-US")} characters; split it into smaller skills.`, { name, field: "code" });
@@ -651,5 +747,8 @@ function validateInput(input: unknown): { name: string; description: string; cod
   if (raw.shared !== undefined && typeof raw.shared !== "boolean") {
     throw new ToolcodeError("SKILL_INVALID", "skills.save: shared must be true or false.", { name, field: "shared" });
   }
-  return { name, description: raw.description.trim(), code: raw.code, shared: raw.shared === true };
+  if (raw.language !== undefined && raw.language !== "typescript" && raw.language !== "python") {
+    throw new ToolcodeError("SKILL_INVALID", 'skills.save: language must be "typescript" or "python".', { name, field: "language" });
+  }
+  return { name, description: raw.description.trim(), code: raw.code, shared: raw.shared === true, language: raw.language ?? "typescript" };
 }

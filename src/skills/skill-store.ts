@@ -3,9 +3,10 @@
  *
  * ```text
  * <dir>/
- *   <name>/index.ts          the skill's TypeScript (what `./skills/<name>` runs)
+ *   <name>/index.ts          the skill's TypeScript (what `./skills/<name>` runs), or
+ *   <name>/index.py          its Python (what `skills.<id>` is in Python scripts; `language: python` in SKILL.md)
  *   <name>/SKILL.md          front matter (name, description, version, created, updated, signatures) + docs
- *   <name>/versions/<n>.ts   earlier versions, kept when a name is saved again
+ *   <name>/versions/<n>.ts   earlier versions (`.py` for Python), kept when a name is saved again
  *   usage.json               usage counts (see UsageTracker); safe to .gitignore
  * ```
  *
@@ -19,7 +20,7 @@ import { readFile, readdir, rm } from "node:fs/promises";
 import { randomBytes } from "node:crypto";
 import path from "node:path";
 import { withFileLock, writeFileAtomic } from "../runtime/file-lock.js";
-import { type SkillFrontMatter, parseSkillFile, renderSkillFile } from "./skill-file.js";
+import { type SkillFrontMatter, type SkillLanguage, parseSkillFile, renderSkillFile } from "./skill-file.js";
 import { isSkillName } from "./skill-name.js";
 
 /** Which directory a skill lives in. */
@@ -27,7 +28,7 @@ export type SkillScope = "user" | "shared";
 
 /** A skill as read from its directory. */
 export interface StoredSkill extends SkillFrontMatter {
-  /** Its TypeScript source (`index.ts`). */
+  /** Its source (`index.ts`, or `index.py` for a Python skill). */
   source: string;
   /** Its declarations as emitted when it was saved (from `SKILL.md`), if present. */
   declaration?: string;
@@ -45,10 +46,21 @@ export interface SkillWrite {
   /** Guest identifier and declarations, for the `SKILL.md` body. */
   identifier: string;
   declaration: string;
+  /** Default `typescript`. */
+  language?: SkillLanguage;
+}
+
+/** The source file of a skill in `language`: `index.ts` or `index.py`. */
+export function sourceFile(language: SkillLanguage | undefined): string {
+  return language === "python" ? "index.py" : "index.ts";
+}
+
+/** The file extension of a skill's sources in `language` (versions/<n>.<ext>). */
+function extension(language: SkillLanguage | undefined): string {
+  return language === "python" ? "py" : "ts";
 }
 
 const SKILL_FILE = "SKILL.md";
-const SOURCE_FILE = "index.ts";
 const VERSIONS_DIR = "versions";
 const LOCK_FILE = ".lock";
 /** Earlier versions kept per skill; older ones are deleted when a new version is saved. */
@@ -113,11 +125,12 @@ export class SkillStore {
     if (!isSkillName(name)) return { error: `"${name}" is not a valid skill name` };
     const dir = path.join(this.root, name);
     const markdown = readOptional(path.join(dir, SKILL_FILE));
-    const source = readOptional(path.join(dir, SOURCE_FILE));
-    if (source === undefined) return { error: `no ${SOURCE_FILE}` };
     if (markdown === undefined) return { error: `no ${SKILL_FILE}` };
     const parsed = parseSkillFile(markdown);
     if ("error" in parsed) return { error: parsed.error };
+    const file = sourceFile(parsed.meta.language);
+    const source = readOptional(path.join(dir, file));
+    if (source === undefined) return { error: `no ${file}` };
     return { skill: { ...parsed.meta, name, source, scope: this.scope, dir, ...(parsed.declaration !== undefined ? { declaration: parsed.declaration } : {}) } };
   }
 
@@ -130,7 +143,7 @@ export class SkillStore {
   /** Version numbers kept under `versions/`, ascending. */
   async versions(name: string): Promise<number[]> {
     const files = await readdir(path.join(this.root, name, VERSIONS_DIR)).catch(() => [] as string[]);
-    return files.flatMap((f) => (/^\d+\.ts$/.test(f) ? [Number.parseInt(f, 10)] : [])).sort((a, b) => a - b);
+    return [...new Set(files.flatMap((f) => (/^\d+\.(?:ts|py)$/.test(f) ? [Number.parseInt(f, 10)] : [])))].sort((a, b) => a - b);
   }
 
   /**
@@ -143,7 +156,8 @@ export class SkillStore {
       const dir = path.join(this.root, input.name);
       const existing = this.read(input.name);
       const previous = "skill" in existing ? existing.skill : undefined;
-      if (previous && previous.source === input.source && previous.description === input.description) {
+      const language = input.language ?? "typescript";
+      if (previous && previous.source === input.source && previous.description === input.description && (previous.language ?? "typescript") === language) {
         return { skill: previous, unchanged: true };
       }
       const stamp = now.toISOString();
@@ -154,14 +168,18 @@ export class SkillStore {
         created: previous?.created ?? stamp,
         updated: stamp,
         signatures: input.signatures,
+        ...(language === "python" ? { language } : {}),
       };
       if (previous) {
-        await writeFileAtomic(path.join(dir, VERSIONS_DIR, `${previous.version}.ts`), previous.source);
+        await writeFileAtomic(path.join(dir, VERSIONS_DIR, `${previous.version}.${extension(previous.language)}`), previous.source);
         const kept = await this.versions(input.name);
-        await Promise.all(kept.slice(0, Math.max(0, kept.length - MAX_VERSIONS_KEPT)).map((v) => rm(path.join(dir, VERSIONS_DIR, `${v}.ts`), { force: true })));
+        const dropped = kept.slice(0, Math.max(0, kept.length - MAX_VERSIONS_KEPT));
+        await Promise.all(dropped.flatMap((v) => ["ts", "py"].map((ext) => rm(path.join(dir, VERSIONS_DIR, `${v}.${ext}`), { force: true }))));
       }
-      await writeFileAtomic(path.join(dir, SOURCE_FILE), input.source);
+      await writeFileAtomic(path.join(dir, sourceFile(language)), input.source);
       await writeFileAtomic(path.join(dir, SKILL_FILE), renderSkillFile(meta, { identifier: input.identifier, declaration: input.declaration }));
+      // Saved again in the other language: the old source file goes (it is kept under versions/), after SKILL.md names the new one.
+      if (previous && sourceFile(previous.language) !== sourceFile(language)) await rm(path.join(dir, sourceFile(previous.language)), { force: true });
       await this.#bumpGeneration();
       return { skill: { ...meta, source: input.source, declaration: input.declaration, scope: this.scope, dir }, unchanged: false };
     });

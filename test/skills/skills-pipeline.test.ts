@@ -43,6 +43,7 @@ describe("skills in the execute pipeline", () => {
       import: 'import { sumAll, checkPositive } from "./skills/sum-all"',
       scope: "user",
       unchanged: false,
+      language: "typescript",
     });
     const skillDir = path.join(dir, ".toolcode", "skills", "sum-all");
     expect(readFileSync(path.join(skillDir, "index.ts"), "utf8")).toBe(SUM_ALL);

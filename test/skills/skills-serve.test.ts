@@ -137,7 +137,7 @@ describe("skills through toolcode serve", () => {
 
   it("toolcode skills list, show and remove work on the same directory", async () => {
     const table = await toolcode(["skills", "list", "--config", config]);
-    expect(table.stdout).toMatch(/^NAME\s+VERSION\s+IMPORTS\s+CALLS\s+FAILURES\s+HELPED\s+LAST USED\s+DESCRIPTION\nsum-all\s+1\s+13\s+25\s+12\s+13\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+Sums a list/);
+    expect(table.stdout).toMatch(/^NAME\s+LANGUAGE\s+VERSION\s+IMPORTS\s+CALLS\s+FAILURES\s+HELPED\s+LAST USED\s+DESCRIPTION\nsum-all\s+typescript\s+1\s+13\s+25\s+12\s+13\s+\d{4}-\d\d-\d\d \d\d:\d\d\s+Sums a list/);
     const unused = await toolcode(["skills", "list", "--unused", "30", "--config", config]);
     expect(unused.stdout.trim()).toBe("No skills unused for 30 days.");
 

@@ -13,12 +13,13 @@ export function skillsBuiltin(library: () => SkillLibrary): GuestBuiltin {
   return {
     bridge: SKILLS_BRIDGE,
     prelude: SKILLS_PRELUDE,
-    begin: ({ code }) => {
-      const run = library().beginRun(code);
+    begin: ({ code, language }) => {
+      const run = library().beginRun(code, language);
       return {
         functions: SKILLS_BRIDGE_TOOLS,
         call: (fn, args) => run.call(fn, args),
         modules: run.modules,
+        ...(run.guestData !== undefined ? { guestData: run.guestData } : {}),
         wrapMain: (main) => run.wrapMain(main),
         get internalCalls() {
           return run.internalCalls;

@@ -135,6 +135,8 @@ export class PooledEngine implements Engine {
   /** Workers that ended before they were ready since the last one that was. */
   private startupFailures = 0;
   private readonly slots = new Set<Slot>();
+  /** Workers out of the pool whose stop waits for the current run's answer to be delivered (close() stops them too). */
+  private readonly retiring = new Set<Slot>();
   private readonly queue: Job[] = [];
   private nextRunId = 1;
   private closing: Promise<void> | undefined;
@@ -169,6 +171,11 @@ export class PooledEngine implements Engine {
       this.queue.push({ request, limits, host, owner, user: session?.user ?? null, resolve, reject });
       this.pump();
     });
+  }
+
+  /** Workers started and ready for a run, idle now (benchmarks wait for a warm pool with it). */
+  readyWorkers(): number {
+    return [...this.slots].filter((slot) => slot.ready && !slot.retired && slot.active === undefined).length;
   }
 
   /** Starts workers up to the pool size without waiting for a run (optional warm-up). */
@@ -234,6 +241,8 @@ export class PooledEngine implements Engine {
       this.answer(slot.active, closed);
       exits.push(this.retire(slot));
     }
+    for (const slot of this.retiring) exits.push(this.retire(slot));
+    this.retiring.clear();
     await Promise.all(exits);
   }
 
@@ -327,8 +336,18 @@ export class PooledEngine implements Engine {
         }
         const maxRuns = slot.owner !== undefined && this.sessions !== undefined ? this.sessions.limits.maxRuns : this.recycleAfter;
         if ((message.final === true || slot.runs >= maxRuns || slot.draining) && !slot.retired) {
-          void this.retire(slot);
-          this.replace();
+          // Out of the pool (and the session book) now; the replacement starts after the caller has
+          // its answer: starting a process is synchronous work (fork + exec) that would otherwise
+          // delay this run's result by milliseconds (every Python run ends its worker).
+          slot.retired = true;
+          this.slots.delete(slot);
+          this.forget(slot);
+          this.retiring.add(slot);
+          setImmediate(() => {
+            if (!this.retiring.delete(slot)) return; // close() took it
+            void this.retire(slot);
+            this.replace();
+          });
         } else if (slot.owner !== undefined) {
           this.armIdle(slot);
         }

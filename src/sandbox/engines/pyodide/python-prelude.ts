@@ -10,6 +10,10 @@
  * - `ToolError` (`.code`, `.message`, `.details`) and `HttpError(ToolError)` (`.status`), raised
  *   by failed tool calls; `workspace` (async `read`, `write`, `list`, `remove`) and the other
  *   host built-ins over the same bridge;
+ * - `skills`: a package with `save`/`list` over the bridge and, for every Python skill the host
+ *   sent (`data.__skills`), `skills.<id>` / `from skills.<id> import fn` (compiled on first import,
+ *   its public functions counted for usage, reported at the end of the run); a TypeScript skill
+ *   raises SKILL_LANGUAGE_MISMATCH;
  * - `print` (and `sys.stdout`/`sys.stderr`) captured line by line like `console.log`;
  * - `start(code)` compiles the script with top-level `await` allowed, returns the value of a
  *   top-level `return` or of a last expression, and reports through `host_done(kind, text)`:
@@ -29,6 +33,9 @@ export const PYTHON_PRELUDE = String.raw`
 import ast as _ast
 import asyncio as _asyncio
 import builtins as _builtins
+import collections as _collections
+import importlib as _importlib
+import importlib.util as _importlib_util
 import json as _json
 import keyword as _keyword
 import sys as _sys
@@ -41,6 +48,41 @@ def _toolcode_boot(host_call, host_log, host_done, api_json):
     hidden = api.get("hidden") or {}
     max_depth = api.get("maxJsonDepth", 256)
     pending = {}
+
+    # asyncio callbacks queued by this run: run in batches by run_ready(), right after a tool
+    # answer arrives (deliver) or in one JavaScript task per batch otherwise, instead of one
+    # JavaScript task (and FFI round trips) per callback as Pyodide's loop does. A batch runs
+    # only what was queued before it started, so a script that keeps yielding still hands the
+    # JavaScript event loop back between batches (the deadline timer runs there).
+    loop = _asyncio.get_event_loop()
+    ready = _collections.deque()
+    draining = [False]
+    scheduled = [False]
+    schedule_batch = loop.call_soon
+
+    def run_ready():
+        scheduled[0] = False
+        draining[0] = True
+        try:
+            for _ in range(len(ready)):
+                handle = ready.popleft()
+                if not handle.cancelled():
+                    handle._run()
+        finally:
+            draining[0] = False
+        if ready and not scheduled[0]:
+            scheduled[0] = True
+            schedule_batch(run_ready)
+
+    def call_soon(callback, *args, context=None):
+        handle = _asyncio.Handle(callback, args, loop, context=context)
+        ready.append(handle)
+        if not draining[0] and not scheduled[0]:
+            scheduled[0] = True
+            schedule_batch(run_ready)
+        return handle
+
+    loop.call_soon = call_soon
     bridged = {}
 
     class ToolError(Exception):
@@ -106,25 +148,33 @@ def _toolcode_boot(host_call, host_log, host_done, api_json):
         except ValueError as error:
             raise bridge_error("INVALID_ARGUMENTS", "The arguments of " + server + "." + tool +
                                " cannot be sent as JSON (" + str(error) + ").", {}) from None
-        loop = _asyncio.get_event_loop()
-        future = loop.create_future()
+        future = _asyncio.get_event_loop().create_future()
         answer = host_call(server, tool, args_json)
         if isinstance(answer, str):
-            future.set_result(answer)
+            settle(future, answer)
         else:
             pending[int(answer)] = future
         return future
 
-    async def unwrap(future):
-        envelope = _json.loads(await future)
+    def settle(future, text):
+        # The envelope becomes the future's value or exception here, so an awaiting script wakes
+        # once per call (no Task in between: each asyncio step costs a trip through the JS loop).
+        if future.done():
+            return
+        try:
+            envelope = _json.loads(text)
+        except ValueError:
+            future.set_exception(bridge_error("INTERNAL", "The host sent a malformed tool result.", {}))
+            return
         if envelope.get("ok"):
-            return envelope.get("value")
+            future.set_result(envelope.get("value"))
+            return
         err = envelope.get("error") or {}
-        raise bridge_error(str(err.get("code", "TOOL_ERROR")), str(err.get("message", "")), err.get("details") or {})
+        future.set_exception(bridge_error(str(err.get("code", "TOOL_ERROR")), str(err.get("message", "")), err.get("details") or {}))
 
     def started(server, tool, payload):
         # The call leaves at once (like a JavaScript promise): a forgotten await still makes it.
-        return _asyncio.ensure_future(unwrap(call(server, tool, payload)))
+        return call(server, tool, payload)
 
     def make_tool(server, tool):
         def tool_function(*args, **kwargs):
@@ -183,6 +233,136 @@ def _toolcode_boot(host_call, host_log, host_done, api_json):
         return function
 
     data = api.get("data") or {}
+    usage = {}
+
+    def install_skills(save_raw, list_raw, report_raw, skills_json):
+        # The skills package: save/list over the bridge, and skills.<id> (also
+        # "from skills.<id> import fn") for every Python skill, loaded on first use.
+        try:
+            known = _json.loads(skills_json or "{}").get("skills") or {}
+        except ValueError:
+            known = {}
+        package = _types.ModuleType("skills", "Saved skills: from skills.<id> import fn, or await skills.<id>.fn(...). skills.save(name=..., description=..., code=...) saves one.")
+        package.__path__ = []
+
+        def save(skill=None, **kwargs):
+            """Checks a skill in the sandbox and saves it (Python unless language="typescript"); importable from the next execute."""
+            payload = dict(skill) if isinstance(skill, dict) else {}
+            payload.update(kwargs)
+            return save_raw(payload)
+
+        def list_skills():
+            """Every saved skill: [{'name', 'description', 'version', 'signatures', 'language', 'updated'}]."""
+            return list_raw({})
+
+        save.__name__ = "save"
+        list_skills.__name__ = "list"
+        package.save = save
+        package.list = list_skills
+
+        def entry(name):
+            counts = usage.get(name)
+            if counts is None:
+                counts = usage[name] = {"imports": 0, "calls": 0, "failures": 0}
+            return counts
+
+        def wrap(name, fn):
+            counts = entry(name)
+            if getattr(getattr(fn, "__code__", None), "co_flags", 0) & 0x80:
+                async def counted(*args, **kwargs):
+                    counts["calls"] += 1
+                    try:
+                        return await fn(*args, **kwargs)
+                    except BaseException:
+                        counts["failures"] += 1
+                        raise
+            else:
+                def counted(*args, **kwargs):
+                    counts["calls"] += 1
+                    try:
+                        return fn(*args, **kwargs)
+                    except BaseException:
+                        counts["failures"] += 1
+                        raise
+            for attr in ("__name__", "__qualname__", "__doc__", "__module__"):
+                try:
+                    setattr(counted, attr, getattr(fn, attr))
+                except (AttributeError, TypeError):
+                    pass
+            return counted
+
+        def not_found(ident):
+            return bridge_error("SKILL_NOT_FOUND", "skills." + ident + " is not a saved skill. Saved skills: " + (", ".join(sorted(known)) or "(none)") +
+                                ". Save one with skills.save(name=..., description=..., code=...); skills saved in this execution are available from the next one.",
+                                {"name": ident, "available": sorted(known)})
+
+        def load(ident, module):
+            info = known.get(ident)
+            if not isinstance(info, dict):
+                raise not_found(ident)
+            name = str(info.get("name", ident))
+            if info.get("language") != "python":
+                raise bridge_error("SKILL_LANGUAGE_MISMATCH", "Skill " + name + " is written in TypeScript and runs only in JavaScript scripts. "
+                                   "Call it from a JavaScript execute, or save a Python version under another name (skills.save(..., code=python_source)).",
+                                   {"name": name, "language": info.get("language")})
+            source = info.get("source")
+            if not isinstance(source, str):
+                raise not_found(ident)
+            entry(name)["imports"] = 1
+            code = compile(source, "skills/" + name + "/index.py", "exec", dont_inherit=True)
+            namespace = module.__dict__
+            # What every skill module sees: the built-ins and servers, not the script's own globals.
+            for key, value in base_globals.items():
+                namespace.setdefault(key, value)
+            namespace["__builtins__"] = _builtins
+            exec(code, namespace)
+            for key, value in list(namespace.items()):
+                if not key.startswith("_") and callable(value) and not isinstance(value, type) and getattr(value, "__module__", None) == module.__name__:
+                    namespace[key] = wrap(name, value)
+
+        class SkillLoader:
+            def __init__(self, ident):
+                self.ident = ident
+
+            def create_module(self, spec):
+                return None
+
+            def exec_module(self, module):
+                load(self.ident, module)
+
+        class SkillFinder:
+            @staticmethod
+            def find_spec(fullname, path=None, target=None):
+                if not fullname.startswith("skills.") or fullname.count(".") != 1:
+                    return None
+                return _importlib_util.spec_from_loader(fullname, SkillLoader(fullname[7:]))
+
+        def package_getattr(attr):
+            if attr.startswith("__"):
+                raise AttributeError(attr)
+            if attr not in known:
+                raise not_found(attr)
+            return _importlib.import_module("skills." + attr)
+
+        package.__getattr__ = package_getattr
+        package.__all__ = ["save", "list"]
+        _sys.meta_path.insert(0, SkillFinder())
+        _sys.modules["skills"] = package
+        guest["skills"] = package
+
+        async def report():
+            if usage:
+                sent = {k: dict(v) for k, v in usage.items()}
+                usage.clear()
+                try:
+                    await report_raw({"usage": sent})
+                except BaseException:
+                    pass
+
+        reporters.append(report)
+
+    reporters = []
+    base_globals = {}
     for bridge, functions in bridges.items():
         if bridge == "state":
             continue
@@ -233,6 +413,8 @@ def _toolcode_boot(host_call, host_log, host_done, api_json):
                     return raw["remove"](path=path)
 
             guest["workspace"] = Workspace()
+        elif bridge == "skills":
+            install_skills(bridge_function(bridge, "save"), bridge_function(bridge, "list"), bridge_function(bridge, "report"), data.get("__skills"))
         else:
             namespace = _types.SimpleNamespace(**{fn: bridge_function(bridge, fn) for fn in functions})
             guest.setdefault(bridge, namespace)
@@ -268,12 +450,16 @@ def _toolcode_boot(host_call, host_log, host_done, api_json):
     out, err = Output("log"), Output("error")
     _sys.stdout, _sys.stderr = out, err
 
+    class ScriptExit(Exception):
+        """The script called sys.exit()."""
+
     class Return(BaseException):
         def __init__(self, value):
             super().__init__()
             self.value = value
 
     guest["__toolcode_return__"] = Return
+    base_globals.update({k: v for k, v in guest.items() if not k.startswith("__")})
 
     class Rewrite(_ast.NodeTransformer):
         def visit_FunctionDef(self, node):
@@ -375,12 +561,18 @@ def _toolcode_boot(host_call, host_log, host_done, api_json):
             result = returned.value
         except BaseException as error:
             failure = error
+        if not isinstance(failure, (KeyboardInterrupt, MemoryError)):
+            for report in reporters:
+                await report()
         if has_state and not isinstance(failure, (KeyboardInterrupt, MemoryError)):
             try:
                 await keep_state()
             except BaseException as error:
                 if failure is None:
                     failure = error
+        if isinstance(failure, SystemExit):
+            # sys.exit() ends the script with an error, never the interpreter's event loop.
+            failure = ScriptExit("sys.exit(" + safe_str(failure.code) + ") ends only this script; return a value (or raise an exception) instead")
         if failure is not None:
             raise failure
         if result is None:
@@ -396,8 +588,6 @@ def _toolcode_boot(host_call, host_log, host_done, api_json):
         except BaseException as error:
             finish("error", describe(error, "run"))
             return
-        task = _asyncio.ensure_future(main(code_object))
-
         def done(t):
             if t.cancelled():
                 finish("error", _json.dumps({"phase": "run", "name": "CancelledError", "message": "the script was cancelled"}))
@@ -408,12 +598,26 @@ def _toolcode_boot(host_call, host_log, host_done, api_json):
             else:
                 finish("error", describe(error, "run"))
 
-        task.add_done_callback(done)
+        # Eager: the script runs now, up to its first real wait, and a script that never waits
+        # finishes without a trip through the JavaScript event loop.
+        loop = _asyncio.get_event_loop()
+        _asyncio.events._set_running_loop(loop)
+        task = _asyncio.Task(main(code_object), loop=loop, eager_start=True)
+        if task.done():
+            done(task)
+        else:
+            task.add_done_callback(done)
 
     def deliver(call_id, envelope):
         future = pending.pop(int(call_id), None)
-        if future is not None and not future.done():
-            future.set_result(str(envelope))
+        if future is not None:
+            draining[0] = True
+            try:
+                settle(future, str(envelope))
+            finally:
+                draining[0] = False
+            # The awaiting script resumes now, inside this call from the host.
+            run_ready()
 
     return start, deliver
 `;

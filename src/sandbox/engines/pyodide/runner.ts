@@ -10,11 +10,13 @@
  * stdout; the `js`/`pyodide_js` modules unregistered and the Python modules that reach
  * JavaScript dropped and refused (python-prelude.ts `PYTHON_LOCKDOWN`); the interrupt buffer
  * shared with the deadline thread (interrupt-timer.ts); the bridge prelude; then the worker's
- * JavaScript realm locked down (realm-lockdown.ts).
+ * JavaScript realm locked down (realm-lockdown.ts); then one throwaway warm-up run (`warmUp`).
  *
  * @module
  */
 import { constants, readFileSync, renameSync, writeFileSync } from "node:fs";
+import type { SandboxLimits } from "../../engine.js";
+import { resolveLimits } from "../../limits.js";
 import type { RunMessage } from "../../protocol.js";
 import type { CreateRunner, GuestExecution, RunHooks } from "../../worker/execution.js";
 import { InterruptTimer } from "./interrupt-timer.js";
@@ -70,6 +72,30 @@ async function makeSnapshot(file: string): Promise<never> {
   process.exit(0);
 }
 
+/** The warm-up run's script: the paths a guest run takes (compile with `return`, a tool call and its answer, print, an exception, JSON). */
+const WARM_UP_SCRIPT = 'x = await w.echo(i=1)\nprint("warm", x)\ntry:\n    raise ValueError("w")\nexcept ValueError:\n    pass\nreturn {"a": [1, 2.5, "s", None, True, x]}';
+
+/**
+ * Runs one throwaway run (a {@link PythonRun} with inert hooks) before the worker says ready, so
+ * the WebAssembly code, the Python paths and the worker's JavaScript a run takes are compiled and
+ * warm: the first run in a fresh process otherwise pays ~25 ms of lazy compilation. It is
+ * toolcode's own code; what it leaves behind is removed (`servers.*` modules) or replaced by the
+ * real run's boot (stdout, the `servers` package), and no guest code has run yet.
+ */
+async function warmUp(py: PyodideLike, boot: PyProxyLike, timer: InterruptTimer): Promise<void> {
+  const message: RunMessage = { type: "run", runId: 0, code: WARM_UP_SCRIPT, lineOffset: 0, api: { globals: { w: ["echo"] }, data: {} }, limits: resolveLimits(WARM_UP_LIMITS) };
+  await new Promise<void>((resolve) => {
+    const run: PythonRun = new PythonRun(boot, timer, message, {
+      callTool: (callId) => setImmediate(() => run.resolveToolCall(callId, '{"ok":true,"value":1}')),
+      done: () => resolve(),
+    });
+    run.start();
+  });
+  py.runPython('import sys as _s, gc as _g\n_k = None\nfor _k in [k for k in _s.modules if k == "servers" or k.startswith("servers.")]:\n    del _s.modules[_k]\n_g.collect()\ndel _s, _g, _k');
+}
+
+const WARM_UP_LIMITS: SandboxLimits = { timeoutMs: 10_000, memoryMb: 64, maxStackKb: 256, maxToolCalls: 10, maxLogBytes: 10_000 };
+
 /** Creates the Pyodide runner engine. */
 export const createRunner: CreateRunner = ({ engineArgs = [] }) => {
   let boot: PyProxyLike | undefined;
@@ -99,6 +125,7 @@ export const createRunner: CreateRunner = ({ engineArgs = [] }) => {
       boot = py.globals.get("_toolcode_boot") as PyProxyLike;
       py.globals.delete("_toolcode_boot");
       lockDownRealm();
+      await warmUp(py, boot, timer);
     },
     async start(message: RunMessage, hooks: RunHooks): Promise<GuestExecution> {
       if (boot === undefined || timer === undefined) throw new Error("Pyodide is not loaded");
