@@ -45,6 +45,7 @@ import { CatalogProvider } from "./providers/catalog-provider.js";
 import { hiddenToolsProvider } from "./providers/hidden-tools-provider.js";
 import { SkillsProvider } from "./providers/skills-provider.js";
 import { SessionStore } from "./sessions.js";
+import { StoredWorkspace } from "./stored-workspace.js";
 import { TenantLimits } from "./tenant-limits.js";
 import { HostScrubber } from "./host-scrub.js";
 import { sourceHealthProvider } from "./providers/source-health-provider.js";
@@ -281,6 +282,13 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
     idleMs: config.workspace.idleMinutes * 60_000,
     keepOnClose: config.workspace.dir !== undefined,
     newGuardState: () => guard.newSessionState(),
+    // With state.redis each session's workspace (and guest `state`) lives in Redis: any replica reads it.
+    ...(config.state.redis !== undefined
+      ? {
+          openWorkspace: async (id: string, user: string | null) =>
+            StoredWorkspace.open({ state, sessionId: id, user, ttlMs: config.workspace.idleMinutes * 60_000, maxBytes: config.workspace.maxBytes, maxFiles: config.workspace.maxFiles }),
+        }
+      : {}),
     // A session's sandbox (sandbox.reuse "session") ends with it.
     onEnd: (id, user) => void engine.endSession(id, user).catch(() => undefined),
   });

@@ -12,14 +12,14 @@ import { ApprovalBook } from "../guard/approvals.js";
 import type { GuardSessionState } from "../guard/guard.js";
 import { RetryBook } from "../guard/idempotency.js";
 import { PiiVault } from "../guard/pii-vault.js";
-import { Workspace } from "./workspace.js";
+import { type SessionWorkspace, Workspace } from "./workspace.js";
 
 /** One session's state. */
 export interface Session {
   readonly id: string;
   /** The user who opened it (null: no user, e.g. the library's default). */
   readonly user: string | null;
-  readonly workspace: Workspace;
+  readonly workspace: SessionWorkspace;
   /** PII vault and pending approvals, held in host memory only. */
   readonly guard: GuardSessionState;
   lastUsed: number;
@@ -48,6 +48,12 @@ export interface SessionStoreOptions {
   keepOnClose?: boolean;
   /** Creates a new session's guard state (default: an empty vault that tokenizes nothing, no approvals). */
   newGuardState?: () => GuardSessionState;
+  /**
+   * Opens a session's workspace somewhere else than `<root>/<id>` (the shared one in the state
+   * store, with `state.redis`). A shared workspace outlives this process's session: idle expiry
+   * here only closes it (its records expire by TTL), an explicit end deletes it.
+   */
+  openWorkspace?: (id: string, user: string | null) => Promise<SessionWorkspace>;
   /** Called when a session ends (ended, expired or closed): what else it holds goes too (its sandbox). */
   onEnd?: (id: string, user: string | null) => void;
 }
@@ -103,7 +109,10 @@ export class SessionStore {
     let entry = this.#sessions.get(id);
     if (!entry) {
       this.#checkCaps(user);
-      const session = Workspace.open(path.join(this.options.root, id), { maxBytes: this.options.maxBytes, ...(this.options.maxFiles !== undefined ? { maxFiles: this.options.maxFiles } : {}) }).then((workspace): Session => ({
+      const opened: Promise<SessionWorkspace> = this.options.openWorkspace
+        ? this.options.openWorkspace(id, user)
+        : Workspace.open(path.join(this.options.root, id), { maxBytes: this.options.maxBytes, ...(this.options.maxFiles !== undefined ? { maxFiles: this.options.maxFiles } : {}) });
+      const session = opened.then((workspace): Session => ({
         id,
         user,
         workspace,
@@ -125,6 +134,7 @@ export class SessionStore {
     }
     const session = await entry.session;
     session.lastUsed = Date.now();
+    await session.workspace.touch?.();
     return session;
   }
 
@@ -170,13 +180,13 @@ export class SessionStore {
    * Ends a session now and removes its workspace. Executions still running in it keep running,
    * but their workspace calls fail with `SESSION_NOT_FOUND`.
    */
-  async end(id: string): Promise<void> {
+  async end(id: string, expired = false): Promise<void> {
     const entry = this.#sessions.get(id);
     if (!entry) return this.#ending.get(id);
     this.#sessions.delete(id);
     this.options.onEnd?.(id, entry.user);
     const ending = entry.session.then(
-      (session) => (this.options.keepOnClose && this.#closing ? session.workspace.close() : session.workspace.destroy()),
+      (session) => ((this.options.keepOnClose || session.workspace.shared) && this.#closing) || (expired && session.workspace.shared) ? session.workspace.close() : session.workspace.destroy(),
       () => undefined,
     );
     const tracked = ending.finally(() => {
@@ -195,7 +205,7 @@ export class SessionStore {
       // Checked and ended in one synchronous step: an execution that started meanwhile keeps it.
       if (session && session.active === 0 && now - session.lastUsed > this.options.idleMs && this.#sessions.get(id) === entry) {
         expired.push(id);
-        ends.push(this.end(id));
+        ends.push(this.end(id, true));
       }
     }
     await Promise.all(ends);
