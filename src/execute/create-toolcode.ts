@@ -201,8 +201,12 @@ export interface Toolcode {
   virtualPaths(): string[];
   /** One file of the virtual tree (rendered on first use, then cached), or undefined. */
   virtualFile(path: string): string | undefined;
-  /** Ends a session now, removing its workspace, PII vault and pending approvals. */
-  endSession(sessionId: string): Promise<void>;
+  /**
+   * Ends a session now, removing its workspace, PII vault and pending approvals. With state.redis
+   * the shared workspace goes too (for every replica; pass `user` when the session may not be open
+   * here), unless `local`: then only this process lets go of the session (other replicas keep it).
+   */
+  endSession(sessionId: string, options?: { local?: boolean; user?: string | null }): Promise<void>;
   /** Pending approvals of a session (default: the instance's default session). */
   pendingApprovals(options?: { sessionId?: string; user?: string }): Promise<ApprovalInfo[]>;
   /**

@@ -179,14 +179,28 @@ export class SessionStore {
   /**
    * Ends a session now and removes its workspace. Executions still running in it keep running,
    * but their workspace calls fail with `SESSION_NOT_FOUND`.
+   *
+   * A shared workspace (`openWorkspace`, state.redis) is removed only by `how: "end"` (the client
+   * ended the session): "local" (this process lets go of it: its MCP transport closed, idle expiry
+   * here) and the store's close only close it, other replicas may still use it. `user` lets an
+   * "end" remove the shared workspace of a session not open in this process.
    */
-  async end(id: string, expired = false): Promise<void> {
+  async end(id: string, how: "end" | "local" = "end", user?: string | null): Promise<void> {
     const entry = this.#sessions.get(id);
-    if (!entry) return this.#ending.get(id);
+    if (!entry) {
+      await this.#ending.get(id);
+      if (how === "end" && user !== undefined && this.options.openWorkspace && !this.#sessions.has(id)) {
+        await (await this.options.openWorkspace(id, user)).destroy();
+      }
+      return;
+    }
     this.#sessions.delete(id);
     this.options.onEnd?.(id, entry.user);
     const ending = entry.session.then(
-      (session) => ((this.options.keepOnClose || session.workspace.shared) && this.#closing) || (expired && session.workspace.shared) ? session.workspace.close() : session.workspace.destroy(),
+      (session) => {
+        const keep = session.workspace.shared ? how === "local" || this.#closing : this.options.keepOnClose === true && this.#closing;
+        return keep ? session.workspace.close() : session.workspace.destroy();
+      },
       () => undefined,
     );
     const tracked = ending.finally(() => {
@@ -205,7 +219,7 @@ export class SessionStore {
       // Checked and ended in one synchronous step: an execution that started meanwhile keeps it.
       if (session && session.active === 0 && now - session.lastUsed > this.options.idleMs && this.#sessions.get(id) === entry) {
         expired.push(id);
-        ends.push(this.end(id, true));
+        ends.push(this.end(id, "local"));
       }
     }
     await Promise.all(ends);

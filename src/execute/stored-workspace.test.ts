@@ -9,6 +9,7 @@ import { ToolcodeError } from "../errors.js";
 import type { StateHandle } from "../runtime/open-state-store.js";
 import { RedisStateStore } from "../runtime/redis-state-store.js";
 import { StateCipher } from "../runtime/state-cipher.js";
+import { SessionStore } from "./sessions.js";
 import { StoredWorkspace } from "./stored-workspace.js";
 
 let redis: RedisServer | { reason: string } = { reason: "not started" };
@@ -110,5 +111,26 @@ describe("StoredWorkspace (real Redis)", () => {
     expect(await b.read("a.txt")).toBe("1");
     await new Promise((resolve) => setTimeout(resolve, 500));
     expect(await b.list()).toEqual([]);
+  });
+
+  it("a session store lets go of a shared workspace on idle expiry and close, and removes it on end", async () => {
+    if (!("url" in redis)) return console.log(`skipped: ${redis.reason}`);
+    const prefix = `ws${Math.random().toString(36).slice(2)}:`;
+    const sessions = (state: StateHandle): SessionStore =>
+      new SessionStore({ root: "/nonexistent", maxBytes: 1000, idleMs: 60_000, openWorkspace: async (id, user) => StoredWorkspace.open({ state, sessionId: id, user, ttlMs: 60_000, maxBytes: 1000 }) });
+    const a = sessions(replica(prefix));
+    const b = sessions(replica(prefix));
+    await (await a.get("s5", "alice")).workspace.write("kept.txt", "1");
+    expect(await a.sweep(Date.now() + 120_000)).toEqual(["s5"]);
+    await a.close();
+    expect(await (await b.get("s5", "alice")).workspace.read("kept.txt")).toBe("1");
+    await b.end("s5", "local");
+    const c = sessions(replica(prefix));
+    expect(await (await c.get("s5", "alice")).workspace.read("kept.txt")).toBe("1");
+    // The client ended it (on a replica where it is not open any more, too): gone for everyone.
+    await c.end("s5", "local");
+    await c.end("s5", "end", "alice");
+    expect(await (await b.get("s5", "alice")).workspace.list()).toEqual([]);
+    await Promise.all([b.close(), c.close()]);
   });
 });

@@ -314,8 +314,8 @@ export class ToolcodeInstance implements Toolcode {
     return { runs: new Map(builtins.map((b) => [b.bridge, b.begin(context)])), preludes: builtins.map((b) => b.prelude) };
   }
 
-  async endSession(sessionId: string): Promise<void> {
-    await this.parts.sessions.end(sessionId);
+  async endSession(sessionId: string, options: { local?: boolean; user?: string | null } = {}): Promise<void> {
+    await this.parts.sessions.end(sessionId, options.local === true ? "local" : "end", options.user);
   }
 
   async pendingApprovals(options: { sessionId?: string; user?: string } = {}): Promise<ApprovalInfo[]> {

@@ -6,7 +6,7 @@
  * audit file), writing and reading workspace files and guest `state` and resuming an approval;
  * then one replica is SIGKILLed and the session goes on on the other with nothing lost.
  */
-import { type ChildProcess, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import path from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
@@ -73,6 +73,7 @@ describe("two toolcode serve --http replicas behind nginx round-robin, one redis
 
   it("20 executes of one MCP session alternate between the replicas, sharing workspace, state and an approval; a SIGKILLed replica loses nothing", async () => {
     if ("reason" in redis) return console.log(`skipped: ${redis.reason}`);
+    const redisPort = redis.port;
     const dir = tempDir();
     const memoryFile = path.join(dir, "memory.jsonl");
     const nginxPort = await freePort();
@@ -108,9 +109,18 @@ describe("two toolcode serve --http replicas behind nginx round-robin, one redis
     if ("reason" in nginx) return console.log(`skipped: ${nginx.reason}`);
     const balancer = nginx;
 
-    const transport = new StreamableHTTPClientTransport(new URL(`${balancer.origin}/mcp`), { requestInit: { headers: { Authorization: `Bearer ${ALICE}` } } });
+    // The client opens its GET stream right after initialize, without waiting: wait for its answer,
+    // so nginx has given it an upstream before the executes start (else it may fall between two).
+    let streamOpened: Promise<unknown> = Promise.resolve();
+    const watched = (input: string | URL | Request, init?: RequestInit): Promise<Response> => {
+      const response = fetch(input, init);
+      if ((init?.method ?? "GET") === "GET") streamOpened = response.catch(() => undefined);
+      return response;
+    };
+    const transport = new StreamableHTTPClientTransport(new URL(`${balancer.origin}/mcp`), { fetch: watched, requestInit: { headers: { Authorization: `Bearer ${ALICE}` } } });
     client = new Client({ name: "behind-nginx", version: "1" });
     await client.connect(transport);
+    await streamOpened;
     const session = transport.sessionId;
     expect(session).toBeDefined();
     const execute = async (args: Record<string, unknown>): Promise<ExecuteContent> => (await client!.callTool({ name: "execute", arguments: args })).structuredContent as unknown as ExecuteContent;
@@ -165,5 +175,11 @@ describe("two toolcode serve --http replicas behind nginx round-robin, one redis
     for (let i = 0; i < 3; i++) expect(await execute({ code: `return (await workspace.read("steps/${STEPS - 2}.json")).step + ${i}` })).toMatchObject({ error: null, result: STEPS - 2 + i });
     expect(transport.sessionId).toBe(session);
     expect(executions(b.audit).length).toBe(STEPS / 2 + 4);
+
+    // The client ends the session (HTTP DELETE through nginx): its workspace and state records go.
+    const keys = (): string[] => execFileSync("/usr/bin/redis-cli", ["-p", String(redisPort), "--scan", "--pattern", "nginx-test:ws*"], { encoding: "utf8" }).split("\n").filter(Boolean);
+    expect(keys().length).toBeGreaterThan(STEPS);
+    await transport.terminateSession();
+    expect(keys()).toEqual([]);
   }, 300_000);
 });
