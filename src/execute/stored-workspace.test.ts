@@ -58,6 +58,7 @@ describe("StoredWorkspace (real Redis)", () => {
     expect(await codeOf(b.write("data", "x"))).toBe("WORKSPACE_PATH");
     expect(await codeOf(b.write("notes.txt/x", "x"))).toBe("WORKSPACE_PATH");
     expect(await codeOf(b.read("../etc/passwd"))).toBe("WORKSPACE_PATH");
+    expect(await codeOf(b.write("x".repeat(2000), "x"))).toBe("WORKSPACE_PATH");
     await b.write("notes.txt", "bye");
     expect(await a.read("notes.txt")).toBe("bye");
     expect(await a.remove("data")).toBe(true);

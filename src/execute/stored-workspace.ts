@@ -19,7 +19,7 @@ import { createHash, randomBytes } from "node:crypto";
 import path from "node:path";
 import { ToolcodeError } from "../errors.js";
 import type { StateHandle } from "../runtime/open-state-store.js";
-import { MAX_EXPIRE_KEYS, stateStoreUnavailable } from "../runtime/state-store.js";
+import { MAX_EXPIRE_KEYS, MAX_STATE_VALUE_CHARS, stateStoreUnavailable } from "../runtime/state-store.js";
 import type { SessionWorkspace, WorkspaceEntry, WorkspaceOptions } from "./workspace.js";
 
 /** One file of the index. */
@@ -38,6 +38,8 @@ interface Index {
 const MAX_ATTEMPTS = 50;
 /** File names a WORKSPACE_NOT_FOUND message lists at most. */
 const MAX_LISTED = 50;
+/** Longest path (characters) in a shared workspace: keeps the index small. */
+const MAX_PATH_CHARS = 1024;
 
 /** Options of {@link StoredWorkspace.open}. */
 export interface StoredWorkspaceOptions extends WorkspaceOptions {
@@ -109,6 +111,9 @@ export class StoredWorkspace implements SessionWorkspace {
       const { raw, index } = await this.#index();
       const next = change(index);
       const sealed = cipher.seal(next.index, this.#key);
+      if (sealed.length > MAX_STATE_VALUE_CHARS) {
+        throw new ToolcodeError("WORKSPACE_QUOTA", "The shared workspace's index of files is full (too many or too long paths). Remove files with workspace.remove(path), or use fewer, shorter paths (operator: workspace.maxFiles).", { limit: "state.redis index size" });
+      }
       if (await store.replace!(this.#key, raw, sealed, this.options.ttlMs)) {
         await Promise.all(next.unused.map((blob) => store.delete(this.#blobPrefix + blob).catch(() => false)));
         return next.result;
@@ -159,7 +164,15 @@ export class StoredWorkspace implements SessionWorkspace {
       const cipher = await this.options.state.cipher();
       const blob = randomBytes(12).toString("hex");
       const blobKey = this.#blobPrefix + blob;
-      await store.put(blobKey, cipher.seal(text, blobKey), this.options.ttlMs);
+      const sealedText = cipher.seal(text, blobKey);
+      if (sealedText.length > MAX_STATE_VALUE_CHARS) {
+        throw new ToolcodeError(
+          "WORKSPACE_QUOTA",
+          `"${file}" is ${bytes.toLocaleString("en-US")} bytes, over the largest file a shared workspace (state.redis) keeps (about ${Math.floor((MAX_STATE_VALUE_CHARS * 3) / 4 / 1024 / 1024)} MB). Split it into smaller files.`,
+          { path: file, bytes, limit: "state.redis file size" },
+        );
+      }
+      await store.put(blobKey, sealedText, this.options.ttlMs);
       try {
         return await this.#change((index) => {
           const files = index.files;
@@ -292,6 +305,7 @@ function normalise(file: unknown, op: string, rootOk = false): string {
   if (path.isAbsolute(file) || file.split(/[\\/]/).includes("..") || file.includes("\0")) {
     throw new ToolcodeError("WORKSPACE_PATH", `Path "${file}" is outside the workspace: use a relative path without "..", e.g. "data/result.json".`, { path: file });
   }
+  if (file.length > MAX_PATH_CHARS) throw new ToolcodeError("WORKSPACE_PATH", `Path of ${file.length} characters is over the limit of ${MAX_PATH_CHARS}; use a shorter path, e.g. "data/result.json".`, { path: file.slice(0, 80) });
   const normal = path.posix.normalize(file).replace(/\/+$/, "") || ".";
   if (normal === "." && !rootOk) throw new ToolcodeError("WORKSPACE_PATH", `"${file}" is a directory; use workspace.list("${file}").`, { path: file });
   return normal;
