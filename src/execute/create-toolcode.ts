@@ -45,6 +45,7 @@ import { CatalogProvider } from "./providers/catalog-provider.js";
 import { hiddenToolsProvider } from "./providers/hidden-tools-provider.js";
 import { SkillsProvider } from "./providers/skills-provider.js";
 import { SessionStore } from "./sessions.js";
+import { StoredWorkspace } from "./stored-workspace.js";
 import { TenantLimits } from "./tenant-limits.js";
 import { HostScrubber } from "./host-scrub.js";
 import { sourceHealthProvider } from "./providers/source-health-provider.js";
@@ -200,8 +201,12 @@ export interface Toolcode {
   virtualPaths(): string[];
   /** One file of the virtual tree (rendered on first use, then cached), or undefined. */
   virtualFile(path: string): string | undefined;
-  /** Ends a session now, removing its workspace, PII vault and pending approvals. */
-  endSession(sessionId: string): Promise<void>;
+  /**
+   * Ends a session now, removing its workspace, PII vault and pending approvals. With state.redis
+   * the shared workspace goes too (for every replica; pass `user` when the session may not be open
+   * here), unless `local`: then only this process lets go of the session (other replicas keep it).
+   */
+  endSession(sessionId: string, options?: { local?: boolean; user?: string | null }): Promise<void>;
   /** Pending approvals of a session (default: the instance's default session). */
   pendingApprovals(options?: { sessionId?: string; user?: string }): Promise<ApprovalInfo[]>;
   /**
@@ -281,6 +286,13 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
     idleMs: config.workspace.idleMinutes * 60_000,
     keepOnClose: config.workspace.dir !== undefined,
     newGuardState: () => guard.newSessionState(),
+    // With state.redis each session's workspace (and guest `state`) lives in Redis: any replica reads it.
+    ...(config.state.redis !== undefined
+      ? {
+          openWorkspace: async (id: string, user: string | null) =>
+            StoredWorkspace.open({ state, sessionId: id, user, ttlMs: config.workspace.idleMinutes * 60_000, maxBytes: config.workspace.maxBytes, maxFiles: config.workspace.maxFiles }),
+        }
+      : {}),
     // A session's sandbox (sandbox.reuse "session") ends with it.
     onEnd: (id, user) => void engine.endSession(id, user).catch(() => undefined),
   });

@@ -12,14 +12,14 @@ import { ApprovalBook } from "../guard/approvals.js";
 import type { GuardSessionState } from "../guard/guard.js";
 import { RetryBook } from "../guard/idempotency.js";
 import { PiiVault } from "../guard/pii-vault.js";
-import { Workspace } from "./workspace.js";
+import { type SessionWorkspace, Workspace } from "./workspace.js";
 
 /** One session's state. */
 export interface Session {
   readonly id: string;
   /** The user who opened it (null: no user, e.g. the library's default). */
   readonly user: string | null;
-  readonly workspace: Workspace;
+  readonly workspace: SessionWorkspace;
   /** PII vault and pending approvals, held in host memory only. */
   readonly guard: GuardSessionState;
   lastUsed: number;
@@ -48,6 +48,12 @@ export interface SessionStoreOptions {
   keepOnClose?: boolean;
   /** Creates a new session's guard state (default: an empty vault that tokenizes nothing, no approvals). */
   newGuardState?: () => GuardSessionState;
+  /**
+   * Opens a session's workspace somewhere else than `<root>/<id>` (the shared one in the state
+   * store, with `state.redis`). A shared workspace outlives this process's session: idle expiry
+   * here only closes it (its records expire by TTL), an explicit end deletes it.
+   */
+  openWorkspace?: (id: string, user: string | null) => Promise<SessionWorkspace>;
   /** Called when a session ends (ended, expired or closed): what else it holds goes too (its sandbox). */
   onEnd?: (id: string, user: string | null) => void;
 }
@@ -103,7 +109,10 @@ export class SessionStore {
     let entry = this.#sessions.get(id);
     if (!entry) {
       this.#checkCaps(user);
-      const session = Workspace.open(path.join(this.options.root, id), { maxBytes: this.options.maxBytes, ...(this.options.maxFiles !== undefined ? { maxFiles: this.options.maxFiles } : {}) }).then((workspace): Session => ({
+      const opened: Promise<SessionWorkspace> = this.options.openWorkspace
+        ? this.options.openWorkspace(id, user)
+        : Workspace.open(path.join(this.options.root, id), { maxBytes: this.options.maxBytes, ...(this.options.maxFiles !== undefined ? { maxFiles: this.options.maxFiles } : {}) });
+      const session = opened.then((workspace): Session => ({
         id,
         user,
         workspace,
@@ -125,6 +134,7 @@ export class SessionStore {
     }
     const session = await entry.session;
     session.lastUsed = Date.now();
+    await session.workspace.touch?.();
     return session;
   }
 
@@ -169,14 +179,28 @@ export class SessionStore {
   /**
    * Ends a session now and removes its workspace. Executions still running in it keep running,
    * but their workspace calls fail with `SESSION_NOT_FOUND`.
+   *
+   * A shared workspace (`openWorkspace`, state.redis) is removed only by `how: "end"` (the client
+   * ended the session): "local" (this process lets go of it: its MCP transport closed, idle expiry
+   * here) and the store's close only close it, other replicas may still use it. `user` lets an
+   * "end" remove the shared workspace of a session not open in this process.
    */
-  async end(id: string): Promise<void> {
+  async end(id: string, how: "end" | "local" = "end", user?: string | null): Promise<void> {
     const entry = this.#sessions.get(id);
-    if (!entry) return this.#ending.get(id);
+    if (!entry) {
+      await this.#ending.get(id);
+      if (how === "end" && user !== undefined && this.options.openWorkspace && !this.#sessions.has(id)) {
+        await (await this.options.openWorkspace(id, user)).destroy();
+      }
+      return;
+    }
     this.#sessions.delete(id);
     this.options.onEnd?.(id, entry.user);
     const ending = entry.session.then(
-      (session) => (this.options.keepOnClose && this.#closing ? session.workspace.close() : session.workspace.destroy()),
+      (session) => {
+        const keep = session.workspace.shared ? how === "local" || this.#closing : this.options.keepOnClose === true && this.#closing;
+        return keep ? session.workspace.close() : session.workspace.destroy();
+      },
       () => undefined,
     );
     const tracked = ending.finally(() => {
@@ -195,7 +219,7 @@ export class SessionStore {
       // Checked and ended in one synchronous step: an execution that started meanwhile keeps it.
       if (session && session.active === 0 && now - session.lastUsed > this.options.idleMs && this.#sessions.get(id) === entry) {
         expired.push(id);
-        ends.push(this.end(id));
+        ends.push(this.end(id, "local"));
       }
     }
     await Promise.all(ends);

@@ -221,6 +221,10 @@ export class ToolcodeInstance implements Toolcode {
       const held = await this.parts.sessions.acquire(sessionId, options.user ?? null);
       releases.push(held.release);
       session = held.session;
+      // A shared workspace (state.redis): the guest `state` another replica saved last.
+      const sharedState = session.workspace.loadState ? await session.workspace.loadState() : undefined;
+      if (sharedState !== undefined) session.state.json = sharedState;
+      const stateBefore = session.state.json;
       const checked = await this.#typeCheck(code, options);
       typeReport = checked?.report;
       if (checked?.error) {
@@ -235,6 +239,7 @@ export class ToolcodeInstance implements Toolcode {
         const builtins = this.#beginBuiltins(code, session, options, () => running.halted);
         const host = guardedHost({ allTools: this.parts.allTools, guard, scrubber: this.parts.scrubber, builtins: builtins.runs, onToolResult: (json) => toolResults.add(json), ...(options.onToolCall ? { onToolCall: options.onToolCall } : {}), trace: traceContext, ...(options.user !== undefined ? { user: options.user } : {}), ...(watch ? { watch } : {}) });
         outcome = await runGuest({ engine: this.parts.limits.fairEngine(engine, options.user), code, preludes: builtins.preludes, builtins: builtins.runs, tools: this.parts.guestTools, limits, host, language, session: { id: sessionId, user: options.user ?? null } });
+        if (session.state.json !== stateBefore) await session.workspace.saveState?.(session.state.json);
       }
     } catch (thrown) {
       outcome = { ...outcome, error: guestErrorInfo(thrown) };
@@ -309,8 +314,8 @@ export class ToolcodeInstance implements Toolcode {
     return { runs: new Map(builtins.map((b) => [b.bridge, b.begin(context)])), preludes: builtins.map((b) => b.prelude) };
   }
 
-  async endSession(sessionId: string): Promise<void> {
-    await this.parts.sessions.end(sessionId);
+  async endSession(sessionId: string, options: { local?: boolean; user?: string | null } = {}): Promise<void> {
+    await this.parts.sessions.end(sessionId, options.local === true ? "local" : "end", options.user);
   }
 
   async pendingApprovals(options: { sessionId?: string; user?: string } = {}): Promise<ApprovalInfo[]> {

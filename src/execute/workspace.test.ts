@@ -61,7 +61,7 @@ describe("SessionStore", () => {
     const store = new SessionStore({ root: tempDir(), maxBytes: 1000, idleMs: 1000 });
     const a = await store.get("a");
     const b = await store.get("b");
-    expect(a.workspace.root).not.toBe(b.workspace.root);
+    expect((a.workspace as Workspace).root).not.toBe((b.workspace as Workspace).root);
     await a.workspace.write("x.txt", "1");
     expect(await codeOf(b.workspace.read("x.txt"))).toBe("WORKSPACE_NOT_FOUND");
     expect(await store.sweep(Date.now() + 5000)).toEqual(["a", "b"]);

@@ -29,6 +29,31 @@ export interface WorkspaceOptions {
   maxFiles?: number;
 }
 
+/**
+ * What a session's workspace offers: {@link Workspace} (a local directory, the default) or the
+ * shared one in the state store (`stored-workspace.ts`, with `state.redis`).
+ */
+export interface SessionWorkspace {
+  /** True when the files live in the shared state store (other replicas see them). */
+  readonly shared: boolean;
+  read(file: string): Promise<unknown>;
+  write(file: string, data: unknown): Promise<{ path: string; bytes: number }>;
+  list(dir?: string): Promise<WorkspaceEntry[]>;
+  remove(file: string): Promise<boolean>;
+  usage(): Promise<number>;
+  totals(): Promise<{ bytes: number; files: number }>;
+  /** The guest `state` JSON kept beside a shared workspace (undefined: none yet). */
+  loadState?(): Promise<string | undefined>;
+  /** Keeps the guest `state` JSON beside a shared workspace (last save wins, as in one process). */
+  saveState?(json: string): Promise<void>;
+  /** Keeps a shared workspace alive while the session is used. */
+  touch?(): Promise<void>;
+  /** Deletes the files; later calls fail with `SESSION_NOT_FOUND`. */
+  destroy(): Promise<void>;
+  /** Later calls fail with `SESSION_NOT_FOUND`; the files stay. */
+  close(): Promise<void>;
+}
+
 /** Bytes and files stored. */
 interface Usage {
   bytes: number;
@@ -42,7 +67,8 @@ interface Usage {
  * queue), against a running total of bytes and files, so concurrent writes of one session
  * (`Promise.all` of many `workspace.write`) can never overrun `maxBytes` or `maxFiles`.
  */
-export class Workspace {
+export class Workspace implements SessionWorkspace {
+  readonly shared = false;
   /** Running totals, computed by one walk on the first change, then kept up to date. */
   #usage: Usage | undefined;
   /** Tail of the queue of changes. */

@@ -2,7 +2,8 @@
  * The Redis state store (`state.redis`), over the maintained `redis` client (node-redis),
  * loaded only when configured. Each operation is one Redis command, atomic on the server:
  * put = `SET key value PX ttl`, put-if-absent = `SET … NX PX`, get = `GET`, take = `GETDEL`
- * (Redis ≥ 6.2), delete = `DEL`. Keys get `state.keyPrefix` (default `toolcode:`).
+ * (Redis ≥ 6.2), delete = `DEL`; compare-and-set and TTL refresh (the shared workspace) are
+ * small Lua scripts (`EVAL`), atomic on the server. Keys get `state.keyPrefix` (default `toolcode:`).
  *
  * The client connects on first use with a connect timeout, fails commands at once while
  * disconnected (no offline queue) and times out commands; every failure is
@@ -10,7 +11,7 @@
  *
  * @module
  */
-import { type StateStore, checkEntry, stateStoreUnavailable } from "./state-store.js";
+import { type StateStore, checkEntry, checkKeys, stateStoreUnavailable } from "./state-store.js";
 
 /** Options of {@link RedisStateStore}. */
 export interface RedisStateStoreOptions {
@@ -33,9 +34,15 @@ interface RedisClient {
   get(key: string): Promise<string | null>;
   getDel(key: string): Promise<string | null>;
   del(key: string): Promise<number>;
+  eval(script: string, options: { keys: string[]; arguments: string[] }): Promise<unknown>;
   close(): Promise<unknown>;
   destroy(): void;
 }
+
+/** Compare-and-set in one server-side step: SET only when GET equals the expected value. */
+const REPLACE_SCRIPT = `if redis.call("GET", KEYS[1]) == ARGV[1] then redis.call("SET", KEYS[1], ARGV[2], "PX", ARGV[3]) return 1 else return 0 end`;
+/** PEXPIRE of every key given (missing keys are skipped by Redis). */
+const EXPIRE_SCRIPT = `for i, key in ipairs(KEYS) do redis.call("PEXPIRE", key, ARGV[1]) end return #KEYS`;
 
 /** See the module comment. */
 export class RedisStateStore implements StateStore {
@@ -82,6 +89,19 @@ export class RedisStateStore implements StateStore {
   async delete(key: string): Promise<boolean> {
     checkEntry(key);
     return (await this.#run("DEL", (c) => c.del(this.#key(key)))) > 0;
+  }
+
+  async replace(key: string, expected: string | undefined, value: string, ttlMs: number): Promise<boolean> {
+    checkEntry(key, value, ttlMs);
+    const ttl = String(Math.ceil(ttlMs));
+    if (expected === undefined) return this.putIfAbsent(key, value, ttlMs);
+    return (await this.#run("EVAL replace", (c) => c.eval(REPLACE_SCRIPT, { keys: [this.#key(key)], arguments: [expected, value, ttl] }))) === 1;
+  }
+
+  async expire(keys: readonly string[], ttlMs: number): Promise<void> {
+    checkKeys(keys, ttlMs);
+    if (keys.length === 0) return;
+    await this.#run("EVAL expire", (c) => c.eval(EXPIRE_SCRIPT, { keys: keys.map((k) => this.#key(k)), arguments: [String(Math.ceil(ttlMs))] }));
   }
 
   async close(): Promise<void> {

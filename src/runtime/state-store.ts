@@ -26,6 +26,14 @@ export interface StateStore {
   take(key: string): Promise<string | undefined>;
   /** Deletes `key`; true when it held a live value. */
   delete(key: string): Promise<boolean>;
+  /**
+   * Compare-and-set: stores `value` only when `key` holds exactly `expected` now (`undefined`:
+   * no live value); true when it was stored. Only the shared stores (Redis, memory) have it: the
+   * shared workspace needs it and is used only with `state.redis`.
+   */
+  replace?(key: string, expected: string | undefined, value: string, ttlMs: number): Promise<boolean>;
+  /** Sets the TTL of the live keys among `keys` (at most 1,000) to `ttlMs`. Same stores as {@link replace}. */
+  expire?(keys: readonly string[], ttlMs: number): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -53,6 +61,15 @@ export function checkEntry(key: string, value?: string, ttlMs?: number): void {
   if (ttlMs !== undefined && (!Number.isFinite(ttlMs) || ttlMs < 1 || ttlMs > MAX_STATE_TTL_MS)) {
     throw new ToolcodeError("INVALID_ARGUMENTS", `State TTL ${ttlMs} ms is out of range: use 1 ms to ${MAX_STATE_TTL_MS} ms (30 days).`, { ttlMs });
   }
+}
+
+/** Most keys one {@link StateStore.expire} call takes. */
+export const MAX_EXPIRE_KEYS = 1000;
+
+/** Checks the keys and TTL of {@link StateStore.expire}. */
+export function checkKeys(keys: readonly string[], ttlMs: number): void {
+  if (keys.length > MAX_EXPIRE_KEYS) throw new ToolcodeError("INVALID_ARGUMENTS", `expire takes at most ${MAX_EXPIRE_KEYS} keys (got ${keys.length}); split the call.`, { keys: keys.length, max: MAX_EXPIRE_KEYS });
+  for (const key of keys) checkEntry(key, undefined, ttlMs);
 }
 
 /** A store in this process's memory: what the others fall back to; lost with the process. */
@@ -95,6 +112,23 @@ export class MemoryStateStore implements StateStore {
 
   async delete(key: string): Promise<boolean> {
     return (await this.take(key)) !== undefined;
+  }
+
+  async replace(key: string, expected: string | undefined, value: string, ttlMs: number): Promise<boolean> {
+    checkEntry(key, value, ttlMs);
+    if (this.#live(key) !== expected) return false;
+    this.#entries.delete(key);
+    this.#entries.set(key, { value, expiresAtMs: Date.now() + ttlMs });
+    this.#bound();
+    return true;
+  }
+
+  async expire(keys: readonly string[], ttlMs: number): Promise<void> {
+    checkKeys(keys, ttlMs);
+    for (const key of keys) {
+      const value = this.#live(key);
+      if (value !== undefined) this.#entries.set(key, { value, expiresAtMs: Date.now() + ttlMs });
+    }
   }
 
   async close(): Promise<void> {

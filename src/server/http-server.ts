@@ -247,7 +247,11 @@ export async function startHttpServer(toolcode: Toolcode, options: HttpServerOpt
         return;
       }
       await transport.handleRequest(req, res);
-      if (req.method === "DELETE" && existing && res.statusCode < 300) await shared?.forget(existing.id, existing.user).catch(() => undefined);
+      if (req.method === "DELETE" && existing && res.statusCode < 300) {
+        await shared?.forget(existing.id, existing.user).catch(() => undefined);
+        // The client ended the session: its shared workspace goes for every replica.
+        await toolcode.endSession(existing.id, { user: existing.user ?? null }).catch(() => undefined);
+      }
       return;
     }
     res.setHeader("Allow", "GET, POST, DELETE");

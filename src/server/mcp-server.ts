@@ -170,7 +170,9 @@ export function createMcpServer(toolcode: Toolcode, options: McpServerOptions = 
   server.server.onclose = () => {
     close?.();
     stopWatchingSkills();
-    void toolcode.endSession(sessionId);
+    // Only this process lets go: with state.redis another replica may serve the session on (a
+    // client's HTTP DELETE ends it everywhere, in http-server.ts).
+    void toolcode.endSession(sessionId, { local: true });
   };
   return server;
 }

@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { Workspace } from "../workspace.js";
+import type { SessionWorkspace } from "../workspace.js";
 import type { StateSlot } from "./state-builtin.js";
 
 /** A guest built-in. */
@@ -31,7 +31,7 @@ export interface BuiltinContext {
   /** The script, as the user wrote it. */
   readonly code: string;
   /** The session's workspace. */
-  readonly workspace: Workspace;
+  readonly workspace: SessionWorkspace;
   /** The session's `state` (JSON text), kept between runs. */
   readonly state?: StateSlot;
   /** The script's language (guest `search` renders signatures for it). */

@@ -5,7 +5,7 @@
  * @module
  */
 import { ToolcodeError } from "../../errors.js";
-import type { Workspace } from "../workspace.js";
+import type { SessionWorkspace } from "../workspace.js";
 import type { GuestBuiltin } from "./guest-builtin.js";
 
 /** The reserved bridge global behind `workspace`. Not a valid config key for a server. */
@@ -43,7 +43,7 @@ export const workspaceBuiltin: GuestBuiltin = {
 };
 
 /** Performs one workspace call coming from the guest. */
-async function callWorkspace(workspace: Workspace, fn: string, args: unknown): Promise<unknown> {
+async function callWorkspace(workspace: SessionWorkspace, fn: string, args: unknown): Promise<unknown> {
   const input = (typeof args === "object" && args !== null ? args : {}) as { path?: unknown; data?: unknown; dir?: unknown };
   switch (fn) {
     case "read":
