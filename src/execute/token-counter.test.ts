@@ -37,6 +37,37 @@ describe("TokenCounter (o200k_base in a pool of worker threads)", () => {
     expect(estimated).toBe(false); // counting the full rendering stops once it is over the budget
   });
 
+  it("answers a repeated small execution from its cache, exactly as the worker did, and never a cut, an error or a different input", async () => {
+    const fresh = new TokenCounter({ workers: 1, timeoutMs: 60_000 });
+    try {
+      const input = { output: { logs: ["hi there"], result: 12345, error: null }, maxTokens: 1000, spill: { logs: "spill/1-logs.txt", result: "spill/1-result.json" }, toolResults: { texts: ['{"sum":3}'], chars: 9 } };
+      const first = await fresh.account(input);
+      expect(fresh.reusedAccountings).toBe(0);
+      const again = await fresh.account({ ...input, spill: { logs: "spill/2-logs.txt", result: "spill/2-result.json" } });
+      expect(fresh.reusedAccountings).toBe(1);
+      expect(again).toEqual(first);
+      again.shaped.logs.push("changed by the caller");
+      expect((await fresh.account(input)).shaped.logs).toEqual(["hi there"]); // a copy each time
+      const [tokens] = await fresh.count([first.shaped.text]);
+      expect(first.shaped.tokens).toBe(tokens);
+      expect(first.toolResults).toBe((await fresh.count(['{"sum":3}']))[0]);
+      // Other inputs go to the worker: another result, "12345" as a string, an error, a cut, a partly kept tool result.
+      const reused = fresh.reusedAccountings;
+      await fresh.account({ ...input, output: { ...input.output, result: 12346 } });
+      await fresh.account({ ...input, output: { ...input.output, result: "12345" } });
+      await fresh.account({ ...input, output: { ...input.output, error: { code: "GUEST_ERROR", message: "boom" } } });
+      await fresh.account({ ...input, output: { ...input.output, error: { code: "GUEST_ERROR", message: "boom" } } });
+      await fresh.account({ ...input, toolResults: { texts: ['{"sum":3}'], chars: 90 } });
+      const cut = { ...input, output: { logs: ["word ".repeat(300)], result: 1, error: null }, maxTokens: 20 };
+      const shapedCut = await fresh.account(cut);
+      expect(shapedCut.shaped.cut.logs).toBe(true);
+      expect((await fresh.account({ ...cut, spill: { logs: "spill/9-logs.txt" } })).shaped.text).toContain("spill/9-logs.txt");
+      expect(fresh.reusedAccountings).toBe(reused);
+    } finally {
+      await fresh.close();
+    }
+  });
+
   it("counts 100 KB runs without pre-token breaks exactly (within the budget)", async () => {
     for (const text of ["a".repeat(100_000), "漢字仮名交じり文".repeat(12_500), "\u200b".repeat(100_000), " ".repeat(100_000)]) {
       const { shaped, toolResults, estimated } = await counter.account({ output: { logs: [], result: "ok", error: null }, maxTokens: 2000, toolResults: { texts: [text], chars: text.length } });

@@ -12,6 +12,7 @@
  * @module
  */
 import { Worker } from "node:worker_threads";
+import { LRUCache } from "lru-cache";
 import { workerEntry } from "../runtime/worker-entry.js";
 import { estimateTokens } from "./bounded-count.js";
 import { type RawOutput, shapeOutput } from "./output-budget.js";
@@ -73,6 +74,15 @@ export class TokenCounter {
   #closed = false;
   /** Workers killed for missing a deadline (observability and tests). */
   #killed = 0;
+  /**
+   * Exact accountings of small executions (a primitive result, no error, a few short logs and tool
+   * results) seen lately, by their content: the same input gets the same answer without a round
+   * trip to a worker. Only uncut, exactly counted answers are kept, so spill paths (used only in
+   * the notice of a cut) cannot differ; bounded by entries.
+   */
+  readonly #small = new LRUCache<string, Accounting>({ max: 512 });
+  /** Accountings answered from {@link #small} (observability and tests). */
+  #reused = 0;
 
   constructor(options: TokenCounterOptions = {}) {
     this.#slots = Array.from({ length: Math.max(1, options.workers ?? 2) }, () => ({ worker: undefined, job: undefined }));
@@ -84,6 +94,11 @@ export class TokenCounter {
   warm(): void {
     this.#closed = false;
     for (const slot of this.#slots) this.#spawn(slot);
+  }
+
+  /** How many accountings were answered from the cache of small executions, without a worker. */
+  get reusedAccountings(): number {
+    return this.#reused;
   }
 
   /** How many workers were killed for missing their deadline since this counter was made. */
@@ -103,6 +118,18 @@ export class TokenCounter {
    * answer is estimated on the host (`estimated: true`).
    */
   async account(input: AccountInput): Promise<Accounting> {
+    const small = smallKey(input);
+    const known = small === undefined ? undefined : this.#small.get(small);
+    if (known !== undefined) {
+      this.#reused++;
+      return structuredClone(known);
+    }
+    const answer = await this.#accountInWorker(input);
+    if (small !== undefined && !answer.estimated && !answer.shaped.cut.logs && !answer.shaped.cut.result) this.#small.set(small, structuredClone(answer));
+    return answer;
+  }
+
+  async #accountInWorker(input: AccountInput): Promise<Accounting> {
     const texts = input.toolResults ? cutTo(input.toolResults.texts, this.#budgetChars) : [];
     const body: Omit<AccountRequest, "id"> = {
       kind: "account",
@@ -230,6 +257,31 @@ export class TokenCounter {
     slot.worker = worker;
     return worker;
   }
+}
+
+/** Characters of logs + tool results up to which an execution counts as small (see {@link smallKey}). */
+const SMALL_CHARS = 2048;
+
+/**
+ * The cache key of a small execution's accounting (its whole input, exactly), or undefined when
+ * it is not small: an error, a result that is not a string/finite number/boolean/null/undefined, or
+ * more than {@link SMALL_CHARS} characters of logs, result and tool results.
+ */
+function smallKey(input: AccountInput): string | undefined {
+  const { logs, result, error } = input.output;
+  if (error !== null && error !== undefined) return undefined;
+  const kind = result === null ? "null" : typeof result;
+  if (kind !== "string" && kind !== "number" && kind !== "boolean" && kind !== "undefined" && kind !== "null") return undefined;
+  if (kind === "number" && (!Number.isFinite(result) || Object.is(result, -0))) return undefined;
+  let chars = kind === "string" ? (result as string).length : 0;
+  for (const line of logs) chars += line.length;
+  const tools = input.toolResults ?? { texts: [], chars: 0 };
+  let kept = 0;
+  for (const text of tools.texts) kept += text.length;
+  if (kept !== tools.chars) return undefined; // some tool result is only partly kept
+  chars += kept;
+  if (chars > SMALL_CHARS) return undefined;
+  return JSON.stringify([kind, result ?? null, logs, input.maxTokens, tools.texts]);
 }
 
 /** The first `max` characters of `texts` (whole texts, the last one cut). */

@@ -80,6 +80,20 @@ describe("transpileGuest", () => {
     expect(error.message).toMatch(/\n {2}\| {14}\^$/);
   });
 
+  it("gives a repeated script the same output (cached), with and without a prelude, and a bad one the same error again", async () => {
+    const source = "const n: number = 2;\nreturn n * 3;";
+    const first = transpileGuest(source);
+    expect(transpileGuest(source)).toEqual(first);
+    const withPrelude = transpileGuest(source, { prelude: "const k = 1;\nconst j = 2;" });
+    expect(withPrelude.lineOffset).toBe(first.lineOffset + 1);
+    expect(withPrelude.code).toContain("const k = 1;");
+    expect(await runTranspiled(source)).toBe(6);
+    const bad = "let x = 1;\nlet = ;";
+    const again = [syntaxErrorOf(bad), syntaxErrorOf(bad)];
+    expect(again[1]!.message).toBe(again[0]!.message);
+    expect(again[1]!.details).toEqual(again[0]!.details);
+  });
+
   it("reports a syntax error on the first line at line 1", () => {
     const error = syntaxErrorOf(")");
     expect(error.details).toEqual({ line: 1, column: 1 });

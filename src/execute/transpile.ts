@@ -9,6 +9,7 @@
  *
  * @module
  */
+import { LRUCache } from "lru-cache";
 import { transform } from "sucrase";
 import { ToolcodeError } from "../errors.js";
 import { codeExcerpt } from "../sandbox/code-excerpt.js";
@@ -44,12 +45,16 @@ const WRAPPER_TAIL = "\n})";
 const LINE_OFFSET = 1;
 
 /**
- * Strips types and rewrites imports of guest code.
- *
- * @throws {ToolcodeError} `GUEST_SYNTAX_ERROR` with `details: { line, column }` (1-based, in the
- * user's code) and a message with `line:column` and an excerpt, when the code does not parse.
+ * Sucrase's output for guest scripts seen lately, keyed by the script (the transform's options
+ * are fixed), so a repeated script skips the parse. Bounded by entries and by characters held;
+ * a script that does not parse is not kept (it throws again, the same way).
  */
-export function transpileGuest(source: string, options: TranspileOptions = {}): TranspiledGuest {
+const STRIPPED = new LRUCache<string, string>({ max: 256, maxSize: 4 * 1024 * 1024, sizeCalculation: (output, source) => Math.max(1, output.length + source.length) });
+
+/** Sucrase's output for `source` (types stripped, imports rewritten), cached. */
+function stripTypes(source: string): string {
+  const cached = STRIPPED.get(source);
+  if (cached !== undefined) return cached;
   let output: string;
   try {
     output = transform(`\n${source}`, {
@@ -60,6 +65,18 @@ export function transpileGuest(source: string, options: TranspileOptions = {}): 
   } catch (error) {
     throw syntaxError(source, error);
   }
+  STRIPPED.set(source, output);
+  return output;
+}
+
+/**
+ * Strips types and rewrites imports of guest code.
+ *
+ * @throws {ToolcodeError} `GUEST_SYNTAX_ERROR` with `details: { line, column }` (1-based, in the
+ * user's code) and a message with `line:column` and an excerpt, when the code does not parse.
+ */
+export function transpileGuest(source: string, options: TranspileOptions = {}): TranspiledGuest {
+  const output = stripTypes(source);
   const prelude = options.prelude ?? "";
   if (prelude === "") return { code: `${WRAPPER_HEAD}${output}${WRAPPER_TAIL}`, lineOffset: LINE_OFFSET };
   // Output line 1 holds only sucrase's prologue (from the blank line we added): the prelude goes
