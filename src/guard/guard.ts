@@ -223,6 +223,11 @@ export class Guard {
     }
   }
 
+  /** A session ended for good: its shared vault record goes too (best effort: otherwise it expires with the session's TTL). @internal */
+  async endSession(sessionId: string, user: string | null): Promise<void> {
+    await this.#sharedVault?.delete(sessionId, user).catch(() => undefined);
+  }
+
   /** Tokenizes a tool result or error for the guest (new tokens numbered in the shared vault first, when there is one). @internal */
   async tokenize<T>(context: ExecutionContext, value: T): Promise<T> {
     return this.#sharedVault ? this.#sharedVault.tokenize(context.state.vault, context.sessionId, context.user ?? null, value) : context.state.vault.tokenize(value);

@@ -101,6 +101,11 @@ export class SharedVault {
     throw new ToolcodeError("STATE_STORE_UNAVAILABLE", `The shared PII vault of this session changed under ${MAX_ROUNDS} tries in a row (other replicas writing it); retry the execution.`, { rounds: MAX_ROUNDS });
   }
 
+  /** Deletes the session's record (the session ended for every replica). */
+  async delete(sessionId: string, user: string | null): Promise<void> {
+    await this.#state.store.delete(this.#key(sessionId, user));
+  }
+
   async #read(key: string, sessionId: string, user: string | null): Promise<{ raw: string | undefined; record: VaultRecord }> {
     const raw = await this.#state.store.get(key);
     const empty: VaultRecord = { user, sessionId, entries: [] };

@@ -91,7 +91,8 @@ describe("two toolcode serve --http replicas share each session's PII vault thro
       return fetch(target, init);
     };
     client = new Client({ name: "shared-vault", version: "1" });
-    await client.connect(new StreamableHTTPClientTransport(new URL(a), { fetch: route }));
+    const transport = new StreamableHTTPClientTransport(new URL(a), { fetch: route });
+    await client.connect(transport);
     const session = client;
     const execute = async (on: string, code: string): Promise<ExecuteContent> => {
       queue.push(on);
@@ -127,5 +128,8 @@ describe("two toolcode serve --http replicas share each session's PII vault thro
       const raw = cli("get", key);
       expect(raw).not.toMatch(/example\.(com|org|net)/);
     }
+    // The client ending the session (DELETE) removes its vault record; the seeder's stays until it expires.
+    await transport.terminateSession();
+    expect(cli("--scan", "--pattern", "vault-test:vault:*").split("\n").filter(Boolean)).toHaveLength(1);
   }, 120_000);
 });
