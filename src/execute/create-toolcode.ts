@@ -17,6 +17,7 @@ import { ToolcodeError } from "../errors.js";
 import type { ApprovalInfo } from "../guard/approvals.js";
 import { AuditLog } from "../guard/audit-log.js";
 import { type ApprovalHandler, Guard } from "../guard/guard.js";
+import { SharedVault } from "../guard/shared-vault.js";
 import { DEFAULT_RETRY_LIMITS } from "../guard/idempotency.js";
 import { HiddenTools } from "../guard/hidden-tools.js";
 import { Policy } from "../guard/policy.js";
@@ -271,6 +272,8 @@ export async function createToolcode(options: ToolcodeOptions = {}): Promise<Too
     policy,
     state,
     privacy: config.privacy,
+    // With state.redis each session's PII vault is shared too: tokens from one replica detokenize on any.
+    ...(config.state.redis !== undefined ? { sharedVault: new SharedVault({ state, ttlMs: config.workspace.idleMinutes * 60_000 }) } : {}),
     ...(audit ? { audit } : {}),
     ...(options.onApproval ? { onApproval: options.onApproval } : {}),
     retryLimits: { ...DEFAULT_RETRY_LIMITS, ttlMs: config.policy.approvalTtlSeconds * 1000 },

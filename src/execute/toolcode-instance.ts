@@ -316,6 +316,7 @@ export class ToolcodeInstance implements Toolcode {
 
   async endSession(sessionId: string, options: { local?: boolean; user?: string | null } = {}): Promise<void> {
     await this.parts.sessions.end(sessionId, options.local === true ? "local" : "end", options.user);
+    if (options.local !== true) await this.parts.guard.endSession(sessionId, options.user ?? null);
   }
 
   async pendingApprovals(options: { sessionId?: string; user?: string } = {}): Promise<ApprovalInfo[]> {

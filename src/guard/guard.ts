@@ -23,6 +23,7 @@ import { DurableApprovals, DurableRecords } from "./durable-approvals.js";
 import type { StateHandle } from "../runtime/open-state-store.js";
 import { GlobList } from "./glob.js";
 import { PiiVault } from "./pii-vault.js";
+import type { SharedVault } from "./shared-vault.js";
 import { type Policy, type PolicyDecision, policyDeniedError } from "./policy.js";
 
 /** The `privacy` config section, defaults applied. */
@@ -78,6 +79,8 @@ export interface GuardOptions {
   retryLimits?: RetryLimits;
   /** Where pending approvals are kept beyond the process (`state`); without it, in memory only. */
   state?: StateHandle;
+  /** Each session's PII vault shared by every replica (with `state.redis`); without it, per process. */
+  sharedVault?: SharedVault;
 }
 
 /** The instance-wide guard. */
@@ -90,8 +93,10 @@ export class Guard {
   readonly #retryLimits: RetryLimits | undefined;
   readonly #durable: DurableApprovals | undefined;
   readonly #durableRetries: DurableRecords<RetryRecord> | undefined;
+  readonly #sharedVault: SharedVault | undefined;
 
   constructor(options: GuardOptions) {
+    this.#sharedVault = options.sharedVault;
     this.#retryLimits = options.retryLimits;
     this.#durable = options.state ? new DurableApprovals(options.state) : undefined;
     this.#durableRetries = options.state ? new DurableRecords<RetryRecord>(options.state, "retry", /^[0-9a-f]{12}$/, (record) => record.executionId) : undefined;
@@ -119,6 +124,8 @@ export class Guard {
    * used, another user's) or an expired one; `STATE_STORE_UNAVAILABLE` when the store is down.
    */
   async begin(context: ExecutionContext): Promise<ExecutionGuard> {
+    // Tokens other replicas gave this session turn back into real values here too.
+    await this.#sharedVault?.load(context.state.vault, context.sessionId, context.user ?? null);
     let approval: PendingApproval | undefined;
     if (context.approve !== undefined) {
       // Claimed, not just looked up: a concurrent replay of the same id gets APPROVAL_INVALID.
@@ -214,6 +221,16 @@ export class Guard {
     } catch {
       record.kept = false;
     }
+  }
+
+  /** A session ended for good: its shared vault record goes too (best effort: otherwise it expires with the session's TTL). @internal */
+  async endSession(sessionId: string, user: string | null): Promise<void> {
+    await this.#sharedVault?.delete(sessionId, user).catch(() => undefined);
+  }
+
+  /** Tokenizes a tool result or error for the guest (new tokens numbered in the shared vault first, when there is one). @internal */
+  async tokenize<T>(context: ExecutionContext, value: T): Promise<T> {
+    return this.#sharedVault ? this.#sharedVault.tokenize(context.state.vault, context.sessionId, context.user ?? null, value) : context.state.vault.tokenize(value);
   }
 
   /** @internal */
@@ -512,20 +529,42 @@ export class ExecutionGuard {
     }
   }
 
+  /** A thrown error as info for the guest, tokenized (a store failure while numbering falls back to this replica's vault). */
+  async #tokenizeError(thrown: unknown): Promise<ErrorInfo> {
+    const info = toErrorInfo(thrown, "TOOL_ERROR");
+    try {
+      return await this.guard.tokenize(this.context, info);
+    } catch (error) {
+      return toErrorInfo(error, "STATE_STORE_UNAVAILABLE");
+    }
+  }
+
   /** Calls the source with real values for permitted tools; tokenizes the result or the error; journals and audits it. */
   async #invoke(call: GuardedCall, callSource: CallSource, signal: AbortSignal): Promise<unknown> {
     const vault = this.context.state.vault;
     const realArgs = this.guard.detokenizes(call.tool) ? vault.detokenize(call.args) : call.args;
-    let value: unknown;
+    let real: unknown;
     try {
-      value = vault.tokenize(await callSource(realArgs, (use) => (call.credential = { connection: use.connection, owner: use.owner }), call.write?.key));
+      real = await callSource(realArgs, (use) => (call.credential = { connection: use.connection, owner: use.owner }), call.write?.key);
     } catch (thrown) {
-      const error = !vault.enabled && thrown instanceof ToolcodeError ? thrown : fromInfo(vault.tokenize(toErrorInfo(thrown, "TOOL_ERROR")));
+      const error = !vault.enabled && thrown instanceof ToolcodeError ? thrown : fromInfo(await this.#tokenizeError(thrown));
       if (call.write) {
         call.write.outcome = { ok: false, error: toErrorInfo(error) };
         if (outcomeUncertain(toErrorInfo(error), signal.aborted)) call.write.uncertain = true;
       }
       throw this.#failed(call, error);
+    }
+    let value: unknown;
+    try {
+      value = await this.guard.tokenize(this.context, real);
+    } catch (thrown) {
+      // The call ran but its result cannot be numbered in the shared vault (store down): never handed out untokenized.
+      const info = toErrorInfo(thrown, "STATE_STORE_UNAVAILABLE");
+      if (call.write) {
+        call.write.outcome = { ok: false, error: info };
+        call.write.uncertain = true;
+      }
+      throw this.#failed(call, fromInfo(info));
     }
     if (call.write) call.write.outcome = { ok: true, value };
     this.#journal.push({ seq: call.seq, tool: call.tool.id, argsKey: call.argsKey, ...(call.write ? { key: call.write.key } : {}), outcome: { ok: true, value } });

@@ -67,6 +67,24 @@ export class PiiVault {
     return this.#valueOf.size;
   }
 
+  /** Every entry (token → real value), in the order they were made. */
+  entries(): [string, string | number | boolean][] {
+    return [...this.#valueOf];
+  }
+
+  /** The highest number given to a token of `prefix` here (0: none). */
+  counter(prefix: string): number {
+    return this.#counters.get(prefix) ?? 0;
+  }
+
+  /** A new vault with the same rules and entries (a draft: tokenizing it leaves this one alone). */
+  fork(): PiiVault {
+    const copy = new PiiVault({ kinds: [...this.#kinds], fields: [] });
+    copy.#fields.push(...this.#fields);
+    copy.adopt(this.entries());
+    return copy;
+  }
+
   /** The token for a value, creating it on first sight. */
   tokenFor(kind: string, value: string | number | boolean): string {
     const text = String(value);
