@@ -18,6 +18,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import path from "node:path";
 import { ToolcodeError } from "../errors.js";
+import { SessionGate } from "./session-gate.js";
 import type { StateHandle } from "../runtime/open-state-store.js";
 import { MAX_EXPIRE_KEYS, MAX_STATE_VALUE_CHARS, stateStoreUnavailable } from "../runtime/state-store.js";
 import type { SessionWorkspace, WorkspaceEntry, WorkspaceOptions } from "./workspace.js";
@@ -57,8 +58,7 @@ export class StoredWorkspace implements SessionWorkspace {
   readonly #blobPrefix: string;
   readonly #stateKey: string;
   /** Changes of this instance run one at a time (fewer lost compare-and-sets). */
-  #queue: Promise<unknown> = Promise.resolve();
-  #closed = false;
+  readonly #gate = new SessionGate();
   #touched = 0;
 
   private constructor(private readonly options: StoredWorkspaceOptions) {
@@ -75,21 +75,6 @@ export class StoredWorkspace implements SessionWorkspace {
       throw new ToolcodeError("CONFIG_INVALID", `The ${options.state.store.kind} state store cannot hold shared workspaces; set state.redis.`, { path: "state.redis" });
     }
     return new StoredWorkspace(options);
-  }
-
-  #serial<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.#queue.then(() => {
-      this.#assertOpen();
-      return fn();
-    });
-    this.#queue = result.catch(() => undefined);
-    return result;
-  }
-
-  #assertOpen(): void {
-    if (this.#closed) {
-      throw new ToolcodeError("SESSION_NOT_FOUND", "This session has ended (closed by the client, or idle past workspace.idleMinutes), and its workspace with it. Start a new session.", {});
-    }
   }
 
   /** The raw index record and its parsed form. */
@@ -124,7 +109,7 @@ export class StoredWorkspace implements SessionWorkspace {
   }
 
   async read(file: string): Promise<unknown> {
-    this.#assertOpen();
+    this.#gate.assertOpen();
     const target = normalise(file, "read");
     const cipher = await this.options.state.cipher();
     for (let attempt = 0; attempt < 3; attempt += 1) {
@@ -153,13 +138,13 @@ export class StoredWorkspace implements SessionWorkspace {
   }
 
   async write(file: string, data: unknown): Promise<{ path: string; bytes: number }> {
-    this.#assertOpen();
+    this.#gate.assertOpen();
     const target = normalise(file, "write");
     const text = typeof data === "string" ? data : JSON.stringify(data, null, target.endsWith(".json") ? 2 : undefined);
     if (text === undefined) throw new ToolcodeError("INVALID_ARGUMENTS", "workspace.write(path, data): data must be a string or a JSON-serializable value.", { path: file });
     const bytes = Buffer.byteLength(text);
     if (bytes > this.options.maxBytes) throw quotaBytes(file, bytes, 0, this.options.maxBytes);
-    return this.#serial(async () => {
+    return this.#gate.serial(async () => {
       const store = this.options.state.store;
       const cipher = await this.options.state.cipher();
       const blob = randomBytes(12).toString("hex");
@@ -204,7 +189,7 @@ export class StoredWorkspace implements SessionWorkspace {
   }
 
   async list(dir = "."): Promise<WorkspaceEntry[]> {
-    this.#assertOpen();
+    this.#gate.assertOpen();
     const start = normalise(dir, "list", true);
     const { index } = await this.#index();
     return Object.entries(index.files)
@@ -214,10 +199,10 @@ export class StoredWorkspace implements SessionWorkspace {
   }
 
   async remove(file: string): Promise<boolean> {
-    this.#assertOpen();
+    this.#gate.assertOpen();
     const target = normalise(file, "remove", true);
     if (target === ".") throw new ToolcodeError("WORKSPACE_PATH", "Refusing to remove the workspace root; remove files one by one.", { path: file });
-    return this.#serial(() =>
+    return this.#gate.serial(() =>
       this.#change((index) => {
         const files: Record<string, IndexEntry> = {};
         const unused: string[] = [];
@@ -235,7 +220,7 @@ export class StoredWorkspace implements SessionWorkspace {
   }
 
   async totals(): Promise<{ bytes: number; files: number }> {
-    return this.#serial(async () => {
+    return this.#gate.serial(async () => {
       const { index } = await this.#index();
       const entries = Object.values(index.files);
       return { bytes: entries.reduce((sum, e) => sum + e.bytes, 0), files: entries.length };
@@ -249,7 +234,7 @@ export class StoredWorkspace implements SessionWorkspace {
   }
 
   async saveState(json: string): Promise<void> {
-    this.#assertOpen();
+    this.#gate.assertOpen();
     const cipher = await this.options.state.cipher();
     await this.options.state.store.put(this.#stateKey, cipher.seal(json, this.#stateKey), this.options.ttlMs);
   }
@@ -277,9 +262,7 @@ export class StoredWorkspace implements SessionWorkspace {
 
   /** Refuses further calls here; the records stay for the other replicas (and expire by TTL). */
   async close(): Promise<void> {
-    const drained = this.#queue;
-    this.#closed = true;
-    await drained;
+    await this.#gate.close();
   }
 }
 

@@ -10,6 +10,7 @@
 import { lstat, mkdir, readFile, readdir, realpath, rm, stat, writeFile } from "node:fs/promises";
 import path from "node:path";
 import { ToolcodeError } from "../errors.js";
+import { SessionGate } from "./session-gate.js";
 
 /** File names a WORKSPACE_NOT_FOUND message lists at most. */
 const MAX_LISTED = 50;
@@ -72,8 +73,7 @@ export class Workspace implements SessionWorkspace {
   /** Running totals, computed by one walk on the first change, then kept up to date. */
   #usage: Usage | undefined;
   /** Tail of the queue of changes. */
-  #queue: Promise<unknown> = Promise.resolve();
-  #closed = false;
+  readonly #gate = new SessionGate();
 
   private constructor(
     /** Absolute, real path of the root. */
@@ -85,22 +85,6 @@ export class Workspace implements SessionWorkspace {
   static async open(root: string, options: WorkspaceOptions): Promise<Workspace> {
     await mkdir(root, { recursive: true });
     return new Workspace(await realpath(root), options);
-  }
-
-  /** Runs `fn` after every earlier change of this workspace has finished. */
-  #serial<T>(fn: () => Promise<T>): Promise<T> {
-    const result = this.#queue.then(() => {
-      this.#assertOpen();
-      return fn();
-    });
-    this.#queue = result.catch(() => undefined);
-    return result;
-  }
-
-  #assertOpen(): void {
-    if (this.#closed) {
-      throw new ToolcodeError("SESSION_NOT_FOUND", "This session has ended (closed by the client, or idle past workspace.idleMinutes), and its workspace with it. Start a new session.", {});
-    }
   }
 
   async #totals(): Promise<Usage> {
@@ -128,7 +112,7 @@ export class Workspace implements SessionWorkspace {
 
   /** Reads a file: parsed JSON for `*.json`, text otherwise. */
   async read(file: string): Promise<unknown> {
-    this.#assertOpen();
+    this.#gate.assertOpen();
     const target = await this.resolve(file, "read");
     let text: string;
     try {
@@ -156,12 +140,12 @@ export class Workspace implements SessionWorkspace {
    * `WORKSPACE_QUOTA` (nothing written) when the workspace would exceed `maxBytes` or `maxFiles`.
    */
   async write(file: string, data: unknown): Promise<{ path: string; bytes: number }> {
-    this.#assertOpen();
+    this.#gate.assertOpen();
     const target = await this.resolve(file, "write");
     const text = typeof data === "string" ? data : JSON.stringify(data, null, file.endsWith(".json") ? 2 : undefined);
     if (text === undefined) throw new ToolcodeError("INVALID_ARGUMENTS", "workspace.write(path, data): data must be a string or a JSON-serializable value.", { path: file });
     const bytes = Buffer.byteLength(text);
-    return this.#serial(async () => {
+    return this.#gate.serial(async () => {
       const usage = await this.#totals();
       const existing = await lstat(target).catch(() => undefined);
       if (existing?.isDirectory()) throw new ToolcodeError("WORKSPACE_PATH", `"${file}" is a directory; write to a file inside it, e.g. "${file}/data.json".`, { path: file });
@@ -198,7 +182,7 @@ export class Workspace implements SessionWorkspace {
 
   /** Lists files (recursively) under a directory of the workspace. */
   async list(dir = "."): Promise<WorkspaceEntry[]> {
-    this.#assertOpen();
+    this.#gate.assertOpen();
     const start = await this.resolve(dir, "list");
     const entries: WorkspaceEntry[] = [];
     const walk = async (current: string): Promise<void> => {
@@ -218,10 +202,10 @@ export class Workspace implements SessionWorkspace {
 
   /** Removes a file or directory; returns whether something was removed. */
   async remove(file: string): Promise<boolean> {
-    this.#assertOpen();
+    this.#gate.assertOpen();
     const target = await this.resolve(file, "remove");
     if (target === this.root) throw new ToolcodeError("WORKSPACE_PATH", "Refusing to remove the workspace root; remove files one by one.", { path: file });
-    return this.#serial(async () => {
+    return this.#gate.serial(async () => {
       const usage = await this.#totals();
       const info = await lstat(target).catch(() => undefined);
       if (!info) return false;
@@ -240,12 +224,12 @@ export class Workspace implements SessionWorkspace {
 
   /** Total bytes stored (after every pending change). */
   async usage(): Promise<number> {
-    return this.#serial(async () => (await this.#totals()).bytes);
+    return this.#gate.serial(async () => (await this.#totals()).bytes);
   }
 
   /** Bytes and files stored (after every pending change). */
   async totals(): Promise<{ bytes: number; files: number }> {
-    return this.#serial(async () => ({ ...(await this.#totals()) }));
+    return this.#gate.serial(async () => ({ ...(await this.#totals()) }));
   }
 
   /**
@@ -259,9 +243,7 @@ export class Workspace implements SessionWorkspace {
 
   /** Refuses further calls once pending changes are done (the files stay). */
   async close(): Promise<void> {
-    const drained = this.#queue;
-    this.#closed = true;
-    await drained;
+    await this.#gate.close();
   }
 
   private relative(target: string): string {
