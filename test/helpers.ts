@@ -2,7 +2,7 @@
  * Shared test helpers: paths of the real MCP servers installed from npm, temp dirs, and a runner
  * for the built `toolcode` CLI.
  */
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import path from "node:path";
@@ -84,4 +84,17 @@ export function notesDir(dir: string): string {
   mkdirSync(path.join(data, "sub"), { recursive: true });
   for (const name of ["a.md", "b.md", "c.md", "notes.txt", "todo.json"]) writeFileSync(path.join(data, name), `# ${name}\n`);
   return data;
+}
+
+/** The MCP URL `toolcode serve --http` prints on stderr once it listens; rejects with its stderr if it exits first. */
+export function servedUrl(child: ChildProcess, pattern = /at (http:\/\/127\.0\.0\.1:\d+\/mcp)/): Promise<string> {
+  return new Promise<string>((resolve, reject) => {
+    let stderr = "";
+    child.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+      const match = pattern.exec(stderr);
+      if (match?.[1]) resolve(match[1]);
+    });
+    child.once("exit", (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
+  });
 }

@@ -15,7 +15,7 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EncryptedFileCredentialStore } from "../../src/credentials/encrypted-file-store.js";
 import { createToolcode, type Toolcode } from "../../src/execute/create-toolcode.js";
-import { CLI, run, tempDir, writeConfig } from "../helpers.js";
+import { CLI, run, tempDir, writeConfig, servedUrl } from "../helpers.js";
 import { type OAuthMcpServer, startOAuthMcpServer } from "./oauth-mcp-server.js";
 
 const KEY = "00112233445566778899aabbccddeeff".repeat(2);
@@ -109,15 +109,7 @@ describe("OAuth per user to a remote MCP server", () => {
     const serveConfig = writeConfig(dir, { mcpServers: { remote: { url: remote.url, oauth: true } }, auth: { users: { carol: "carol-gateway-token-0000001" } } }, "serve.config.json");
     const child = spawn(process.execPath, [CLI, "serve", "--http", "--port", "0", "--config", serveConfig], { cwd: dir, env, stdio: ["ignore", "pipe", "pipe"] });
     try {
-      const url = await new Promise<string>((resolve, reject) => {
-        let stderr = "";
-        child.stderr?.on("data", (chunk: Buffer) => {
-          stderr += chunk.toString();
-          const match = /at (http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(stderr);
-          if (match?.[1]) resolve(match[1]);
-        });
-        child.once("exit", (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-      });
+      const url = await servedUrl(child);
       const client = new Client({ name: "carol", version: "1" });
       await client.connect(new StreamableHTTPClientTransport(new URL(url), { requestInit: { headers: { Authorization: "Bearer carol-gateway-token-0000001" } } }));
       const call = async () => (await client.callTool({ name: "execute", arguments: { code: "return await remote.whoami({});" } })).structuredContent as { result?: unknown; error: { code: string; message: string } | null };

@@ -13,7 +13,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startRecorder, sendJson, type Recorder } from "../openapi/http-recorder.js";
-import { CLI, run, servers, tempDir, writeConfig } from "../helpers.js";
+import { CLI, run, servers, tempDir, writeConfig, servedUrl } from "../helpers.js";
 
 const KEY = "fedcba9876543210".repeat(4);
 const BEARER = { alice: "alice-gateway-token-000001", bob: "bob-gateway-token-0000002", carol: "carol-gateway-token-00003" };
@@ -53,15 +53,7 @@ describe("serve --http: two users, their own upstream credentials", () => {
       expect((await cli(["connect", "everything", "--user", user], `SECRET=${SECRET[user]}\n`)).code).toBe(0);
     }
     child = spawn(process.execPath, [CLI, "serve", "--http", "--port", "0", "--config", config], { cwd: dir, stdio: ["ignore", "pipe", "pipe"], env });
-    url = await new Promise<string>((resolve, reject) => {
-      let stderr = "";
-      child.stderr?.on("data", (chunk: Buffer) => {
-        stderr += chunk.toString();
-        const match = /at (http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(stderr);
-        if (match?.[1]) resolve(match[1]);
-      });
-      child.once("exit", (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-    });
+    url = await servedUrl(child);
   }, 120_000);
 
   afterAll(async () => {

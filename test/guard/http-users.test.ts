@@ -11,7 +11,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuditRecord } from "../../src/guard/audit-log.js";
-import { CLI, servers, tempDir, toolcode, writeConfig } from "../helpers.js";
+import { CLI, servers, tempDir, toolcode, writeConfig, servedUrl } from "../helpers.js";
 import { storedGraph } from "./helpers.js";
 
 const ALICE = "alice-token-0123456789abcdef";
@@ -48,15 +48,7 @@ describe("toolcode serve --http with bearer-token users", () => {
       stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, ALICE_TOKEN: ALICE, BOB_TOKEN: BOB },
     });
-    url = await new Promise<string>((resolve, reject) => {
-      let stderr = "";
-      child.stderr?.on("data", (chunk: Buffer) => {
-        stderr += chunk.toString();
-        const match = /at (http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(stderr);
-        if (match?.[1]) resolve(match[1]);
-      });
-      child.once("exit", (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-    });
+    url = await servedUrl(child);
   });
 
   afterAll(async () => {

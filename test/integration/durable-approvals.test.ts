@@ -15,7 +15,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { AuditCall, AuditRecord } from "../../src/guard/audit-log.js";
 import { storedGraph } from "../guard/helpers.js";
 import { auditRecords } from "../guard/helpers.js";
-import { CLI, servers, tempDir, writeConfig } from "../helpers.js";
+import { CLI, servers, tempDir, writeConfig, servedUrl } from "../helpers.js";
 import { type RedisServer, startRedis } from "../redis-server.js";
 
 interface ExecuteContent {
@@ -107,15 +107,7 @@ describe("toolcode serve --http (file state store): an MCP session goes on after
     const config = writeConfig(dir, { mcpServers: { memory: servers.memory(memoryFile) }, policy: { approve: ["memory.create_*"] } });
     const start = async (): Promise<{ child: ChildProcess; url: string }> => {
       const child = spawn(process.execPath, [CLI, "serve", "--http", "--port", "0", "--config", config], { stdio: ["ignore", "pipe", "pipe"] });
-      const url = await new Promise<string>((resolve, reject) => {
-        let stderr = "";
-        child.stderr?.on("data", (chunk: Buffer) => {
-          stderr += chunk.toString();
-          const match = /at (http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(stderr);
-          if (match?.[1]) resolve(match[1]);
-        });
-        child.once("exit", (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-      });
+      const url = await servedUrl(child);
       return { child, url };
     };
     let server = await start();
@@ -180,15 +172,7 @@ describe("two toolcode serve --http replicas sharing one redis-server", () => {
       env: { ...process.env, ALICE_TOKEN: ALICE, BOB_TOKEN: BOB, STATE_KEY: "a shared secret of the replicas, 32+ chars" },
     });
     children.push(child);
-    const url = await new Promise<string>((resolve, reject) => {
-      let stderr = "";
-      child.stderr?.on("data", (chunk: Buffer) => {
-        stderr += chunk.toString();
-        const match = /at (http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(stderr);
-        if (match?.[1]) resolve(match[1]);
-      });
-      child.once("exit", (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-    });
+    const url = await servedUrl(child);
     return { child, url };
   };
   const connect = async (url: string, token: string): Promise<Client> => {

@@ -5,7 +5,7 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, servers, tempDir, writeConfig } from "../helpers.js";
+import { CLI, servers, tempDir, writeConfig, servedUrl } from "../helpers.js";
 
 describe("toolcode serve --http", () => {
   let child: ChildProcess;
@@ -15,15 +15,7 @@ describe("toolcode serve --http", () => {
     const dir = tempDir();
     const config = writeConfig(dir, { mcpServers: { everything: servers.everything() } });
     child = spawn(process.execPath, [CLI, "serve", "--http", "--port", "0", "--config", config], { stdio: ["ignore", "pipe", "pipe"] });
-    url = await new Promise<string>((resolve, reject) => {
-      let stderr = "";
-      child.stderr?.on("data", (chunk: Buffer) => {
-        stderr += chunk.toString();
-        const match = /at (http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(stderr);
-        if (match?.[1]) resolve(match[1]);
-      });
-      child.once("exit", (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-    });
+    url = await servedUrl(child);
   });
 
   afterAll(() => {

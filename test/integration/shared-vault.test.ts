@@ -11,7 +11,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { storedGraph } from "../guard/helpers.js";
-import { CLI, servers, tempDir, writeConfig } from "../helpers.js";
+import { CLI, servers, tempDir, writeConfig, servedUrl } from "../helpers.js";
 import { type RedisServer, startRedis } from "../redis-server.js";
 
 interface ExecuteContent {
@@ -50,15 +50,7 @@ describe("two toolcode serve --http replicas share each session's PII vault thro
       env: { ...process.env, STATE_KEY: "a shared secret of the replicas, 32+ chars" },
     });
     children.push(child);
-    return new Promise<string>((resolve, reject) => {
-      let stderr = "";
-      child.stderr?.on("data", (chunk: Buffer) => {
-        stderr += chunk.toString();
-        const match = /at (http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(stderr);
-        if (match?.[1]) resolve(match[1]);
-      });
-      child.once("exit", (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-    });
+    return servedUrl(child);
   };
 
   it("a token from replica A reaches a tool on replica B as the real email; concurrent tokenizing keeps numbers unique; Redis holds no email in clear", async () => {

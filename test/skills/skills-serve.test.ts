@@ -13,7 +13,7 @@ import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js"
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import type { CallToolResult } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, servers, tempDir, toolcode, writeConfig } from "../helpers.js";
+import { CLI, servers, tempDir, toolcode, writeConfig, servedUrl } from "../helpers.js";
 import { SUM_ALL } from "./fixtures.js";
 
 interface Serving {
@@ -23,15 +23,7 @@ interface Serving {
 
 async function serveHttp(config: string): Promise<Serving> {
   const child = spawn(process.execPath, [CLI, "serve", "--http", "--port", "0", "--config", config], { stdio: ["ignore", "pipe", "pipe"] });
-  const url = await new Promise<string>((resolve, reject) => {
-    let stderr = "";
-    child.stderr?.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-      const match = /at (http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(stderr);
-      if (match?.[1]) resolve(match[1]);
-    });
-    child.once("exit", (code) => reject(new Error(`serve exited with ${code}: ${stderr}`)));
-  });
+  const url = await servedUrl(child);
   return { child, url };
 }
 
